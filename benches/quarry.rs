@@ -1,0 +1,156 @@
+//! Criterion benchmarks: grid draw with 1 M rows loaded, startup to the first frame, and
+//! sorting / filtering 1 M loaded rows.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use criterion::{Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+
+use quarry::app::keymap::Keymap;
+use quarry::app::{ConnectionInfo, Effect, Msg, State, StateInit, update};
+use quarry::connectors::{JobEvent, JobSummary};
+use quarry::results::{ResultSet, SortOrder, filter_indices, sort_indices};
+use quarry::store::config::ConnectionKind;
+use quarry::ui::{Ui, draw};
+use quarry::worker::{JobOutcome, WorkerCmd, WorkerEvent};
+
+const COLS: usize = 20;
+
+fn schema() -> Arc<Schema> {
+    let fields: Vec<Field> = (0..COLS)
+        .map(|c| match c % 3 {
+            0 => Field::new(format!("id_{c}"), DataType::Int64, false),
+            1 => Field::new(format!("amount_{c}"), DataType::Float64, true),
+            _ => Field::new(format!("label_{c}"), DataType::Utf8, true),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// `rows` rows in 8 192-row batches (DataFusion's batch size).
+fn batches(rows: usize) -> Vec<RecordBatch> {
+    let schema = schema();
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < rows {
+        let n = (rows - start).min(8192);
+        let cols: Vec<ArrayRef> = (0..COLS)
+            .map(|c| -> ArrayRef {
+                match c % 3 {
+                    0 => Arc::new(Int64Array::from_iter_values((start..start + n).map(|i| (i * 7919 % 1_000_003) as i64))),
+                    1 => Arc::new(Float64Array::from_iter((start..start + n).map(|i| (i % 10 != 0).then(|| i as f64 * 1.25)))),
+                    _ => Arc::new(StringArray::from_iter((start..start + n).map(|i| (i % 13 != 0).then(|| format!("label-{}-{}", c, i % 5000))))),
+                }
+            })
+            .collect();
+        out.push(RecordBatch::try_new(schema.clone(), cols).expect("valid batch"));
+        start += n;
+    }
+    out
+}
+
+fn init(area: Rect) -> StateInit {
+    StateInit {
+        connections: vec![ConnectionInfo { name: "local".into(), kind: ConnectionKind::Local, detail: "sample data".into() }],
+        keymap: Keymap::default(),
+        drafts: Vec::new(),
+        initial_connection: None,
+        area,
+        now: Instant::now(),
+        max_column_width: 40,
+    }
+}
+
+/// A state showing a finished result of `rows` rows, focused on the grid, scrolled to the middle.
+fn state_with_rows(rows: usize) -> State {
+    let mut s = State::new(init(Rect::new(0, 0, 200, 50)));
+    for c in "SELECT * FROM big".chars() {
+        update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+    }
+    let fx = update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL)));
+    let job = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Worker(WorkerCmd::Run { job, .. }) => Some(*job),
+            _ => None,
+        })
+        .expect("a run");
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(schema()))));
+    for b in batches(rows) {
+        update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))));
+    }
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::JobFinished { job, outcome: JobOutcome::Succeeded(JobSummary::default()), elapsed: Duration::from_secs(1) }),
+    );
+    update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::ALT)));
+    for _ in 0..(rows / 2 / 40).min(200) {
+        update(&mut s, Msg::Key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE)));
+    }
+    s
+}
+
+fn grid_draw(c: &mut Criterion) {
+    let ui = Ui::loaded();
+    let mut group = c.benchmark_group("grid_draw_200x50");
+    for rows in [1_000usize, 1_000_000] {
+        let mut s = state_with_rows(rows);
+        // Jump to the middle of the result so lookups are not at the first batch.
+        update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)));
+        for _ in 0..(rows / 2 / 44) {
+            if rows > 10_000 {
+                break;
+            }
+            update(&mut s, Msg::Key(KeyEvent::new(KeyCode::PageUp, KeyModifiers::NONE)));
+        }
+        let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
+        group.bench_function(format!("{rows}_rows_x20"), |b| {
+            b.iter(|| {
+                terminal.draw(|f| draw(f, black_box(&s), &ui)).expect("draw");
+            })
+        });
+    }
+    group.finish();
+}
+
+fn startup(c: &mut Criterion) {
+    let example = include_str!("../config/quarry.toml");
+    c.bench_function("startup_to_first_frame", |b| {
+        b.iter(|| {
+            let config = quarry::store::config::parse(example, std::path::Path::new("quarry.toml")).expect("example parses");
+            let keymap = Keymap::new(&config.keys).expect("keymap");
+            let mut i = init(Rect::new(0, 0, 200, 50));
+            i.keymap = keymap;
+            let s = State::new(i);
+            // The highlighter loads in the background, as in the app.
+            let ui = Ui::new();
+            let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
+            terminal.draw(|f| draw(f, &s, &ui)).expect("draw");
+            black_box(terminal);
+        })
+    });
+}
+
+fn sort_filter(c: &mut Criterion) {
+    let mut rs = ResultSet::new(schema());
+    for b in batches(1_000_000) {
+        rs.push_batch(b);
+    }
+    let mut group = c.benchmark_group("view_1m_rows_x20");
+    group.sample_size(10);
+    group.bench_function("sort_int64", |b| b.iter(|| sort_indices(&rs, 0, SortOrder::Ascending).expect("sort")));
+    group.bench_function("sort_utf8", |b| b.iter(|| sort_indices(&rs, 2, SortOrder::Descending).expect("sort")));
+    group.bench_function("filter_substring_all_columns", |b| b.iter(|| filter_indices(&rs, "label-5-49").expect("filter")));
+    group.finish();
+}
+
+criterion_group!(benches, grid_draw, startup, sort_filter);
+criterion_main!(benches);

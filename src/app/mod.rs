@@ -1,0 +1,263 @@
+//! The pure state machine: `State`, `Msg`, `update()`, `Effect`. No I/O, no async: everything
+//! that must happen outside (run a query, cancel, write a file) is returned as an `Effect`.
+
+pub mod action;
+pub mod browser;
+pub mod editor;
+pub mod keymap;
+pub mod layout;
+pub mod results;
+
+pub mod update;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use ratatui::layout::Rect;
+
+use crate::connectors::JobId;
+use crate::store::config::ConnectionKind;
+use crate::store::drafts::Draft;
+use crate::worker::{WorkerCmd, WorkerEvent};
+use browser::{BrowserState, TreeNode};
+use editor::EditorTab;
+use keymap::Keymap;
+
+pub use update::update;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Browser,
+    Editor,
+    Results,
+}
+
+/// What a one-line text input popup is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputPurpose {
+    GridFilter,
+    BrowserFilter,
+    ExportPath,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popup {
+    Help { scroll: usize },
+    Inspector { title: String, text: String, scroll: usize },
+    ConfirmQuit { running: usize },
+    ConfirmCloseTab,
+    ConnectionPicker { selected: usize },
+    Input { purpose: InputPurpose, text: String },
+    Message { title: String, text: String },
+}
+
+/// An event the loop feeds to `update`.
+#[derive(Debug)]
+pub enum Msg {
+    Key(crossterm::event::KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    Tick(Instant),
+    Worker(WorkerEvent),
+    /// SIGTERM/SIGHUP: leave now, saving drafts and stopping jobs.
+    Terminate,
+}
+
+/// What must happen outside the state machine.
+#[derive(Debug)]
+pub enum Effect {
+    Worker(WorkerCmd),
+    SaveDrafts(Vec<Draft>),
+    CopyToClipboard(String),
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionInfo {
+    pub name: String,
+    pub kind: ConnectionKind,
+    pub detail: String,
+}
+
+/// What the browser shows after a connection's name: its kind, and the detail when there is one.
+fn root_detail(c: &ConnectionInfo) -> String {
+    if c.detail.is_empty() {
+        c.kind.to_string()
+    } else {
+        format!("{} · {}", c.kind, c.detail)
+    }
+}
+
+/// A short message in the status bar until the next key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Which result tab a running job writes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobTarget {
+    pub tab: u64,
+    pub result: u64,
+}
+
+pub struct State {
+    pub focus: Focus,
+    pub tabs: Vec<EditorTab>,
+    pub active_tab: usize,
+    pub browser: BrowserState,
+    pub popup: Option<Popup>,
+    pub keymap: Keymap,
+    pub connections: Vec<ConnectionInfo>,
+    /// Terminal size: `update` needs the pane sizes for paging and scrolling.
+    pub area: Rect,
+    pub now: Instant,
+    pub jobs: HashMap<JobId, JobTarget>,
+    pub flash: Option<Flash>,
+    pub max_column_width: usize,
+    pub spinner: usize,
+    pub quitting: bool,
+    next_id: u64,
+    drafts_dirty: bool,
+    last_edit: Option<Instant>,
+}
+
+/// Everything `State::new` needs, gathered by `main` from the config and the drafts.
+pub struct StateInit {
+    pub connections: Vec<ConnectionInfo>,
+    pub keymap: Keymap,
+    pub drafts: Vec<Draft>,
+    /// `-c CONNECTION`: the first tab opens on it.
+    pub initial_connection: Option<String>,
+    pub area: Rect,
+    pub now: Instant,
+    pub max_column_width: usize,
+}
+
+impl State {
+    pub fn new(init: StateInit) -> State {
+        let default_conn = init
+            .initial_connection
+            .clone()
+            .or_else(|| init.connections.first().map(|c| c.name.clone()))
+            .unwrap_or_else(|| "local".to_string());
+        let mut state = State {
+            focus: Focus::Editor,
+            tabs: Vec::new(),
+            active_tab: 0,
+            browser: BrowserState {
+                roots: init
+                    .connections
+                    .iter()
+                    .map(|c| TreeNode::connection_root(&c.name, root_detail(c)))
+                    .collect(),
+                ..Default::default()
+            },
+            popup: None,
+            keymap: init.keymap,
+            connections: init.connections,
+            area: init.area,
+            now: init.now,
+            jobs: HashMap::new(),
+            flash: None,
+            max_column_width: init.max_column_width.max(4),
+            spinner: 0,
+            quitting: false,
+            next_id: 1,
+            drafts_dirty: false,
+            last_edit: None,
+        };
+        for d in init.drafts {
+            let conn = if state.has_connection(&d.connection) {
+                d.connection
+            } else {
+                default_conn.clone()
+            };
+            let id = state.next_id();
+            state
+                .tabs
+                .push(EditorTab::new(id, d.title, conn, &d.text, d.cursor));
+        }
+        if init.initial_connection.is_some() || state.tabs.is_empty() {
+            let id = state.next_id();
+            let tab = EditorTab::new(id, format!("tab {id}"), default_conn, "", (0, 0));
+            state.tabs.insert(0, tab);
+        }
+        state
+    }
+
+    pub fn next_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    pub fn has_connection(&self, name: &str) -> bool {
+        self.connections.iter().any(|c| c.name == name)
+    }
+
+    pub fn tab(&self) -> &EditorTab {
+        // `State::new` creates one tab and closing the last tab opens a fresh one.
+        &self.tabs[self.active_tab.min(self.tabs.len() - 1)]
+    }
+
+    pub fn tab_mut(&mut self) -> &mut EditorTab {
+        let i = self.active_tab.min(self.tabs.len() - 1);
+        &mut self.tabs[i]
+    }
+
+    pub fn panes(&self) -> layout::Panes {
+        layout::panes(self.area)
+    }
+
+    /// Jobs still queued or running, across all tabs.
+    pub fn active_jobs(&self) -> usize {
+        self.tabs
+            .iter()
+            .flat_map(|t| t.results.iter())
+            .filter(|r| r.state.is_active())
+            .count()
+    }
+
+    /// The editor tabs as drafts, for autosave (empty tabs are not kept).
+    pub fn drafts(&self) -> Vec<Draft> {
+        self.tabs
+            .iter()
+            .filter(|t| !t.contents().trim().is_empty())
+            .map(|t| Draft {
+                title: t.title.clone(),
+                connection: t.connection.clone(),
+                text: t.contents(),
+                cursor: t.cursor(),
+            })
+            .collect()
+    }
+
+    /// Whether something on screen moves by itself (spinners, elapsed time).
+    pub fn is_animating(&self) -> bool {
+        fn loading(nodes: &[browser::TreeNode]) -> bool {
+            nodes.iter().any(|n| match &n.children {
+                browser::Children::Loading => true,
+                browser::Children::Loaded(c) => loading(c),
+                _ => false,
+            })
+        }
+        self.active_jobs() > 0 || loading(&self.browser.roots)
+    }
+
+    fn mark_edited(&mut self) {
+        self.drafts_dirty = true;
+        self.last_edit = Some(self.now);
+    }
+
+    fn flash(&mut self, text: impl Into<String>, error: bool) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            error,
+        });
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

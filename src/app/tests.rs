@@ -1,0 +1,346 @@
+//! Reducer tests: feed messages, assert state and effects.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::{Int64Array, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+
+use super::keymap::Keymap;
+use super::results::RunState;
+use super::*;
+use crate::connectors::{CatalogNode, JobEvent, JobSummary, NodeKind};
+use crate::worker::{JobOutcome, WorkerCmd, WorkerEvent};
+
+pub(crate) fn state() -> State {
+    State::new(StateInit {
+        connections: vec![ConnectionInfo {
+            name: "local".into(),
+            kind: ConnectionKind::Local,
+            detail: "sample data".into(),
+        }],
+        keymap: Keymap::default(),
+        drafts: Vec::new(),
+        initial_connection: None,
+        area: Rect::new(0, 0, 120, 40),
+        now: Instant::now(),
+        max_column_width: 40,
+    })
+}
+
+pub(crate) fn key(code: KeyCode, m: KeyModifiers) -> Msg {
+    Msg::Key(KeyEvent::new(code, m))
+}
+
+pub(crate) fn ctrl(c: char) -> Msg {
+    key(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+pub(crate) fn type_text(s: &mut State, text: &str) {
+    for c in text.chars() {
+        let msg = if c == '\n' {
+            key(KeyCode::Enter, KeyModifiers::NONE)
+        } else {
+            key(KeyCode::Char(c), KeyModifiers::NONE)
+        };
+        update(s, msg);
+    }
+}
+
+fn runs(fx: &[Effect]) -> Vec<(u64, String)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Worker(WorkerCmd::Run { job, sql, .. }) => Some((*job, sql.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(crate) fn batch(n: i64) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("name", DataType::Utf8, true),
+    ]));
+    let ids: Vec<i64> = (0..n).collect();
+    let names: Vec<Option<String>> = (0..n).map(|i| (i % 3 != 0).then(|| format!("n{i}"))).collect();
+    RecordBatch::try_new(
+        schema,
+        vec![Arc::new(Int64Array::from(ids)), Arc::new(StringArray::from(names))],
+    )
+    .unwrap()
+}
+
+fn finish(s: &mut State, job: u64, outcome: JobOutcome) -> Vec<Effect> {
+    update(
+        s,
+        Msg::Worker(WorkerEvent::JobFinished { job, outcome, elapsed: Duration::from_millis(42) }),
+    )
+}
+
+fn ok() -> JobOutcome {
+    JobOutcome::Succeeded(JobSummary::default())
+}
+
+#[test]
+fn ctrl_j_runs_the_statement_under_the_cursor() {
+    let mut s = state();
+    type_text(&mut s, "SELECT 1;\nSELECT 2");
+    let fx = update(&mut s, ctrl('j'));
+    let r = runs(&fx);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].1, "SELECT 2");
+    assert_eq!(s.tab().results.len(), 1);
+    assert!(s.tab().results[0].state.is_active());
+    assert_eq!(s.active_jobs(), 1);
+}
+
+#[test]
+fn nothing_to_run_is_said() {
+    let mut s = state();
+    let fx = update(&mut s, key(KeyCode::F(5), KeyModifiers::NONE));
+    assert!(runs(&fx).is_empty());
+    assert!(s.flash.as_ref().is_some_and(|f| f.error));
+}
+
+#[test]
+fn batches_stream_into_the_result_and_stale_events_are_dropped() {
+    let mut s = state();
+    type_text(&mut s, "SELECT * FROM t");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    let b = batch(5);
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))));
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b.clone()))));
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b.clone()))));
+    assert_eq!(s.tab().results[0].loaded_rows(), 10);
+    finish(&mut s, job, ok());
+    assert!(matches!(s.tab().results[0].state, RunState::Succeeded { .. }));
+    assert_eq!(s.tab().results[0].elapsed, Some(Duration::from_millis(42)));
+    // A late event of the finished job, and one of a job that never existed, change nothing.
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b.clone()))));
+    update(&mut s, Msg::Worker(WorkerEvent::Job(9999, JobEvent::Batch(b))));
+    finish(&mut s, 9999, JobOutcome::Failed("x".into()));
+    assert_eq!(s.tab().results[0].loaded_rows(), 10);
+    assert!(matches!(s.tab().results[0].state, RunState::Succeeded { .. }));
+}
+
+#[test]
+fn events_of_a_closed_tab_are_dropped() {
+    let mut s = state();
+    update(&mut s, ctrl('n'));
+    type_text(&mut s, "SELECT 1");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    let fx = update(&mut s, ctrl('w'));
+    // The tab had text: a confirmation first.
+    assert!(matches!(s.popup, Some(Popup::ConfirmCloseTab)));
+    assert!(fx.is_empty());
+    let fx = update(&mut s, key(KeyCode::Char('y'), KeyModifiers::NONE));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job: j }) if *j == job)));
+    assert_eq!(s.tabs.len(), 1);
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(batch(3)))));
+    finish(&mut s, job, ok());
+    assert!(s.tabs.iter().all(|t| t.results.is_empty()));
+}
+
+#[test]
+fn ctrl_c_cancels_on_the_server_or_copies() {
+    let mut s = state();
+    type_text(&mut s, "SELECT 1");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    let fx = update(&mut s, ctrl('c'));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job: j }) if *j == job)));
+    finish(&mut s, job, JobOutcome::Cancelled);
+    assert_eq!(s.tab().results[0].state, RunState::Cancelled);
+    // No job runs now: Ctrl-C in the editor copies instead of cancelling.
+    let fx = update(&mut s, ctrl('c'));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { .. }))));
+}
+
+#[test]
+fn run_all_runs_in_order_and_skips_after_a_failure() {
+    let mut s = state();
+    type_text(&mut s, "SELECT 1; SELECT 2; SELECT 3;");
+    let fx = update(&mut s, key(KeyCode::F(6), KeyModifiers::NONE));
+    let first = runs(&fx);
+    assert_eq!(first.len(), 1, "one at a time");
+    assert_eq!(first[0].1, "SELECT 1");
+    assert_eq!(s.tab().results.len(), 3);
+    let second = runs(&finish(&mut s, first[0].0, ok()));
+    assert_eq!(second[0].1, "SELECT 2");
+    let fx = finish(&mut s, second[0].0, JobOutcome::Failed("boom: table \x1b[31mnot found".into()));
+    assert!(runs(&fx).is_empty());
+    let states: Vec<&RunState> = s.tab().results.iter().map(|r| &r.state).collect();
+    assert!(matches!(states[1], RunState::Failed { error } if error.contains("boom")));
+    assert_eq!(states[2], &RunState::Skipped);
+    assert_eq!(s.active_jobs(), 0);
+}
+
+#[test]
+fn quitting_with_running_jobs_asks_and_cancels() {
+    let mut s = state();
+    type_text(&mut s, "SELECT 1");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    let fx = update(&mut s, ctrl('q'));
+    assert!(fx.is_empty());
+    assert!(matches!(s.popup, Some(Popup::ConfirmQuit { running: 1 })));
+    // "n" keeps working.
+    update(&mut s, key(KeyCode::Char('n'), KeyModifiers::NONE));
+    assert!(s.popup.is_none() && !s.quitting);
+    update(&mut s, ctrl('q'));
+    let fx = update(&mut s, key(KeyCode::Char('y'), KeyModifiers::NONE));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job: j }) if *j == job)));
+    assert!(fx.iter().any(|e| matches!(e, Effect::SaveDrafts(d) if d[0].text == "SELECT 1")));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Quit)));
+    assert!(s.quitting);
+}
+
+#[test]
+fn quitting_idle_saves_drafts_and_quits_at_once() {
+    let mut s = state();
+    let fx = update(&mut s, ctrl('q'));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Quit)));
+}
+
+#[test]
+fn drafts_are_saved_after_a_pause() {
+    let mut s = state();
+    type_text(&mut s, "SELECT 42");
+    let t0 = s.now;
+    let fx = update(&mut s, Msg::Tick(t0 + Duration::from_millis(100)));
+    assert!(fx.is_empty());
+    let fx = update(&mut s, Msg::Tick(t0 + Duration::from_secs(2)));
+    assert!(matches!(&fx[..], [Effect::SaveDrafts(d)] if d[0].text == "SELECT 42"));
+    assert!(update(&mut s, Msg::Tick(t0 + Duration::from_secs(3))).is_empty());
+}
+
+fn with_result(rows: i64) -> (State, u64) {
+    let mut s = state();
+    type_text(&mut s, "SELECT * FROM t");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    let b = batch(rows);
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))));
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))));
+    finish(&mut s, job, ok());
+    update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
+    assert_eq!(s.focus, Focus::Results);
+    (s, job)
+}
+
+#[test]
+fn grid_moves_and_pages_within_the_result() {
+    let (mut s, _) = with_result(1000);
+    let plain = |c| key(KeyCode::Char(c), KeyModifiers::NONE);
+    update(&mut s, plain('j'));
+    update(&mut s, plain('l'));
+    let g = &s.tab().results[0].grid;
+    assert_eq!((g.row, g.col), (1, 1));
+    update(&mut s, plain('G'));
+    let g = &s.tab().results[0].grid;
+    assert_eq!(g.row, 999);
+    assert!(g.top > 900 && g.top <= 999, "the last row is on screen");
+    update(&mut s, key(KeyCode::PageUp, KeyModifiers::NONE));
+    assert!(s.tab().results[0].grid.row < 999);
+    update(&mut s, plain('g'));
+    assert_eq!(s.tab().results[0].grid.top, 0);
+    update(&mut s, plain('l'));
+    update(&mut s, plain('l'));
+    assert_eq!(s.tab().results[0].grid.col, 1, "clamped to the last column");
+}
+
+#[test]
+fn sort_goes_to_the_worker_and_stale_views_are_dropped() {
+    let (mut s, _) = with_result(10);
+    let fx = update(&mut s, key(KeyCode::Char('s'), KeyModifiers::NONE));
+    let (result, gen1) = match &fx[..] {
+        [Effect::Worker(WorkerCmd::ComputeView { result, generation, .. })] => (*result, *generation),
+        other => panic!("expected a view computation, got {other:?}"),
+    };
+    // Pressing again asks for descending: the ascending answer arriving late is stale.
+    let fx = update(&mut s, key(KeyCode::Char('s'), KeyModifiers::NONE));
+    assert_eq!(fx.len(), 1);
+    update(&mut s, Msg::Worker(WorkerEvent::ViewReady { result, generation: gen1, outcome: Ok(vec![0, 1]) }));
+    assert!(s.tab().results[0].view.as_ref().unwrap().indices.is_none());
+    let desc: Vec<u32> = (0..10).rev().collect();
+    update(&mut s, Msg::Worker(WorkerEvent::ViewReady { result, generation: gen1 + 1, outcome: Ok(desc) }));
+    let r = &s.tab().results[0];
+    assert_eq!(r.data_row(0), 9);
+    // Third press: back to the natural order.
+    update(&mut s, key(KeyCode::Char('s'), KeyModifiers::NONE));
+    assert!(s.tab().results[0].view.is_none());
+}
+
+#[test]
+fn filter_prompt_and_inspector() {
+    let (mut s, _) = with_result(10);
+    update(&mut s, key(KeyCode::Char('/'), KeyModifiers::NONE));
+    type_text(&mut s, "n1");
+    let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(matches!(&fx[..], [Effect::Worker(WorkerCmd::ComputeView { spec: crate::worker::ViewSpec::Filter { needle }, .. })] if needle == "n1"));
+    update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(matches!(s.popup, Some(Popup::Inspector { .. })));
+    update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(s.popup.is_none());
+}
+
+#[test]
+fn failed_query_shows_its_error_in_the_result() {
+    let mut s = state();
+    type_text(&mut s, "SELEC 1");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    finish(&mut s, job, JobOutcome::Failed("SQL error: ParserError(\"Expected: an SQL statement\")".into()));
+    assert!(matches!(&s.tab().results[0].state, RunState::Failed { error } if error.contains("ParserError")));
+}
+
+#[test]
+fn browser_loads_lazily_and_enter_inserts_a_query() {
+    let mut s = state();
+    let fx = update::on_start(&mut s);
+    assert!(matches!(&fx[..], [Effect::Worker(WorkerCmd::LoadChildren { connection, path })] if connection == "local" && path.is_empty()));
+    assert!(s.is_animating(), "a spinner while loading");
+    let table = CatalogNode {
+        name: "trips".into(),
+        kind: NodeKind::Table,
+        detail: None,
+        has_children: true,
+        query: Some("SELECT * FROM trips LIMIT 100".into()),
+    };
+    update(&mut s, Msg::Worker(WorkerEvent::Children { connection: "local".into(), path: vec![], result: Ok(vec![table]) }));
+    assert!(!s.is_animating());
+    update(&mut s, key(KeyCode::Char('1'), KeyModifiers::ALT));
+    update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
+    let fx = update(&mut s, key(KeyCode::Right, KeyModifiers::NONE));
+    assert!(matches!(&fx[..], [Effect::Worker(WorkerCmd::LoadChildren { path, .. })] if path == &vec!["trips".to_string()]));
+    update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(s.focus, Focus::Editor);
+    assert_eq!(s.tab().contents(), "SELECT * FROM trips LIMIT 100;");
+    // `r` runs it at once.
+    update(&mut s, key(KeyCode::Char('1'), KeyModifiers::ALT));
+    let fx = update(&mut s, key(KeyCode::Char('r'), KeyModifiers::NONE));
+    assert_eq!(runs(&fx).len(), 1);
+}
+
+#[test]
+fn browser_filter_narrows_the_tree() {
+    let mut s = state();
+    update::on_start(&mut s);
+    let node = |n: &str| CatalogNode { name: n.into(), kind: NodeKind::Table, detail: None, has_children: false, query: None };
+    update(&mut s, Msg::Worker(WorkerEvent::Children { connection: "local".into(), path: vec![], result: Ok(vec![node("trips"), node("zones")]) }));
+    update(&mut s, key(KeyCode::Char('1'), KeyModifiers::ALT));
+    update(&mut s, key(KeyCode::Char('/'), KeyModifiers::NONE));
+    type_text(&mut s, "zon");
+    assert_eq!(s.browser.rows().len(), 2, "the connection and the match");
+    update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    assert_eq!(s.browser.rows().len(), 3);
+}
+
+#[test]
+fn help_lists_live_bindings_and_typing_question_mark_in_the_editor_types() {
+    let mut s = state();
+    type_text(&mut s, "?");
+    assert!(s.popup.is_none());
+    assert_eq!(s.tab().contents(), "?");
+    update(&mut s, key(KeyCode::F(1), KeyModifiers::NONE));
+    assert!(matches!(s.popup, Some(Popup::Help { .. })));
+}

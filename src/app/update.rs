@@ -1,0 +1,865 @@
+//! `update(&mut State, Msg) -> Vec<Effect>`: what every key and worker event does.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::Action;
+use super::browser::Children;
+use super::editor::EditorTab;
+use super::keymap::{KeyCombo, KeyContext};
+use super::layout;
+use super::results::{ResultTab, RunState, View, ViewKind};
+use super::{Effect, Focus, InputPurpose, JobTarget, Msg, Popup, State};
+use crate::connectors::JobEvent;
+use crate::export::Format;
+use crate::results::SortOrder;
+use crate::worker::{JobOutcome, ViewSpec, WorkerCmd, WorkerEvent};
+
+/// Drafts are saved this long after the last edit (and on quit).
+const DRAFT_DELAY: Duration = Duration::from_millis(800);
+
+/// What happens once at start: the browser opens the first tab's connection when it is the
+/// embedded engine (cheap, and it shows a newcomer the sample tables at once).
+pub fn on_start(state: &mut State) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    let conn = state.tab().connection.clone();
+    let is_local = state
+        .connections
+        .iter()
+        .any(|c| c.name == conn && c.kind == crate::store::config::ConnectionKind::Local);
+    if let Some(i) = state.browser.roots.iter().position(|r| r.connection == conn) {
+        if is_local {
+            if let Some(row) = state.browser.rows().iter().position(|r| r.at == [i]) {
+                state.browser.selected = row;
+                expand_selected(state, false, &mut fx);
+            }
+        }
+    }
+    fx
+}
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match msg {
+        Msg::Key(key) if key.kind != KeyEventKind::Release => {
+            state.flash = None;
+            on_key(state, key, &mut fx);
+        }
+        Msg::Key(_) => {}
+        Msg::Paste(text) => on_paste(state, &text),
+        Msg::Resize(w, h) => {
+            state.area = ratatui::layout::Rect::new(0, 0, w, h);
+            keep_visible(state);
+        }
+        Msg::Tick(now) => {
+            state.now = now;
+            state.spinner = state.spinner.wrapping_add(1);
+            if state.drafts_dirty && state.last_edit.is_some_and(|t| now.duration_since(t) >= DRAFT_DELAY) {
+                state.drafts_dirty = false;
+                fx.push(Effect::SaveDrafts(state.drafts()));
+            }
+        }
+        Msg::Worker(ev) => on_worker(state, ev, &mut fx),
+        Msg::Terminate => quit_now(state, &mut fx),
+    }
+    fx
+}
+
+fn context(focus: Focus) -> KeyContext {
+    match focus {
+        Focus::Browser => KeyContext::Browser,
+        Focus::Editor => KeyContext::Editor,
+        Focus::Results => KeyContext::Grid,
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    if state.popup.is_some() {
+        on_popup_key(state, key, fx);
+        return;
+    }
+    let action = KeyCombo::from_event(&key).and_then(|k| state.keymap.lookup(context(state.focus), &k));
+    match action {
+        Some(Action::Cancel) if state.focus == Focus::Editor && !tab_has_active_job(state) => {
+            // No job to cancel: Ctrl-C keeps its copy meaning in the editor.
+            let tab = state.tab_mut();
+            tab.text.copy();
+            let copied = tab.text.yank_text();
+            if !copied.is_empty() {
+                fx.push(Effect::CopyToClipboard(copied));
+            }
+        }
+        Some(action) => on_action(state, action, fx),
+        None if state.focus == Focus::Editor => on_editor_key(state, key),
+        None => {}
+    }
+}
+
+fn on_editor_key(state: &mut State, key: KeyEvent) {
+    if key.code == KeyCode::Esc {
+        state.tab_mut().text.cancel_selection();
+        return;
+    }
+    let (rows, cols) = editor_size(state);
+    let tab = state.tab_mut();
+    let changed = tab.text.input(key);
+    tab.scroll_to_cursor(rows, cols);
+    if changed {
+        state.mark_edited();
+    }
+}
+
+fn on_paste(state: &mut State, text: &str) {
+    let clean = text.replace("\r\n", "\n").replace('\r', "\n");
+    match &mut state.popup {
+        Some(Popup::Input { text: input, .. }) => {
+            input.push_str(clean.lines().next().unwrap_or(""));
+        }
+        None if state.focus == Focus::Editor => {
+            let (rows, cols) = editor_size(state);
+            let tab = state.tab_mut();
+            tab.text.insert_str(&clean);
+            tab.scroll_to_cursor(rows, cols);
+            state.mark_edited();
+        }
+        _ => {}
+    }
+}
+
+fn editor_size(state: &State) -> (usize, usize) {
+    let e = state.panes().editor;
+    let gutter = state.tab().text.lines().len().to_string().len() + 1;
+    (layout::editor_rows(e), (e.width as usize).saturating_sub(2 + gutter + 1))
+}
+
+fn tab_has_active_job(state: &State) -> bool {
+    state.tab().results.iter().any(|r| r.state.is_active())
+}
+
+fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    match action {
+        Action::Quit => request_quit(state, fx),
+        Action::Help => state.popup = Some(Popup::Help { scroll: 0 }),
+        Action::FocusBrowser => state.focus = Focus::Browser,
+        Action::FocusEditor => state.focus = Focus::Editor,
+        Action::FocusResults => state.focus = Focus::Results,
+        Action::CycleFocus => {
+            state.focus = match state.focus {
+                Focus::Browser => Focus::Editor,
+                Focus::Editor => Focus::Results,
+                Focus::Results => Focus::Browser,
+            }
+        }
+        Action::NewTab => {
+            let conn = state.tab().connection.clone();
+            new_tab(state, conn, "");
+        }
+        Action::CloseTab => {
+            if state.tab().contents().trim().is_empty() {
+                close_tab(state, fx);
+            } else {
+                state.popup = Some(Popup::ConfirmCloseTab);
+            }
+        }
+        Action::NextTab => state.active_tab = (state.active_tab + 1) % state.tabs.len(),
+        Action::PrevTab => {
+            state.active_tab = (state.active_tab + state.tabs.len() - 1) % state.tabs.len()
+        }
+        Action::RunStatement => match state.tab().statement_to_run() {
+            Some(sql) => run(state, vec![sql], fx),
+            None => state.flash("nothing to run: the cursor is not on a statement", true),
+        },
+        Action::RunAll => {
+            let all = state.tab().all_statements();
+            if all.is_empty() {
+                state.flash("nothing to run: the tab has no statements", true);
+            } else {
+                run(state, all, fx);
+            }
+        }
+        Action::Cancel => cancel_tab_jobs(state, fx),
+        Action::Export => open_export(state),
+        Action::NextResultTab | Action::PrevResultTab => {
+            let tab = state.tab_mut();
+            let n = tab.results.len();
+            if n > 0 {
+                tab.active_result = if action == Action::NextResultTab {
+                    (tab.active_result + 1) % n
+                } else {
+                    (tab.active_result + n - 1) % n
+                };
+            }
+        }
+        Action::ChooseConnection => {
+            let current = state.tab().connection.clone();
+            let selected = state
+                .connections
+                .iter()
+                .position(|c| c.name == current)
+                .unwrap_or(0);
+            state.popup = Some(Popup::ConnectionPicker { selected });
+        }
+        _ => match state.focus {
+            Focus::Results => grid_action(state, action, fx),
+            Focus::Browser => browser_action(state, action, fx),
+            Focus::Editor => {}
+        },
+    }
+}
+
+fn new_tab(state: &mut State, connection: String, text: &str) {
+    let id = state.next_id();
+    let tab = EditorTab::new(id, format!("tab {id}"), connection, text, (0, 0));
+    state.tabs.push(tab);
+    state.active_tab = state.tabs.len() - 1;
+    state.focus = Focus::Editor;
+}
+
+fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
+    let i = state.active_tab.min(state.tabs.len() - 1);
+    state.active_tab = i;
+    cancel_tab_jobs(state, fx);
+    let tab = state.tabs.remove(i);
+    state.jobs.retain(|_, t| t.tab != tab.id);
+    if state.tabs.is_empty() {
+        new_tab(state, tab.connection, "");
+    }
+    state.active_tab = state.active_tab.min(state.tabs.len() - 1);
+    state.mark_edited();
+}
+
+/// Starts `statements` in the active tab as one run: one result tab each, run in order.
+fn run(state: &mut State, statements: Vec<String>, fx: &mut Vec<Effect>) {
+    let group = state.next_id();
+    let connection = state.tab().connection.clone();
+    let mut ids = Vec::new();
+    for sql in statements {
+        let id = state.next_id();
+        ids.push(id);
+        state.tab_mut().push_result(ResultTab::new(id, group, sql));
+    }
+    // Show the first result of the run; the others follow as they start.
+    let tab = state.tab_mut();
+    if let Some(first) = ids.first() {
+        tab.active_result = tab.results.iter().position(|r| r.id == *first).unwrap_or(0);
+    }
+    let tab_id = tab.id;
+    if let Some(first) = ids.first() {
+        start_result(state, tab_id, *first, &connection, fx);
+    }
+}
+
+fn start_result(state: &mut State, tab_id: u64, result_id: u64, connection: &str, fx: &mut Vec<Effect>) {
+    let job = state.next_id();
+    let now = state.now;
+    let Some(tab) = state.tabs.iter_mut().find(|t| t.id == tab_id) else {
+        return;
+    };
+    let Some(r) = tab.results.iter_mut().find(|r| r.id == result_id) else {
+        return;
+    };
+    r.job = Some(job);
+    r.state = RunState::Running { service_state: None };
+    r.started = Some(now);
+    fx.push(Effect::Worker(WorkerCmd::Run {
+        job,
+        connection: connection.to_string(),
+        sql: r.sql.clone(),
+    }));
+    state.jobs.insert(job, JobTarget { tab: tab_id, result: result_id });
+}
+
+fn cancel_tab_jobs(state: &mut State, fx: &mut Vec<Effect>) {
+    let mut any = false;
+    for r in &mut state.tab_mut().results {
+        match r.state {
+            RunState::Running { .. } => {
+                if let Some(job) = r.job {
+                    fx.push(Effect::Worker(WorkerCmd::Cancel { job }));
+                    any = true;
+                }
+            }
+            RunState::Queued => {
+                r.state = RunState::Cancelled;
+                any = true;
+            }
+            _ => {}
+        }
+    }
+    if any {
+        state.flash("cancelling…", false);
+    } else {
+        state.flash("no running job in this tab", false);
+    }
+}
+
+fn cancel_all_jobs(state: &mut State, fx: &mut Vec<Effect>) {
+    for job in state.jobs.keys() {
+        fx.push(Effect::Worker(WorkerCmd::Cancel { job: *job }));
+    }
+}
+
+fn request_quit(state: &mut State, fx: &mut Vec<Effect>) {
+    let running = state.active_jobs();
+    if running > 0 {
+        state.popup = Some(Popup::ConfirmQuit { running });
+    } else {
+        quit_now(state, fx);
+    }
+}
+
+fn quit_now(state: &mut State, fx: &mut Vec<Effect>) {
+    cancel_all_jobs(state, fx);
+    fx.push(Effect::SaveDrafts(state.drafts()));
+    state.drafts_dirty = false;
+    state.quitting = true;
+    fx.push(Effect::Quit);
+}
+
+fn open_export(state: &mut State) {
+    let Some(r) = state.tab().active_result() else {
+        state.flash("nothing to export: run a query first", true);
+        return;
+    };
+    if r.rows.is_none() {
+        state.flash("nothing to export: this result has no rows", true);
+        return;
+    }
+    let text = format!("quarry-result-{}.csv", r.id);
+    state.popup = Some(Popup::Input {
+        purpose: InputPurpose::ExportPath,
+        text,
+    });
+}
+
+
+// ---------------------------------------------------------------- grid
+
+fn grid_page(state: &State) -> (usize, usize) {
+    let r = state.panes().results;
+    (layout::grid_rows(r), layout::grid_width(r))
+}
+
+fn keep_visible(state: &mut State) {
+    let (page, width) = grid_page(state);
+    let (rows, cols) = editor_size(state);
+    let browser_page = layout::browser_rows(state.panes().browser);
+    for tab in &mut state.tabs {
+        tab.scroll_to_cursor(rows, cols);
+        for r in &mut tab.results {
+            r.clamp_cursor(page, width);
+        }
+    }
+    state.browser.clamp(browser_page);
+}
+
+fn grid_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    let (page, width) = grid_page(state);
+    let max_width = state.max_column_width;
+    let Some(r) = state.tab_mut().active_result_mut() else {
+        return;
+    };
+    let rows = r.visible_rows();
+    let cols = r.num_columns();
+    let g = &mut r.grid;
+    match action {
+        Action::Up => g.row = g.row.saturating_sub(1),
+        Action::Down => g.row = (g.row + 1).min(rows.saturating_sub(1)),
+        Action::Left => g.col = g.col.saturating_sub(1),
+        Action::Right => g.col = (g.col + 1).min(cols.saturating_sub(1)),
+        Action::PageUp => g.row = g.row.saturating_sub(page.max(1)),
+        Action::PageDown => g.row = (g.row + page.max(1)).min(rows.saturating_sub(1)),
+        Action::Top => g.row = 0,
+        Action::Bottom => g.row = rows.saturating_sub(1),
+        Action::FirstColumn => g.col = 0,
+        Action::LastColumn => g.col = cols.saturating_sub(1),
+        Action::WidenColumn | Action::NarrowColumn => {
+            if let Some(w) = g.widths.get_mut(g.col) {
+                *w = if action == Action::WidenColumn {
+                    (*w + 4).min(max_width.max(200))
+                } else {
+                    w.saturating_sub(4).max(3)
+                };
+            }
+        }
+        Action::Inspect => {
+            if let Some(rs) = &r.rows {
+                if rows > 0 && cols > 0 {
+                    let (row, col) = (r.grid.row, r.grid.col);
+                    let data_row = r.data_row(row);
+                    let field = rs.schema().field(col);
+                    let title = format!(
+                        "{} ({}) · row {}",
+                        crate::results::sanitize_line(field.name()),
+                        field.data_type(),
+                        row + 1
+                    );
+                    let text = rs.cell_full(data_row, col);
+                    state.popup = Some(Popup::Inspector { title, text, scroll: 0 });
+                }
+            }
+            return;
+        }
+        Action::CopyCell => {
+            if let Some(rs) = &r.rows {
+                if rows > 0 && cols > 0 {
+                    let text = rs.cell_raw(r.data_row(r.grid.row), r.grid.col).unwrap_or_default();
+                    fx.push(Effect::CopyToClipboard(text));
+                    state.flash("copied the cell to the clipboard (OSC 52)", false);
+                }
+            }
+            return;
+        }
+        Action::Sort => {
+            if cols == 0 {
+                return;
+            }
+            let column = r.grid.col;
+            let next = match &r.view {
+                Some(View { kind: ViewKind::Sort { column: c, order: SortOrder::Ascending }, .. }) if *c == column => {
+                    Some(SortOrder::Descending)
+                }
+                Some(View { kind: ViewKind::Sort { column: c, order: SortOrder::Descending }, .. }) if *c == column => None,
+                _ => Some(SortOrder::Ascending),
+            };
+            match next {
+                Some(order) => set_view(r, ViewKind::Sort { column, order }, fx),
+                None => clear_view(r),
+            }
+            return;
+        }
+        Action::Filter => {
+            let text = match &r.view {
+                Some(View { kind: ViewKind::Filter { needle }, .. }) => needle.clone(),
+                _ => String::new(),
+            };
+            state.popup = Some(Popup::Input { purpose: InputPurpose::GridFilter, text });
+            return;
+        }
+        _ => return,
+    }
+    r.clamp_cursor(page, width);
+}
+
+fn set_view(r: &mut ResultTab, kind: ViewKind, fx: &mut Vec<Effect>) {
+    let Some(rows) = r.rows.clone() else {
+        return;
+    };
+    r.view_generation += 1;
+    let spec = match &kind {
+        ViewKind::Sort { column, order } => ViewSpec::Sort { column: *column, order: *order },
+        ViewKind::Filter { needle } => ViewSpec::Filter { needle: needle.clone() },
+    };
+    // Keep showing the old order until the new one is ready.
+    let indices = r.view.as_ref().and_then(|v| v.indices.clone());
+    r.view = Some(View { kind, indices, rows_seen: rows.num_rows(), error: None });
+    fx.push(Effect::Worker(WorkerCmd::ComputeView {
+        result: r.id,
+        generation: r.view_generation,
+        rows,
+        spec,
+    }));
+}
+
+fn clear_view(r: &mut ResultTab) {
+    r.view_generation += 1;
+    r.view = None;
+    r.grid.row = r.grid.row.min(r.loaded_rows().saturating_sub(1));
+}
+
+// ---------------------------------------------------------------- browser
+
+fn browser_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    let page = layout::browser_rows(state.panes().browser);
+    let n = state.browser.rows().len();
+    let b = &mut state.browser;
+    match action {
+        Action::Up => b.selected = b.selected.saturating_sub(1),
+        Action::Down => b.selected = (b.selected + 1).min(n.saturating_sub(1)),
+        Action::PageUp => b.selected = b.selected.saturating_sub(page.max(1)),
+        Action::PageDown => b.selected = (b.selected + page.max(1)).min(n.saturating_sub(1)),
+        Action::Top => b.selected = 0,
+        Action::Bottom => b.selected = n.saturating_sub(1),
+        Action::Expand => expand_selected(state, false, fx),
+        Action::Refresh => expand_selected(state, true, fx),
+        Action::Collapse => collapse_selected(state),
+        Action::Filter => {
+            let text = state.browser.filter.clone();
+            state.popup = Some(Popup::Input { purpose: InputPurpose::BrowserFilter, text });
+        }
+        Action::Activate | Action::RunTable => {
+            let Some(row) = state.browser.selected_row() else {
+                return;
+            };
+            let Some(node) = state.browser.node(&row.at) else {
+                return;
+            };
+            match node.query.clone() {
+                Some(query) => {
+                    let conn = node.connection.clone();
+                    open_query(state, conn, &query, action == Action::RunTable, fx)
+                }
+                None => {
+                    if node.expanded {
+                        collapse_selected(state);
+                    } else {
+                        expand_selected(state, false, fx);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    state.browser.clamp(page);
+}
+
+fn expand_selected(state: &mut State, reload: bool, fx: &mut Vec<Effect>) {
+    let Some(row) = state.browser.selected_row() else {
+        return;
+    };
+    let Some(node) = state.browser.node_mut(&row.at) else {
+        return;
+    };
+    if !node.expandable {
+        return;
+    }
+    node.expanded = true;
+    let load = reload || matches!(node.children, Children::NotLoaded | Children::Failed(_));
+    if load && node.children != Children::Loading {
+        node.children = Children::Loading;
+        fx.push(Effect::Worker(WorkerCmd::LoadChildren {
+            connection: node.connection.clone(),
+            path: node.path.clone(),
+        }));
+    }
+}
+
+fn collapse_selected(state: &mut State) {
+    let Some(row) = state.browser.selected_row() else {
+        return;
+    };
+    let expanded = state.browser.node(&row.at).is_some_and(|n| n.expanded);
+    if expanded {
+        if let Some(n) = state.browser.node_mut(&row.at) {
+            n.expanded = false;
+        }
+    } else if row.at.len() > 1 {
+        // Go to the parent.
+        let parent = &row.at[..row.at.len() - 1];
+        if let Some(i) = state.browser.rows().iter().position(|r| r.at == parent) {
+            state.browser.selected = i;
+        }
+    }
+}
+
+/// Puts a table's query into an editor tab bound to its connection (the active tab when it is
+/// bound to that connection, else a new one), and runs it when `run_now`.
+fn open_query(state: &mut State, connection: String, query: &str, run_now: bool, fx: &mut Vec<Effect>) {
+    if state.tab().connection != connection {
+        new_tab(state, connection, "");
+    }
+    let (rows, cols) = editor_size(state);
+    let tab = state.tab_mut();
+    let empty = tab.contents().trim().is_empty();
+    let ta = &mut tab.text;
+    if !empty {
+        ta.move_cursor(ratatui_textarea::CursorMove::Bottom);
+        ta.move_cursor(ratatui_textarea::CursorMove::End);
+        ta.insert_str("\n\n");
+    }
+    ta.insert_str(format!("{query};"));
+    tab.scroll_to_cursor(rows, cols);
+    state.mark_edited();
+    state.focus = Focus::Editor;
+    if run_now {
+        run(state, vec![query.to_string()], fx);
+    }
+}
+
+// ---------------------------------------------------------------- popups
+
+fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    let Some(popup) = state.popup.take() else {
+        return;
+    };
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let page = (state.area.height as usize).saturating_sub(6).max(1);
+    let popup = match popup {
+        Popup::Help { .. } | Popup::Message { .. } if is_close(&key) => None,
+        Popup::Help { scroll } => Some(Popup::Help { scroll: scroll_key(scroll, &key, page) }),
+        Popup::Inspector { .. } if is_close(&key) => None,
+        Popup::Inspector { title, text, scroll } => {
+            if key.code == KeyCode::Char('y') {
+                fx.push(Effect::CopyToClipboard(text.clone()));
+            }
+            Some(Popup::Inspector { title, text, scroll: scroll_key(scroll, &key, page) })
+        }
+        Popup::Message { title, text } => Some(Popup::Message { title, text }),
+        Popup::ConfirmQuit { running } => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                quit_now(state, fx);
+                None
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => None,
+            _ => Some(Popup::ConfirmQuit { running }),
+        },
+        Popup::ConfirmCloseTab => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                close_tab(state, fx);
+                None
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => None,
+            _ => Some(Popup::ConfirmCloseTab),
+        },
+        Popup::ConnectionPicker { selected } => {
+            let n = state.connections.len();
+            match key.code {
+                KeyCode::Esc => None,
+                KeyCode::Up | KeyCode::Char('k') => Some(Popup::ConnectionPicker { selected: selected.saturating_sub(1) }),
+                KeyCode::Down | KeyCode::Char('j') => {
+                    Some(Popup::ConnectionPicker { selected: (selected + 1).min(n.saturating_sub(1)) })
+                }
+                KeyCode::Enter => {
+                    if let Some(c) = state.connections.get(selected) {
+                        let name = c.name.clone();
+                        state.tab_mut().connection = name.clone();
+                        state.mark_edited();
+                        state.flash(format!("this tab now runs on `{name}`"), false);
+                    }
+                    None
+                }
+                _ => Some(Popup::ConnectionPicker { selected }),
+            }
+        }
+        Popup::Input { purpose, mut text } => match key.code {
+            KeyCode::Esc => {
+                if purpose == InputPurpose::BrowserFilter {
+                    state.browser.filter.clear();
+                }
+                None
+            }
+            KeyCode::Enter => {
+                submit_input(state, purpose, text, fx);
+                None
+            }
+            KeyCode::Backspace => {
+                text.pop();
+                live_input(state, purpose, &text);
+                Some(Popup::Input { purpose, text })
+            }
+            KeyCode::Char('u') if ctrl => {
+                text.clear();
+                live_input(state, purpose, &text);
+                Some(Popup::Input { purpose, text })
+            }
+            KeyCode::Char(c) if !ctrl && !c.is_control() => {
+                text.push(c);
+                live_input(state, purpose, &text);
+                Some(Popup::Input { purpose, text })
+            }
+            _ => Some(Popup::Input { purpose, text }),
+        },
+    };
+    // An action above may have opened another popup (e.g. a message); keep that one.
+    if state.popup.is_none() {
+        state.popup = popup;
+    }
+}
+
+fn is_close(key: &KeyEvent) -> bool {
+    matches!(key.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::F(1))
+        || (key.code == KeyCode::Enter)
+}
+
+fn scroll_key(scroll: usize, key: &KeyEvent, page: usize) -> usize {
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => scroll + 1,
+        KeyCode::PageUp => scroll.saturating_sub(page),
+        KeyCode::PageDown | KeyCode::Char(' ') => scroll + page,
+        KeyCode::Home | KeyCode::Char('g') => 0,
+        _ => scroll,
+    }
+}
+
+/// Applies input as it is typed where that is cheap (the browser filter).
+fn live_input(state: &mut State, purpose: InputPurpose, text: &str) {
+    if purpose == InputPurpose::BrowserFilter {
+        state.browser.filter = text.to_string();
+        state.browser.selected = 0;
+        state.browser.top = 0;
+    }
+}
+
+fn submit_input(state: &mut State, purpose: InputPurpose, text: String, fx: &mut Vec<Effect>) {
+    match purpose {
+        InputPurpose::BrowserFilter => live_input(state, purpose, &text),
+        InputPurpose::GridFilter => {
+            let Some(r) = state.tab_mut().active_result_mut() else {
+                return;
+            };
+            r.grid.row = 0;
+            r.grid.top = 0;
+            if text.is_empty() {
+                clear_view(r);
+            } else {
+                set_view(r, ViewKind::Filter { needle: text }, fx);
+            }
+        }
+        InputPurpose::ExportPath => {
+            let path = text.trim().to_string();
+            if path.is_empty() {
+                return;
+            }
+            let Some(rows) = state.tab().active_result().and_then(|r| r.rows.clone()) else {
+                return;
+            };
+            let format = Format::from_path(std::path::Path::new(&path)).unwrap_or(Format::Csv);
+            state.flash(format!("exporting {} rows to {path}…", rows.num_rows()), false);
+            fx.push(Effect::Worker(WorkerCmd::Export {
+                path: PathBuf::from(expand_home(&path)),
+                format,
+                rows,
+            }));
+        }
+    }
+}
+
+fn expand_home(path: &str) -> String {
+    match (path.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => path.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------- worker events
+
+fn find_result(state: &mut State, target: JobTarget) -> Option<&mut ResultTab> {
+    state
+        .tabs
+        .iter_mut()
+        .find(|t| t.id == target.tab)?
+        .results
+        .iter_mut()
+        .find(|r| r.id == target.result)
+}
+
+fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
+    let max_width = state.max_column_width;
+    match ev {
+        WorkerEvent::Job(job, event) => {
+            // Events of jobs nobody shows any more (tab closed, result dropped) are stale.
+            let Some(target) = state.jobs.get(&job).copied() else {
+                return;
+            };
+            let Some(r) = find_result(state, target) else {
+                return;
+            };
+            match event {
+                JobEvent::Status(s) => r.state = RunState::Running { service_state: Some(s) },
+                JobEvent::Schema(schema) => r.set_schema(schema, max_width),
+                JobEvent::Batch(batch) => r.push_batch(batch, max_width),
+                JobEvent::Stats(stats) => r.stats = stats,
+            }
+        }
+        WorkerEvent::JobFinished { job, outcome, elapsed } => {
+            let Some(target) = state.jobs.remove(&job) else {
+                return;
+            };
+            let (page, width) = grid_page(state);
+            let Some(r) = find_result(state, target) else {
+                return;
+            };
+            r.elapsed = Some(elapsed);
+            let ok = matches!(outcome, JobOutcome::Succeeded(_));
+            r.state = match outcome {
+                JobOutcome::Succeeded(summary) => {
+                    if summary.stats != Default::default() {
+                        r.stats = summary.stats;
+                    }
+                    RunState::Succeeded { message: summary.message }
+                }
+                JobOutcome::Failed(error) => RunState::Failed { error },
+                JobOutcome::Cancelled => RunState::Cancelled,
+            };
+            // A view computed while rows were still arriving is recomputed over all of them.
+            if let Some(v) = &r.view {
+                if v.rows_seen < r.loaded_rows() {
+                    let kind = v.kind.clone();
+                    set_view(r, kind, fx);
+                }
+            }
+            r.clamp_cursor(page, width);
+            let group = r.group;
+            continue_group(state, target.tab, group, ok, fx);
+        }
+        WorkerEvent::Children { connection, path, result } => {
+            state.browser.set_children(&connection, &path, result);
+            let page = layout::browser_rows(state.panes().browser);
+            state.browser.clamp(page);
+        }
+        WorkerEvent::ViewReady { result, generation, outcome } => {
+            let (page, width) = grid_page(state);
+            let Some(r) = state
+                .tabs
+                .iter_mut()
+                .flat_map(|t| t.results.iter_mut())
+                .find(|r| r.id == result)
+            else {
+                return;
+            };
+            if r.view_generation != generation {
+                return;
+            }
+            if let Some(v) = &mut r.view {
+                match outcome {
+                    Ok(ix) => {
+                        v.indices = Some(Arc::new(ix));
+                        v.error = None;
+                    }
+                    Err(e) => v.error = Some(e),
+                }
+            }
+            r.clamp_cursor(page, width);
+        }
+        WorkerEvent::ExportDone { path, outcome } => match outcome {
+            Ok(rows) => state.flash(format!("exported {rows} rows to {}", path.display()), false),
+            Err(e) => {
+                state.popup = Some(Popup::Message {
+                    title: "Export failed".into(),
+                    text: format!("{}: {e}", path.display()),
+                })
+            }
+        },
+    }
+}
+
+/// After a statement of a run ends: start the next queued one, or skip the rest on failure.
+fn continue_group(state: &mut State, tab_id: u64, group: u64, ok: bool, fx: &mut Vec<Effect>) {
+    let Some(tab) = state.tabs.iter_mut().find(|t| t.id == tab_id) else {
+        return;
+    };
+    let connection = tab.connection.clone();
+    let next = tab
+        .results
+        .iter_mut()
+        .filter(|r| r.group == group && r.state == RunState::Queued)
+        .map(|r| r.id)
+        .next();
+    let Some(next) = next else {
+        return;
+    };
+    if ok {
+        if let Some(i) = tab.results.iter().position(|r| r.id == next) {
+            tab.active_result = i;
+        }
+        start_result(state, tab_id, next, &connection, fx);
+    } else {
+        for r in tab.results.iter_mut().filter(|r| r.group == group && r.state == RunState::Queued) {
+            r.state = RunState::Skipped;
+        }
+    }
+}

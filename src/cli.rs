@@ -1,0 +1,325 @@
+//! The command line: `quarry` (the TUI), `quarry run …` (scripting, same engine, no TUI),
+//! `quarry connections` and `quarry config …`.
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::connectors::{self, ConnectorError, JobEvent, JobSink, QueryRequest};
+use crate::export::{BatchWriter, Format};
+use crate::store::config::{self, Config, ConnectionConfig, ConnectionDetails};
+use crate::results::sanitize_multiline;
+use crate::store::AtomicFile;
+
+/// Exit codes: 0 success, 1 a query failed, 2 usage or configuration error.
+pub const EXIT_QUERY: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "quarry", version, about = "Keyboard-driven workbench for Athena, Redshift, DynamoDB and local files")]
+pub struct Cli {
+    /// Config file (default: $QUARRY_CONFIG, else <config dir>/quarry/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Connection to use (the TUI's first tab opens on it; `run` queries it).
+    #[arg(short = 'c', long = "connection", global = true, value_name = "NAME")]
+    pub connection: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run SQL without the TUI and write the results to stdout or a file.
+    Run(RunArgs),
+    /// List the configured connections.
+    Connections,
+    /// Write or locate the config file.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// SQL to run (several statements separated by `;` run in order). Read from stdin when
+    /// neither SQL nor --file is given and stdin is not a terminal.
+    #[arg(conflicts_with = "file")]
+    pub sql: Option<String>,
+    /// File with the SQL to run.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Output format (default: table on a terminal, csv otherwise, or from -o's extension).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write the results to FILE (atomically: nothing is left behind when a query fails).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write the commented example config (never overwrites).
+    Init {
+        /// Where to write it (default: the config path in use).
+        path: Option<PathBuf>,
+    },
+    /// Print the path of the config file in use.
+    Path,
+}
+
+/// Loads the config or prints the error; `Err` carries the exit code.
+pub fn load_config(path: Option<&Path>) -> Result<Config, i32> {
+    config::load(path).map_err(|e| {
+        eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+        EXIT_USAGE
+    })
+}
+
+/// Finds the connection `name` (or the default one) among the configured ones.
+pub fn pick_connection(config: &Config, name: Option<&str>) -> Result<ConnectionConfig, String> {
+    let all = config.all_connections();
+    let wanted = name
+        .map(str::to_string)
+        .or_else(|| config.default_connection.clone())
+        .unwrap_or_else(|| "local".to_string());
+    all.iter().find(|c| c.name == wanted).cloned().ok_or_else(|| {
+        let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+        format!("unknown connection `{wanted}` (configured: {})", names.join(", "))
+    })
+}
+
+pub fn connections(config: &Config) -> i32 {
+    let mut out = io::stdout().lock();
+    for c in config.all_connections() {
+        let detail = match &c.details {
+            ConnectionDetails::Local { paths } if paths.is_empty() => "sample data".to_string(),
+            ConnectionDetails::Local { paths } => paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => c
+                .region
+                .clone()
+                .or(c.profile.clone())
+                .unwrap_or_default(),
+        };
+        let _ = writeln!(out, "{:<20} {:<14} {}", c.name, c.kind.to_string(), detail);
+    }
+    0
+}
+
+pub fn config_command(cli_path: Option<&Path>, command: &ConfigCommand) -> i32 {
+    match command {
+        ConfigCommand::Init { path } => {
+            let target = path.as_deref().or(cli_path);
+            match config::init(target) {
+                Ok(p) => {
+                    println!("wrote {}", p.display());
+                    0
+                }
+                Err(e) => {
+                    eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+                    EXIT_USAGE
+                }
+            }
+        }
+        ConfigCommand::Path => {
+            let path = cli_path
+                .map(Path::to_path_buf)
+                .or_else(|| std::env::var_os("QUARRY_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from))
+                .or_else(crate::store::paths::default_config_path);
+            match path {
+                Some(p) => {
+                    println!("{}", p.display());
+                    0
+                }
+                None => {
+                    eprintln!("quarry: no config path: there is no home directory; use --config");
+                    EXIT_USAGE
+                }
+            }
+        }
+    }
+}
+
+/// `quarry run`: runs each statement in order, streaming its rows into the output.
+pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i32 {
+    let conn = match pick_connection(config, connection) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            return EXIT_USAGE;
+        }
+    };
+    let sql = match read_sql(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            return EXIT_USAGE;
+        }
+    };
+    let statements: Vec<String> = crate::sql::split_statements(&sql).into_iter().map(|s| s.text).collect();
+    if statements.is_empty() {
+        eprintln!("quarry: no SQL statement to run");
+        return EXIT_USAGE;
+    }
+    let format = args.format.unwrap_or_else(|| match &args.output {
+        Some(p) => Format::from_path(p).unwrap_or(Format::Csv),
+        None if io::stdout().is_terminal() => Format::Table,
+        None => Format::Csv,
+    });
+    let connector = match connectors::connect(&conn).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            return EXIT_USAGE;
+        }
+    };
+    let cancel = CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+
+    let mut output = match &args.output {
+        Some(path) => match AtomicFile::create(path) {
+            Ok(f) => Output::File(f),
+            Err(e) => {
+                eprintln!("quarry: cannot write {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        },
+        None => Output::Stdout(io::BufWriter::new(io::stdout())),
+    };
+    for (i, sql) in statements.iter().enumerate() {
+        if i > 0 && matches!(format, Format::Csv | Format::Tsv | Format::Table | Format::Markdown) {
+            let _ = writeln!(output);
+        }
+        match run_one(&*connector, sql, format, output, cancel.clone()).await {
+            Ok(out) => output = out,
+            Err(e) => {
+                // Dropping the output discards a half-written file.
+                let n = statements.len();
+                let which = if n > 1 { format!(" (statement {} of {n})", i + 1) } else { String::new() };
+                // Server messages echo identifiers and values: never raw control characters.
+                let message = e.to_string();
+                eprintln!("quarry: query failed{which}: {}", sanitize_multiline(&message));
+                return if matches!(e, RunError::Cancelled) { 130 } else { EXIT_QUERY };
+            }
+        }
+    }
+    if let Err(e) = output.commit() {
+        eprintln!("quarry: writing the output failed: {e}");
+        return EXIT_QUERY;
+    }
+    0
+}
+
+/// Where `quarry run` writes: stdout, or a file that appears only when everything succeeded.
+enum Output {
+    Stdout(io::BufWriter<io::Stdout>),
+    File(AtomicFile),
+}
+
+impl Output {
+    fn commit(self) -> io::Result<()> {
+        match self {
+            Output::Stdout(mut w) => w.flush(),
+            Output::File(f) => f.commit(),
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(buf),
+            Output::File(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::File(f) => f.flush(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error("{0}")]
+    Query(String),
+    #[error("cancelled")]
+    Cancelled,
+    #[error("writing the output failed: {0}")]
+    Output(String),
+}
+
+async fn run_one(
+    connector: &dyn connectors::Connector,
+    sql: &str,
+    format: Format,
+    output: Output,
+    cancel: CancellationToken,
+) -> Result<Output, RunError> {
+    let (tx, mut rx) = mpsc::channel(8);
+    let sink = JobSink::new(0, tx);
+    let execute = connector.execute(QueryRequest { sql: sql.to_string() }, sink, cancel);
+    let consume = async {
+        let mut output = Some(output);
+        let mut writer: Option<BatchWriter<Output>> = None;
+        while let Some((_, event)) = rx.recv().await {
+            match event {
+                JobEvent::Schema(schema) if !schema.fields().is_empty() => {
+                    if let Some(out) = output.take() {
+                        writer = Some(BatchWriter::new(out, format, schema).map_err(|e| RunError::Output(e.to_string()))?);
+                    }
+                }
+                JobEvent::Batch(batch) => {
+                    if let Some(w) = writer.as_mut() {
+                        w.write(&batch).map_err(|e| RunError::Output(e.to_string()))?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        match (writer, output) {
+            (Some(w), _) => w.finish().map_err(|e| RunError::Output(e.to_string())),
+            (None, Some(out)) => Ok(out),
+            (None, None) => Err(RunError::Output("the output was lost".into())),
+        }
+    };
+    let (result, written) = tokio::join!(execute, consume);
+    match result {
+        Ok(summary) => {
+            if let Some(m) = summary.message {
+                eprintln!("{}", sanitize_multiline(&m));
+            }
+            written
+        }
+        Err(ConnectorError::Cancelled) => Err(RunError::Cancelled),
+        Err(e) => Err(RunError::Query(e.to_string())),
+    }
+}
+
+fn read_sql(args: &RunArgs) -> Result<String, String> {
+    match (&args.sql, &args.file) {
+        (Some(sql), _) => Ok(sql.clone()),
+        (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display())),
+        (None, None) if !io::stdin().is_terminal() => {
+            let mut s = String::new();
+            io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
+            Ok(s)
+        }
+        (None, None) => Err("give the SQL to run, or -f FILE (see `quarry run --help`)".into()),
+    }
+}

@@ -1,0 +1,330 @@
+//! The embedded engine: Apache DataFusion over CSV/TSV/Parquet/JSON files and the bundled
+//! sample data. Results stream: each `RecordBatch` goes to the sink as DataFusion produces it.
+
+use std::collections::BTreeSet;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use async_trait::async_trait;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{
+    CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionConfig, SessionContext,
+};
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink,
+    JobSummary, NodeKind, QueryRequest,
+};
+use crate::sql::quote_ident;
+
+/// The bundled sample tables, compiled into the binary so they work wherever it runs.
+const SAMPLES: &[(&str, &[u8])] = &[
+    ("trips.parquet", include_bytes!("../../assets/sample/trips.parquet")),
+    ("zones.csv", include_bytes!("../../assets/sample/zones.csv")),
+    ("vendors.csv", include_bytes!("../../assets/sample/vendors.csv")),
+    ("events.json", include_bytes!("../../assets/sample/events.json")),
+];
+
+/// Names of the sample tables, for help texts and tests.
+pub fn sample_table_names() -> Vec<String> {
+    SAMPLES.iter().map(|(f, _)| table_name_for(f)).collect()
+}
+
+pub struct LocalConnector {
+    ctx: SessionContext,
+}
+
+impl LocalConnector {
+    /// A context with the sample tables and every data file found in `paths` (directories are
+    /// scanned one level deep; a path may also name a single file).
+    pub async fn new(paths: &[PathBuf]) -> Result<Self, ConnectorError> {
+        let config = SessionConfig::new().with_information_schema(true);
+        let ctx = SessionContext::new_with_config(config);
+        let mut taken = BTreeSet::new();
+        for (file, bytes) in SAMPLES {
+            let name = table_name_for(file);
+            let batches = decode_embedded(file, bytes).map_err(|e| {
+                ConnectorError::Config(format!("sample table `{name}` could not be read: {e}"))
+            })?;
+            let schema = batches
+                .first()
+                .map(|b| b.schema())
+                .ok_or_else(|| ConnectorError::Config(format!("sample table `{name}` is empty")))?;
+            let table = MemTable::try_new(schema, vec![batches])
+                .map_err(|e| ConnectorError::Config(e.to_string()))?;
+            ctx.register_table(name.as_str(), Arc::new(table))
+                .map_err(|e| ConnectorError::Config(e.to_string()))?;
+            taken.insert(name);
+        }
+        for path in paths {
+            for file in data_files(path)? {
+                let name = unique_name(&table_name_for(&file.to_string_lossy()), &mut taken);
+                register_file(&ctx, &name, &file).await?;
+            }
+        }
+        Ok(LocalConnector { ctx })
+    }
+}
+
+#[async_trait]
+impl Connector for LocalConnector {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+
+    async fn children(&self, path: &CatalogPath) -> Result<Vec<CatalogNode>, ConnectorError> {
+        let schema = self
+            .ctx
+            .catalog("datafusion")
+            .and_then(|c| c.schema("public"))
+            .ok_or_else(|| ConnectorError::Query("the local catalog is missing".into()))?;
+        match path.as_slice() {
+            [] => {
+                let mut names = schema.table_names();
+                names.sort();
+                Ok(names
+                    .into_iter()
+                    .map(|name| CatalogNode {
+                        query: Some(format!("SELECT * FROM {} LIMIT 100", quote_ident(&name))),
+                        name,
+                        kind: NodeKind::Table,
+                        detail: None,
+                        has_children: true,
+                    })
+                    .collect())
+            }
+            [table] => {
+                let provider = schema
+                    .table(table)
+                    .await
+                    .map_err(|e| ConnectorError::Query(e.to_string()))?
+                    .ok_or_else(|| ConnectorError::Query(format!("table `{table}` is gone")))?;
+                Ok(provider
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| CatalogNode {
+                        name: f.name().clone(),
+                        kind: NodeKind::Column,
+                        detail: Some(format!(
+                            "{}{}",
+                            f.data_type(),
+                            if f.is_nullable() { "" } else { " NOT NULL" }
+                        )),
+                        has_children: false,
+                        query: None,
+                    })
+                    .collect())
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    async fn execute(
+        &self,
+        req: QueryRequest,
+        sink: JobSink,
+        cancel: CancellationToken,
+    ) -> Result<JobSummary, ConnectorError> {
+        sink.send(JobEvent::Status("RUNNING".into())).await?;
+        let planned = tokio::select! {
+            _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
+            df = self.ctx.sql(&req.sql) => df.map_err(|e| ConnectorError::Query(e.to_string()))?,
+        };
+        let schema: SchemaRef = planned.schema().inner().clone();
+        let mut stream = tokio::select! {
+            _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
+            s = planned.execute_stream() => s.map_err(|e| ConnectorError::Query(e.to_string()))?,
+        };
+        sink.send(JobEvent::Schema(schema.clone())).await?;
+        let mut rows = 0u64;
+        loop {
+            // Dropping the stream on cancel stops DataFusion's work.
+            let next = tokio::select! {
+                _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
+                next = stream.next() => next,
+            };
+            match next {
+                None => break,
+                Some(Err(e)) => return Err(ConnectorError::Query(e.to_string())),
+                Some(Ok(batch)) if batch.num_rows() == 0 => {}
+                Some(Ok(batch)) => {
+                    rows += batch.num_rows() as u64;
+                    sink.send(JobEvent::Batch(batch)).await?;
+                }
+            }
+        }
+        let message = schema
+            .fields()
+            .is_empty()
+            .then(|| "statement executed (no result set)".to_string());
+        Ok(JobSummary {
+            rows,
+            message,
+            ..JobSummary::default()
+        })
+    }
+}
+
+/// A table name from a file name: the stem, lower-cased, anything but `[a-z0-9_]` as `_`,
+/// prefixed with `t_` when it would start with a digit.
+pub fn table_name_for(file: &str) -> String {
+    let stem = Path::new(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        name = "table".into();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "t_");
+    }
+    name
+}
+
+fn unique_name(base: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut name = base.to_string();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    taken.insert(name.clone());
+    name
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Csv,
+    Tsv,
+    Parquet,
+    Json,
+}
+
+fn file_kind(path: &Path) -> Option<FileKind> {
+    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" => Some(FileKind::Csv),
+        "tsv" => Some(FileKind::Tsv),
+        "parquet" | "pq" => Some(FileKind::Parquet),
+        "json" | "ndjson" | "jsonl" => Some(FileKind::Json),
+        _ => None,
+    }
+}
+
+/// Data files directly in `path` (or `path` itself when it is a file), sorted by name.
+fn data_files(path: &Path) -> Result<Vec<PathBuf>, ConnectorError> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        ConnectorError::Config(format!("local path `{}`: {e}", path.display()))
+    })?;
+    if meta.is_file() {
+        return Ok(file_kind(path).map(|_| vec![path.to_path_buf()]).unwrap_or_default());
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| {
+        ConnectorError::Config(format!("local path `{}`: {e}", path.display()))
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && file_kind(p).is_some())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+async fn register_file(ctx: &SessionContext, name: &str, file: &Path) -> Result<(), ConnectorError> {
+    let location = file.to_string_lossy().to_string();
+    let ext = file
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let result = match file_kind(file) {
+        Some(FileKind::Csv) => {
+            ctx.register_csv(name, &location, CsvReadOptions::new().file_extension(&ext))
+                .await
+        }
+        Some(FileKind::Tsv) => {
+            let options = CsvReadOptions::new().delimiter(b'\t').file_extension(&ext);
+            ctx.register_csv(name, &location, options).await
+        }
+        Some(FileKind::Parquet) => {
+            let options = ParquetReadOptions {
+                file_extension: &ext,
+                ..Default::default()
+            };
+            ctx.register_parquet(name, &location, options).await
+        }
+        Some(FileKind::Json) => {
+            let options = JsonReadOptions::default().file_extension(&ext);
+            ctx.register_json(name, &location, options).await
+        }
+        None => return Ok(()),
+    };
+    result.map_err(|e| ConnectorError::Config(format!("`{}`: {e}", file.display())))
+}
+
+/// Decodes one embedded sample file into record batches.
+fn decode_embedded(file: &str, bytes: &'static [u8]) -> Result<Vec<RecordBatch>, String> {
+    match file_kind(Path::new(file)) {
+        Some(FileKind::Parquet) => {
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                bytes::Bytes::from_static(bytes),
+            )
+            .and_then(|b| b.build())
+            .map_err(|e| e.to_string())?;
+            reader
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())
+        }
+        Some(FileKind::Csv) => {
+            let format = arrow::csv::reader::Format::default().with_header(true);
+            let (schema, _) = format
+                .infer_schema(Cursor::new(bytes), Some(1000))
+                .map_err(|e| e.to_string())?;
+            arrow::csv::ReaderBuilder::new(Arc::new(schema))
+                .with_format(format)
+                .build(Cursor::new(bytes))
+                .map_err(|e| e.to_string())?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())
+        }
+        Some(FileKind::Json) => {
+            let (schema, _) =
+                arrow::json::reader::infer_json_schema_from_seekable(Cursor::new(bytes), None)
+                    .map_err(|e| e.to_string())?;
+            arrow::json::ReaderBuilder::new(Arc::new(schema))
+                .build(Cursor::new(bytes))
+                .map_err(|e| e.to_string())?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())
+        }
+        _ => Err(format!("unsupported sample file `{file}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_sanitised() {
+        assert_eq!(table_name_for("/x/Trip Data-2024.csv"), "trip_data_2024");
+        assert_eq!(table_name_for("2024.parquet"), "t_2024");
+        let mut taken = BTreeSet::from(["a".to_string()]);
+        assert_eq!(unique_name("a", &mut taken), "a_2");
+    }
+}

@@ -1,0 +1,121 @@
+//! `quarry`: the TUI, or `quarry run …` for scripts. Parses the command line, loads the config,
+//! sets up logging and hands over.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+
+use quarry::app::keymap::Keymap;
+use quarry::app::{ConnectionInfo, StateInit};
+use quarry::cli::{self, Cli, Command, EXIT_USAGE};
+use quarry::store::config::ConnectionDetails;
+use quarry::store::{DataPaths, drafts};
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    let code = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(dispatch(args)),
+        Err(e) => {
+            eprintln!("quarry: cannot start the async runtime: {e}");
+            1
+        }
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+async fn dispatch(args: Cli) -> i32 {
+    // `config init|path` must work when the config file is broken or missing.
+    if let Some(Command::Config { command }) = &args.command {
+        return cli::config_command(args.config.as_deref(), command);
+    }
+    let config = match cli::load_config(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match &args.command {
+        Some(Command::Run(run)) => cli::run(&config, args.connection.as_deref(), run).await,
+        Some(Command::Connections) => cli::connections(&config),
+        Some(Command::Config { .. }) => 0,
+        None => tui(config, args.connection).await,
+    }
+}
+
+async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
+    let keymap = match Keymap::new(&config.keys) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("quarry: keymap: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let initial = connection.or(config.default_connection.clone());
+    if let Some(name) = &initial {
+        if let Err(e) = cli::pick_connection(&config, Some(name)) {
+            eprintln!("quarry: {e}");
+            return EXIT_USAGE;
+        }
+    }
+    let paths = match DataPaths::resolve().and_then(|p| p.ensure().map(|_| p)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("quarry: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let _log = init_logging(&paths);
+    let drafts = drafts::load(&paths.drafts_file).unwrap_or_else(|e| {
+        tracing::warn!("drafts not restored: {e}");
+        Vec::new()
+    });
+    let connections = config.all_connections();
+    let infos = connections
+        .iter()
+        .map(|c| ConnectionInfo {
+            name: c.name.clone(),
+            kind: c.kind,
+            detail: match &c.details {
+                ConnectionDetails::Local { paths } if paths.is_empty() => "sample data".into(),
+                ConnectionDetails::Local { paths } => format!("{} path(s)", paths.len()),
+                _ => c.region.clone().unwrap_or_default(),
+            },
+        })
+        .collect();
+    let init = StateInit {
+        connections: infos,
+        keymap,
+        drafts,
+        initial_connection: initial,
+        area: Default::default(),
+        now: Instant::now(),
+        max_column_width: config.ui.max_column_width,
+    };
+    let opts = quarry::tui::TuiOptions {
+        init,
+        connections,
+        paths,
+    };
+    match quarry::tui::run(opts).await {
+        Ok(()) => 0,
+        Err(e) => {
+            quarry::tui::restore_terminal();
+            eprintln!("quarry: terminal error: {e}");
+            1
+        }
+    }
+}
+
+/// Logs go to `<data dir>/logs/quarry.log`; the guard flushes them on exit.
+fn init_logging(paths: &DataPaths) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let file = tracing_appender::rolling::never(&paths.log_dir, "quarry.log");
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QUARRY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

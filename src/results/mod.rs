@@ -1,0 +1,184 @@
+//! Query results: an Arrow schema plus the record batches appended as they stream in.
+//!
+//! The grid draws only the visible window of a result that may hold millions of rows, so every
+//! per-cell operation here is O(log batches) to find the batch plus work bounded by the
+//! `MAX_CELL_CHARS` budget; nothing formats the whole result per frame. Sorting and filtering are
+//! vectorised over whole columns with arrow's kernels and return row permutations, leaving the
+//! batches untouched.
+
+mod filter;
+mod format;
+mod sanitize;
+mod sort;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+
+pub use filter::filter_indices;
+pub use sanitize::{display_width, sanitize_line, sanitize_multiline, truncate_to_width};
+pub use sort::{SortOrder, sort_indices};
+
+/// Longest one-line cell text, in chars (including the trailing '…' of a cut value).
+pub const MAX_CELL_CHARS: usize = 512;
+
+/// A cell's one-line display text and what kind of value it is (for styling and alignment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellText {
+    pub text: String,
+    pub kind: CellKind,
+}
+
+impl CellText {
+    fn null() -> Self {
+        CellText {
+            text: format::NULL_TEXT.to_string(),
+            kind: CellKind::Null,
+        }
+    }
+}
+
+/// What a cell holds, so the UI can style NULL apart from the text "NULL" and align numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    Null,
+    Number,
+    Bool,
+    Text,
+    Temporal,
+    Nested,
+    Binary,
+}
+
+/// A streamed query result. Cheap to clone (batches are reference-counted) and `Send + Sync`,
+/// so the UI can keep it behind an `Arc`.
+#[derive(Debug, Clone)]
+pub struct ResultSet {
+    schema: SchemaRef,
+    /// Column names with control characters made visible: they are server-supplied.
+    names: Vec<String>,
+    batches: Vec<RecordBatch>,
+    /// `starts[i]` is the global row number of the first row of `batches[i]`.
+    starts: Vec<usize>,
+    num_rows: usize,
+}
+
+impl ResultSet {
+    pub fn new(schema: SchemaRef) -> Self {
+        let names = schema
+            .fields()
+            .iter()
+            .map(|f| sanitize_line(f.name()).into_owned())
+            .collect();
+        ResultSet {
+            schema,
+            names,
+            batches: Vec::new(),
+            starts: Vec::new(),
+            num_rows: 0,
+        }
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Appends a batch; empty batches are ignored. The batch is expected to have the result's
+    /// schema: a batch lacking a column shows empty cells there rather than failing.
+    pub fn push_batch(&mut self, batch: RecordBatch) {
+        if batch.num_rows() == 0 {
+            return;
+        }
+        self.starts.push(self.num_rows);
+        self.num_rows += batch.num_rows();
+        self.batches.push(batch);
+    }
+
+    pub fn batches(&self) -> &[RecordBatch] {
+        &self.batches
+    }
+
+    pub fn num_rows(&self) -> usize {
+        self.num_rows
+    }
+
+    pub fn num_columns(&self) -> usize {
+        self.schema.fields().len()
+    }
+
+    /// The column's name, already sanitised for the terminal; "" past the last column.
+    pub fn column_name(&self, col: usize) -> &str {
+        self.names.get(col).map_or("", String::as_str)
+    }
+
+    /// Integers, floats and decimals, which the grid right-aligns.
+    pub fn is_numeric_column(&self, col: usize) -> bool {
+        self.schema
+            .fields()
+            .get(col)
+            .is_some_and(|f| format::is_numeric(f.data_type()))
+    }
+
+    /// The array holding global row `row` of column `col`, and the row's index in it.
+    fn locate(&self, row: usize, col: usize) -> Option<(&dyn arrow::array::Array, usize)> {
+        if row >= self.num_rows {
+            return None;
+        }
+        // `starts[0] == 0 <= row`, so the partition point is at least 1.
+        let b = self.starts.partition_point(|&start| start <= row) - 1;
+        let batch = self.batches.get(b)?;
+        let array = batch.columns().get(col)?;
+        Some((array.as_ref(), row - self.starts[b]))
+    }
+
+    /// One-line display text for the grid: sanitised, at most `MAX_CELL_CHARS` chars (a cut
+    /// value ends in '…'). NULL is the text "NULL" with kind `Null`; an empty string is "" with
+    /// kind `Text`. Nested values are compact JSON, binary is `0x…` hex, floats shortest
+    /// round-trip, decimals exact, dates and timestamps ISO-8601. Out-of-range cells are "".
+    pub fn cell(&self, row: usize, col: usize) -> CellText {
+        match self.locate(row, col) {
+            Some((array, i)) => format::line(array, i),
+            None => CellText {
+                text: String::new(),
+                kind: CellKind::Text,
+            },
+        }
+    }
+
+    /// Full value for the cell inspector: nested values and strings holding a JSON object or
+    /// array pretty-printed (key order and number text kept), otherwise the full text;
+    /// multi-line, with every control character but '\n' made visible. NULL is "NULL".
+    pub fn cell_full(&self, row: usize, col: usize) -> String {
+        self.locate(row, col)
+            .map(|(array, i)| format::full(array, i))
+            .unwrap_or_default()
+    }
+
+    /// Raw text for copying one cell: `None` for NULL (and out-of-range cells). Not sanitised:
+    /// it must not be written to the terminal as is.
+    pub fn cell_raw(&self, row: usize, col: usize) -> Option<String> {
+        let (array, i) = self.locate(row, col)?;
+        format::raw(array, i)
+    }
+
+    /// Display width of each column from its header and a sample of rows (the first `sample`
+    /// and the last `sample`), each capped at `cap` and at least 1 and at least
+    /// min(header width, cap).
+    pub fn column_widths(&self, sample: usize, cap: usize) -> Vec<usize> {
+        let head = 0..sample.min(self.num_rows);
+        let tail = self.num_rows.saturating_sub(sample).max(head.end)..self.num_rows;
+        (0..self.num_columns())
+            .map(|col| {
+                let header = display_width(self.column_name(col));
+                let widest = head
+                    .clone()
+                    .chain(tail.clone())
+                    .map(|row| display_width(&self.cell(row, col).text))
+                    .fold(header, usize::max);
+                widest.min(cap).max(1)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,201 @@
+//! The full-screen TUI: terminal setup and restore (on every exit path, panics and SIGTERM
+//! included), and the event loop — one `tokio::select!` over terminal events, worker events,
+//! a tick and signals. The loop never awaits I/O of a query: that is the worker's job.
+
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use crossterm::event::{
+    DisableBracketedPaste, EnableBracketedPaste, Event, EventStream, KeyboardEnhancementFlags,
+    PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
+};
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::{cursor, execute};
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+use ratatui::layout::Rect;
+
+use crate::app::{self, Effect, Msg, State, StateInit};
+use crate::store::{DataPaths, drafts};
+use crate::ui::{self, Ui};
+use crate::worker::{self, WorkerCmd};
+
+/// How long quitting waits for cancelled jobs to confirm their server-side cancel.
+const CANCEL_GRACE: Duration = Duration::from_secs(3);
+
+/// Restores the terminal: leaves raw mode and the alternate screen, shows the cursor.
+pub fn restore_terminal() {
+    let mut out = io::stdout();
+    let _ = execute!(
+        out,
+        PopKeyboardEnhancementFlags,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = terminal::disable_raw_mode();
+    let _ = out.flush();
+}
+
+/// Restores the terminal when dropped, whatever way the TUI ends.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn setup_terminal() -> io::Result<(DefaultTerminal, TerminalGuard)> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+    terminal::enable_raw_mode()?;
+    let guard = TerminalGuard;
+    let mut out = io::stdout();
+    execute!(out, EnterAlternateScreen, EnableBracketedPaste)?;
+    // Terminals that know the kitty keyboard protocol then report Ctrl-Enter distinctly; the
+    // others ignore the sequence.
+    let _ = execute!(
+        out,
+        PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+    );
+    let backend = ratatui::backend::CrosstermBackend::new(io::stdout());
+    let terminal = ratatui::Terminal::new(backend)?;
+    Ok((terminal, guard))
+}
+
+pub struct TuiOptions {
+    pub init: StateInit,
+    pub connections: Vec<crate::store::config::ConnectionConfig>,
+    pub paths: DataPaths,
+}
+
+/// Runs the TUI until the user quits or a signal arrives.
+pub async fn run(opts: TuiOptions) -> io::Result<()> {
+    let (mut terminal, _guard) = setup_terminal()?;
+    let size = terminal.size()?;
+    let mut init = opts.init;
+    init.area = Rect::new(0, 0, size.width, size.height);
+    let mut state = State::new(init);
+    let ui = Ui::new();
+    let mut worker = worker::spawn(opts.connections);
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hangup = signal(tokio::signal::unix::SignalKind::hangup())?;
+
+    let (drafts_tx, saver) = spawn_draft_saver(opts.paths.clone());
+    let start = app::update::on_start(&mut state);
+    apply(start, &worker, &drafts_tx, &mut terminal);
+    terminal.draw(|f| ui::draw(f, &state, &ui))?;
+    let mut highlighted = ui.highlighter.get().is_some();
+
+    while !state.quitting {
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Paste(s))) => Msg::Paste(s),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => {
+                    tracing::error!("terminal input failed: {e}");
+                    Msg::Terminate
+                }
+                None => Msg::Terminate,
+            },
+            Some(ev) = worker.events.recv() => Msg::Worker(ev),
+            _ = tick.tick() => Msg::Tick(Instant::now()),
+            _ = terminate.recv() => Msg::Terminate,
+            _ = hangup.recv() => Msg::Terminate,
+        };
+        let animated = matches!(msg, Msg::Tick(_));
+        let fx = app::update(&mut state, msg);
+        apply(fx, &worker, &drafts_tx, &mut terminal);
+        // Take whatever else the worker has ready before drawing once for all of it.
+        for _ in 0..64 {
+            match worker.events.try_recv() {
+                Ok(ev) => {
+                    let fx = app::update(&mut state, Msg::Worker(ev));
+                    apply(fx, &worker, &drafts_tx, &mut terminal);
+                }
+                Err(_) => break,
+            }
+        }
+        let highlighter_arrived = !highlighted && ui.highlighter.get().is_some();
+        highlighted |= highlighter_arrived;
+        if !animated || state.is_animating() || highlighter_arrived {
+            terminal.draw(|f| ui::draw(f, &state, &ui))?;
+        }
+    }
+
+    // Give cancelled jobs a moment to confirm their server-side cancel.
+    let deadline = tokio::time::Instant::now() + CANCEL_GRACE;
+    while !state.jobs.is_empty() {
+        match tokio::time::timeout_at(deadline, worker.events.recv()).await {
+            Ok(Some(ev)) => {
+                app::update(&mut state, Msg::Worker(ev));
+            }
+            _ => break,
+        }
+    }
+    let _ = worker.commands.send(WorkerCmd::Shutdown);
+    // The saver writes what is queued (the final drafts included) and ends.
+    drop(drafts_tx);
+    let _ = saver.join();
+    Ok(())
+}
+
+/// Drafts are written on their own thread so the loop never waits on the disk; saves stay in
+/// order and only the newest queued one is written.
+fn spawn_draft_saver(
+    paths: DataPaths,
+) -> (std::sync::mpsc::Sender<Vec<drafts::Draft>>, std::thread::JoinHandle<()>) {
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<drafts::Draft>>();
+    let handle = std::thread::spawn(move || {
+        while let Ok(mut list) = rx.recv() {
+            while let Ok(newer) = rx.try_recv() {
+                list = newer;
+            }
+            if let Err(e) = drafts::save(&paths.drafts_file, &list) {
+                tracing::warn!("saving drafts failed: {e}");
+            }
+        }
+    });
+    (tx, handle)
+}
+
+fn signal(kind: tokio::signal::unix::SignalKind) -> io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(kind)
+}
+
+fn apply(
+    effects: Vec<Effect>,
+    worker: &worker::WorkerHandle,
+    drafts_tx: &std::sync::mpsc::Sender<Vec<drafts::Draft>>,
+    terminal: &mut DefaultTerminal,
+) {
+    for effect in effects {
+        match effect {
+            Effect::Worker(cmd) => {
+                if worker.commands.send(cmd).is_err() {
+                    tracing::error!("the worker stopped");
+                }
+            }
+            Effect::SaveDrafts(list) => {
+                let _ = drafts_tx.send(list);
+            }
+            Effect::CopyToClipboard(text) => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+                let out = terminal.backend_mut();
+                let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+                let _ = out.flush();
+            }
+            Effect::Quit => {}
+        }
+    }
+}

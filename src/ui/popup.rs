@@ -1,0 +1,142 @@
+//! Popups drawn over the panes: help (from the live keymap), cell inspector, confirmations,
+//! connection picker, one-line inputs and messages.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::theme;
+use crate::app::keymap::KeyContext;
+use crate::app::{InputPurpose, Popup, State};
+use crate::results::{sanitize_line, sanitize_multiline};
+
+pub fn draw(frame: &mut Frame, state: &State) {
+    let Some(popup) = &state.popup else {
+        return;
+    };
+    let screen = frame.area();
+    match popup {
+        Popup::Help { scroll } => {
+            let area = centered(screen, 90, screen.height.saturating_sub(4));
+            let lines = help_lines(state);
+            show(frame, area, " Help — Esc closes, ↑/↓ scroll ", lines, *scroll, Style::new());
+        }
+        Popup::Inspector { title, text, scroll } => {
+            let area = centered(screen, screen.width.saturating_sub(10), screen.height.saturating_sub(6));
+            let body: Vec<Line> = sanitize_multiline(text).lines().map(|l| Line::raw(l.to_string())).collect();
+            let title = format!(" {} — y copies, Esc closes ", sanitize_line(title));
+            show(frame, area, &title, body, *scroll, Style::new());
+        }
+        Popup::ConfirmQuit { running } => {
+            let area = centered(screen, 60, 6);
+            let s = if *running == 1 { "" } else { "s" };
+            let lines = vec![
+                Line::raw(format!("{running} job{s} still running.")),
+                Line::raw("Cancel them (on the server too) and quit?"),
+                Line::styled("[y] yes, cancel and quit    [n] no, keep working", theme::dim()),
+            ];
+            show(frame, area, " Quit ", lines, 0, theme::running());
+        }
+        Popup::ConfirmCloseTab => {
+            let area = centered(screen, 60, 5);
+            let lines = vec![
+                Line::raw("Close this tab? Its text is not saved as a snippet."),
+                Line::styled("[y] close    [n] keep", theme::dim()),
+            ];
+            show(frame, area, " Close tab ", lines, 0, Style::new());
+        }
+        Popup::ConnectionPicker { selected } => {
+            let height = (state.connections.len() as u16 + 2).min(screen.height.saturating_sub(2));
+            let area = centered(screen, 60, height);
+            let lines = state
+                .connections
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let line = Line::from(vec![
+                        Span::raw(format!(" {} ", sanitize_line(&c.name))),
+                        Span::styled(format!("{} {}", c.kind, sanitize_line(&c.detail)), theme::dim()),
+                    ]);
+                    if i == *selected { line.style(theme::selected_cell()) } else { line }
+                })
+                .collect();
+            show(frame, area, " Connection for this tab — Enter picks ", lines, 0, Style::new());
+        }
+        Popup::Input { purpose, text } => {
+            let area = centered(screen, 70, 3);
+            let label = match purpose {
+                InputPurpose::GridFilter => " Filter rows (substring, any column; empty clears) ",
+                InputPurpose::BrowserFilter => " Filter the tree ",
+                InputPurpose::ExportPath => " Export to file (.csv .tsv .json .jsonl .md .txt) ",
+            };
+            let line = Line::from(vec![
+                Span::raw(sanitize_line(text).into_owned()),
+                Span::styled("█", Style::new().add_modifier(Modifier::SLOW_BLINK)),
+            ]);
+            show(frame, area, label, vec![line], 0, Style::new());
+        }
+        Popup::Message { title, text } => {
+            let area = centered(screen, 80, 8);
+            let lines = sanitize_multiline(text).lines().map(|l| Line::raw(l.to_string())).collect();
+            show(frame, area, &format!(" {} ", sanitize_line(title)), lines, 0, theme::error());
+        }
+    }
+}
+
+fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: usize, style: Style) {
+    frame.render_widget(Clear, area);
+    let block = Block::bordered().title(title.to_string()).border_style(theme::border(true));
+    let scroll = scroll.min(lines.len().saturating_sub(1));
+    let p = Paragraph::new(lines)
+        .block(block)
+        .style(style)
+        .wrap(Wrap { trim: false })
+        .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0));
+    frame.render_widget(p, area);
+}
+
+fn centered(screen: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(screen.width);
+    let h = height.min(screen.height).max(3.min(screen.height));
+    Rect::new(screen.x + (screen.width - w) / 2, screen.y + (screen.height - h) / 2, w, h)
+}
+
+fn help_lines(state: &State) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        Line::styled("Quarry keys (from the live keymap; remap them in the config's [keys.*])", theme::title(true)),
+        Line::raw(""),
+    ];
+    let mut last = None;
+    for (ctx, key, action) in state.keymap.all() {
+        if last != Some(ctx) {
+            let name = match ctx {
+                KeyContext::Global => "Everywhere",
+                KeyContext::Editor => "Editor",
+                KeyContext::Browser => "Browser",
+                KeyContext::Grid => "Results grid",
+            };
+            if last.is_some() {
+                lines.push(Line::raw(""));
+            }
+            lines.push(Line::styled(name, Style::new().add_modifier(Modifier::BOLD)));
+            last = Some(ctx);
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<12}", key.to_string()), Style::new().fg(theme::ACCENT)),
+            Span::raw(action.describe()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Notes", Style::new().add_modifier(Modifier::BOLD)));
+    for note in [
+        "Browser: Enter on a table inserts SELECT * … LIMIT 100 into the editor; r runs it at once.",
+        "Editor: standard editing keys (Shift-arrows select, Ctrl-Z undo); Ctrl-C copies when no job runs.",
+        "Grid: s cycles sort asc → desc → off; / filters rows (one view at a time).",
+        "Export: Ctrl-E asks for a file; the extension picks the format (CSV by default).",
+    ] {
+        lines.push(Line::raw(format!("  {note}")));
+    }
+    lines
+}

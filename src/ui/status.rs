@@ -1,0 +1,45 @@
+//! The status bar: focus, the tab's connection, rows, running jobs, a flash message and how to
+//! get help.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{grid::group, theme};
+use crate::app::{Focus, State};
+use crate::results::sanitize_line;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let mode = match state.focus {
+        Focus::Browser => " BROWSER ",
+        Focus::Editor => " EDITOR ",
+        Focus::Results => " RESULTS ",
+    };
+    let tab = state.tab();
+    let mut spans = vec![
+        Span::styled(mode, Style::new().bg(theme::ACCENT).fg(Color::Black).add_modifier(Modifier::BOLD)),
+        Span::raw(" "),
+        Span::styled(sanitize_line(&tab.connection).into_owned(), Style::new().add_modifier(Modifier::BOLD)),
+    ];
+    if let Some(r) = tab.active_result() {
+        let shown = r.visible_rows();
+        let at = if shown == 0 { 0 } else { r.grid.row + 1 };
+        spans.push(Span::raw(format!("  row {}/{}", group(at), group(shown))));
+    }
+    let jobs = state.active_jobs();
+    if jobs > 0 {
+        let s = if jobs == 1 { "" } else { "s" };
+        spans.push(Span::styled(format!("  {jobs} job{s} running"), theme::running()));
+    }
+    if let Some(f) = &state.flash {
+        let style = if f.error { theme::error() } else { theme::success() };
+        spans.push(Span::styled(format!("  {}", sanitize_line(&f.text)), style));
+    }
+    spans.push(Span::styled(
+        "  F1 help · Ctrl-J run · Ctrl-C cancel · Alt-1/2/3 panes · Ctrl-Q quit",
+        theme::dim(),
+    ));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

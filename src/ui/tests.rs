@@ -1,0 +1,191 @@
+//! Whole-screen snapshots on ratatui's TestBackend for the main states, and checks of the
+//! styles where colour carries meaning.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::{ArrayRef, Int64Array, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use crossterm::event::{KeyCode, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use crate::app::tests::{batch, ctrl, key, state, type_text};
+use crate::app::{Msg, State, update};
+use crate::connectors::{CatalogNode, JobEvent, JobSummary, NodeKind};
+use crate::worker::{JobOutcome, WorkerCmd, WorkerEvent};
+
+use super::{Ui, draw};
+
+fn render(s: &State) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(s.area.width, s.area.height)).unwrap();
+    let ui = Ui::loaded();
+    t.draw(|f| draw(f, s, &ui)).unwrap();
+    t
+}
+
+fn start(s: &mut State, sql: &str) -> u64 {
+    type_text(s, sql);
+    let fx = update(s, ctrl('j'));
+    fx.iter()
+        .find_map(|e| match e {
+            crate::app::Effect::Worker(WorkerCmd::Run { job, .. }) => Some(*job),
+            _ => None,
+        })
+        .unwrap()
+}
+
+fn with_tables(s: &mut State) {
+    crate::app::update::on_start(s);
+    let t = |n: &str| CatalogNode {
+        name: n.into(),
+        kind: NodeKind::Table,
+        detail: None,
+        has_children: true,
+        query: None,
+    };
+    update(
+        s,
+        Msg::Worker(WorkerEvent::Children {
+            connection: "local".into(),
+            path: vec![],
+            result: Ok(vec![t("events"), t("trips"), t("vendors"), t("zones")]),
+        }),
+    );
+}
+
+fn finish(s: &mut State, job: u64, outcome: JobOutcome) {
+    update(
+        s,
+        Msg::Worker(WorkerEvent::JobFinished { job, outcome, elapsed: Duration::from_millis(1234) }),
+    );
+}
+
+#[test]
+fn empty_screen() {
+    let mut s = state();
+    with_tables(&mut s);
+    insta::assert_snapshot!(render(&s).backend());
+}
+
+#[test]
+fn running_screen() {
+    let mut s = state();
+    with_tables(&mut s);
+    start(&mut s, "SELECT * FROM trips");
+    insta::assert_snapshot!(render(&s).backend());
+}
+
+#[test]
+fn results_screen() {
+    let mut s = state();
+    with_tables(&mut s);
+    let job = start(&mut s, "SELECT id, name FROM t");
+    let b = batch(50);
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))));
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))));
+    finish(&mut s, job, JobOutcome::Succeeded(JobSummary::default()));
+    update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
+    update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
+    let t = render(&s);
+    insta::assert_snapshot!(t.backend());
+    // NULL is drawn dim and italic, unlike the empty string or text.
+    let buf = t.backend().buffer();
+    let null_cell = (0..buf.area.height)
+        .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+        .find(|&(x, y)| {
+            buf[(x, y)].symbol() == "N" && buf[(x + 1, y)].symbol() == "U" && buf[(x + 3, y)].symbol() == "L"
+        })
+        .expect("a NULL cell on screen");
+    assert_eq!(buf[null_cell].fg, Color::DarkGray);
+}
+
+#[test]
+fn error_screen_is_red() {
+    let mut s = state();
+    let job = start(&mut s, "SELECT * FROM nope");
+    finish(
+        &mut s,
+        job,
+        JobOutcome::Failed("Error during planning: table 'datafusion.public.nope' not found".into()),
+    );
+    let t = render(&s);
+    insta::assert_snapshot!(t.backend());
+    let buf = t.backend().buffer();
+    let found = (0..buf.area.height).any(|y| {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        line.contains("not found") && {
+            let x = line.find("Error during").unwrap_or(0);
+            buf[(x as u16, y)].fg == Color::Red
+        }
+    });
+    assert!(found, "the error is shown in red");
+}
+
+#[test]
+fn help_popup() {
+    let mut s = state();
+    update(&mut s, key(KeyCode::F(1), KeyModifiers::NONE));
+    insta::assert_snapshot!(render(&s).backend());
+}
+
+fn hostile_result() -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("k", DataType::Int64, false),
+        Field::new("v", DataType::Utf8, true),
+    ]));
+    let big = "x".repeat(100 * 1024);
+    let values: Vec<Option<&str>> = vec![
+        Some("red \x1b[31mALERT\x1b[0m"),
+        Some("carriage\rreturn"),
+        Some("tab\there"),
+        Some(&big),
+        Some(""),
+        None,
+    ];
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3, 4, 5, 6])) as ArrayRef,
+            Arc::new(StringArray::from(values)) as ArrayRef,
+        ],
+    )
+    .unwrap()
+}
+
+fn assert_no_control_chars(t: &Terminal<TestBackend>) {
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        for c in cell.symbol().chars() {
+            assert!(!c.is_control(), "control char {c:?} reached the screen");
+        }
+    }
+}
+
+#[test]
+fn hostile_data_renders_safely_in_grid_and_inspector() {
+    let mut s = state();
+    let job = start(&mut s, "SELECT * FROM hostile");
+    let b = hostile_result();
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))));
+    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))));
+    finish(&mut s, job, JobOutcome::Succeeded(JobSummary::default()));
+    update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
+    update(&mut s, key(KeyCode::Char('l'), KeyModifiers::NONE));
+    let t = render(&s);
+    assert_no_control_chars(&t);
+    insta::assert_snapshot!("hostile_grid", t.backend());
+    // Each hostile value in the inspector.
+    for row in 0..6 {
+        update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+        let t = render(&s);
+        assert_no_control_chars(&t);
+        if row == 0 {
+            insta::assert_snapshot!("inspector", t.backend());
+        }
+        update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+        update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
+    }
+}

@@ -1,0 +1,287 @@
+//! Owns connectors and jobs. `WorkerCmd`s come in on an unbounded channel (the UI never blocks
+//! on send); `WorkerEvent`s go out on a bounded one (back-pressure on row batches). Every job
+//! runs in its own task with its own `CancellationToken`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Mutex, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::connectors::{
+    self, CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobId, JobSink,
+    JobSummary, QueryRequest,
+};
+use crate::export::{self, Format};
+use crate::results::{self, ResultSet, SortOrder};
+use crate::store::config::ConnectionConfig;
+
+/// How a result view (sort or filter) is computed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ViewSpec {
+    Sort { column: usize, order: SortOrder },
+    Filter { needle: String },
+}
+
+#[derive(Debug)]
+pub enum WorkerCmd {
+    Run {
+        job: JobId,
+        connection: String,
+        sql: String,
+    },
+    Cancel {
+        job: JobId,
+    },
+    LoadChildren {
+        connection: String,
+        path: CatalogPath,
+    },
+    /// Sorting or filtering a large result takes longer than a frame: done off the UI loop.
+    ComputeView {
+        result: u64,
+        generation: u64,
+        rows: Arc<ResultSet>,
+        spec: ViewSpec,
+    },
+    Export {
+        path: PathBuf,
+        format: Format,
+        rows: Arc<ResultSet>,
+    },
+    Shutdown,
+}
+
+#[derive(Debug, Clone)]
+pub enum JobOutcome {
+    Succeeded(JobSummary),
+    Failed(String),
+    Cancelled,
+}
+
+#[derive(Debug)]
+pub enum WorkerEvent {
+    Job(JobId, JobEvent),
+    JobFinished {
+        job: JobId,
+        outcome: JobOutcome,
+        elapsed: Duration,
+    },
+    Children {
+        connection: String,
+        path: CatalogPath,
+        result: Result<Vec<CatalogNode>, String>,
+    },
+    ViewReady {
+        result: u64,
+        generation: u64,
+        outcome: Result<Vec<u32>, String>,
+    },
+    ExportDone {
+        path: PathBuf,
+        outcome: Result<u64, String>,
+    },
+}
+
+/// Handle to the running worker.
+pub struct WorkerHandle {
+    pub commands: mpsc::UnboundedSender<WorkerCmd>,
+    pub events: mpsc::Receiver<WorkerEvent>,
+}
+
+/// Starts the worker on the current tokio runtime.
+pub fn spawn(connections: Vec<ConnectionConfig>) -> WorkerHandle {
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::channel(64);
+    let worker = Worker {
+        connections: connections.into_iter().map(|c| (c.name.clone(), c)).collect(),
+        connected: Arc::new(Mutex::new(HashMap::new())),
+        jobs: HashMap::new(),
+        events: ev_tx,
+    };
+    tokio::spawn(worker.run(cmd_rx));
+    WorkerHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+    }
+}
+
+type ConnectorCache = Arc<Mutex<HashMap<String, Arc<dyn Connector>>>>;
+
+struct Worker {
+    connections: HashMap<String, ConnectionConfig>,
+    connected: ConnectorCache,
+    jobs: HashMap<JobId, CancellationToken>,
+    events: mpsc::Sender<WorkerEvent>,
+}
+
+impl Worker {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<WorkerCmd>) {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<JobId>();
+        loop {
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    None | Some(WorkerCmd::Shutdown) => break,
+                    Some(cmd) => self.handle(cmd, &done_tx),
+                },
+                Some(job) = done_rx.recv() => { self.jobs.remove(&job); }
+            }
+        }
+        for token in self.jobs.values() {
+            token.cancel();
+        }
+    }
+
+    fn handle(&mut self, cmd: WorkerCmd, done: &mpsc::UnboundedSender<JobId>) {
+        match cmd {
+            WorkerCmd::Run {
+                job,
+                connection,
+                sql,
+            } => {
+                let token = CancellationToken::new();
+                self.jobs.insert(job, token.clone());
+                let conn = self.connections.get(&connection).cloned();
+                let cache = self.connected.clone();
+                let events = self.events.clone();
+                let done = done.clone();
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let outcome = run_job(job, conn, &connection, sql, cache, &events, token).await;
+                    let _ = events
+                        .send(WorkerEvent::JobFinished {
+                            job,
+                            outcome,
+                            elapsed: started.elapsed(),
+                        })
+                        .await;
+                    let _ = done.send(job);
+                });
+            }
+            WorkerCmd::Cancel { job } => {
+                if let Some(token) = self.jobs.get(&job) {
+                    token.cancel();
+                }
+            }
+            WorkerCmd::LoadChildren { connection, path } => {
+                let conn = self.connections.get(&connection).cloned();
+                let cache = self.connected.clone();
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let result = match connector_for(conn, &connection, &cache).await {
+                        Ok(c) => c.children(&path).await.map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = events
+                        .send(WorkerEvent::Children {
+                            connection,
+                            path,
+                            result,
+                        })
+                        .await;
+                });
+            }
+            WorkerCmd::ComputeView {
+                result,
+                generation,
+                rows,
+                spec,
+            } => {
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let computed = tokio::task::spawn_blocking(move || match spec {
+                        ViewSpec::Sort { column, order } => {
+                            results::sort_indices(&rows, column, order)
+                        }
+                        ViewSpec::Filter { needle } => results::filter_indices(&rows, &needle),
+                    })
+                    .await;
+                    let outcome = match computed {
+                        Ok(Ok(indices)) => Ok(indices),
+                        Ok(Err(e)) => Err(e.to_string()),
+                        Err(e) => Err(format!("the sort/filter task failed: {e}")),
+                    };
+                    let _ = events
+                        .send(WorkerEvent::ViewReady {
+                            result,
+                            generation,
+                            outcome,
+                        })
+                        .await;
+                });
+            }
+            WorkerCmd::Export { path, format, rows } => {
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let target = path.clone();
+                    let written = tokio::task::spawn_blocking(move || {
+                        export::export_to_file(&target, format, rows.schema().clone(), rows.batches())
+                    })
+                    .await;
+                    let outcome = match written {
+                        Ok(Ok(n)) => Ok(n),
+                        Ok(Err(e)) => Err(e.to_string()),
+                        Err(e) => Err(format!("the export task failed: {e}")),
+                    };
+                    let _ = events.send(WorkerEvent::ExportDone { path, outcome }).await;
+                });
+            }
+            WorkerCmd::Shutdown => {}
+        }
+    }
+}
+
+/// The connector of `name`, connected once and then shared by all jobs of that connection.
+async fn connector_for(
+    conn: Option<ConnectionConfig>,
+    name: &str,
+    cache: &ConnectorCache,
+) -> Result<Arc<dyn Connector>, ConnectorError> {
+    let conn =
+        conn.ok_or_else(|| ConnectorError::Config(format!("no connection named `{name}`")))?;
+    // Held across the connect so two jobs don't connect twice; failures are not cached.
+    let mut cache = cache.lock().await;
+    if let Some(c) = cache.get(name) {
+        return Ok(c.clone());
+    }
+    let connector = connectors::connect(&conn).await?;
+    cache.insert(name.to_string(), connector.clone());
+    Ok(connector)
+}
+
+async fn run_job(
+    job: JobId,
+    conn: Option<ConnectionConfig>,
+    name: &str,
+    sql: String,
+    cache: ConnectorCache,
+    events: &mpsc::Sender<WorkerEvent>,
+    cancel: CancellationToken,
+) -> JobOutcome {
+    let connector = tokio::select! {
+        _ = cancel.cancelled() => return JobOutcome::Cancelled,
+        c = connector_for(conn, name, &cache) => match c {
+            Ok(c) => c,
+            Err(e) => return JobOutcome::Failed(e.to_string()),
+        },
+    };
+    let (tx, mut rx) = mpsc::channel(4);
+    let sink = JobSink::new(job, tx);
+    let execute = connector.execute(QueryRequest { sql }, sink, cancel.clone());
+    let forward = async {
+        while let Some((job, event)) = rx.recv().await {
+            if events.send(WorkerEvent::Job(job, event)).await.is_err() {
+                break;
+            }
+        }
+    };
+    let (result, ()) = tokio::join!(execute, forward);
+    match result {
+        Ok(summary) => JobOutcome::Succeeded(summary),
+        Err(ConnectorError::Cancelled) => JobOutcome::Cancelled,
+        Err(_) if cancel.is_cancelled() => JobOutcome::Cancelled,
+        Err(e) => JobOutcome::Failed(e.to_string()),
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests: one binary (fast to link) with a module per area. They run the real
+//! `quarry` binary in an isolated HOME; see `common`.
+
+mod cli;
+mod common;
+mod config_errors;
+mod pty;

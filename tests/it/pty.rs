@@ -1,0 +1,324 @@
+//! End to end: the real binary in a 120×40 pseudo-terminal, driven by keystrokes, its screen read
+//! back with `vt100`. Checks that a query runs from the editor and that the terminal is restored
+//! (main screen, visible cursor, canonical mode with echo) on quit and on SIGTERM.
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+use crate::common::{BIN, Sandbox};
+
+const ROWS: u16 = 40;
+const COLS: u16 = 120;
+/// Longest wait for any one thing to appear (startup of a debug build included).
+const DEADLINE: Duration = Duration::from_secs(20);
+
+const CTRL_J: u8 = 0x0a;
+const CTRL_Q: u8 = 0x11;
+
+/// What the master side delivered: bytes, or the end of output.
+enum Chunk {
+    Bytes(Vec<u8>),
+    Eof,
+}
+
+/// The binary running in a pty, with its screen mirrored in a vt100 parser.
+struct Tui {
+    _sandbox: Sandbox,
+    master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    output: Receiver<Chunk>,
+    parser: vt100::Parser,
+    eof: bool,
+    /// The last bytes seen, so a terminal query split across two reads is still answered.
+    tail: Vec<u8>,
+}
+
+impl Tui {
+    fn start() -> Tui {
+        let sandbox = Sandbox::new();
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut cmd = CommandBuilder::new(BIN);
+        cmd.env_clear();
+        for (key, value) in sandbox.env_vars() {
+            cmd.env(key, value);
+        }
+        cmd.env("TERM", "xterm-256color");
+        cmd.cwd(sandbox.work());
+        let child = pair
+            .slave
+            .spawn_command(cmd)
+            .expect("spawn quarry in the pty");
+        // Only the child holds the slave now: its exit closes the pty and ends our reads.
+        drop(pair.slave);
+        let reader = pair.master.try_clone_reader().expect("pty reader");
+        let writer = pair.master.take_writer().expect("pty writer");
+        let output = spawn_reader(reader);
+        let rows = NonZeroU16::new(ROWS).expect("rows > 0");
+        let cols = NonZeroU16::new(COLS).expect("cols > 0");
+        Tui {
+            _sandbox: sandbox,
+            master: pair.master,
+            writer,
+            child,
+            output,
+            parser: vt100::Parser::new(rows, cols, 0),
+            eof: false,
+            tail: Vec::new(),
+        }
+    }
+
+    fn screen(&self) -> &vt100::Screen {
+        self.parser.screen()
+    }
+
+    fn contents(&self) -> String {
+        self.screen().contents()
+    }
+
+    /// Feeds whatever output arrives within `wait` into the parser; false once at EOF.
+    fn pump(&mut self, wait: Duration) -> bool {
+        if self.eof {
+            return false;
+        }
+        match self.output.recv_timeout(wait) {
+            Ok(Chunk::Bytes(bytes)) => {
+                self.parser.process(&bytes);
+                self.answer_queries(&bytes);
+                // Take everything else already queued without waiting.
+                while let Ok(chunk) = self.output.try_recv() {
+                    match chunk {
+                        Chunk::Bytes(bytes) => {
+                            self.parser.process(&bytes);
+                            self.answer_queries(&bytes);
+                        }
+                        Chunk::Eof => self.eof = true,
+                    }
+                }
+                true
+            }
+            Ok(Chunk::Eof) | Err(RecvTimeoutError::Disconnected) => {
+                self.eof = true;
+                false
+            }
+            Err(RecvTimeoutError::Timeout) => true,
+        }
+    }
+
+    /// Answers the queries a real terminal would (cursor position, primary device
+    /// attributes), so the app never sits out a timeout waiting for a reply.
+    fn answer_queries(&mut self, bytes: &[u8]) {
+        const CPR: &[u8] = b"\x1b[6n";
+        const DA1: &[&[u8]] = &[b"\x1b[c", b"\x1b[0c"];
+        let mut text = std::mem::take(&mut self.tail);
+        text.extend_from_slice(bytes);
+        let mut replies = Vec::new();
+        let mut i = 0;
+        while i < text.len() {
+            let rest = &text[i..];
+            if rest.starts_with(CPR) {
+                let (row, col) = self.screen().cursor_position();
+                replies.extend_from_slice(format!("\x1b[{};{}R", row + 1, col + 1).as_bytes());
+                i += CPR.len();
+            } else if let Some(q) = DA1.iter().find(|q| rest.starts_with(q)) {
+                replies.extend_from_slice(b"\x1b[?62;22c");
+                i += q.len();
+            } else if rest.len() < CPR.len()
+                && (CPR.starts_with(rest) || DA1.iter().any(|q| q.starts_with(rest)))
+            {
+                // A query cut in two by the read: keep its start for the next chunk.
+                self.tail = rest.to_vec();
+                break;
+            } else {
+                i += 1;
+            }
+        }
+        if !replies.is_empty() {
+            self.send(&replies);
+        }
+    }
+
+    /// Waits until `ready(screen)` holds; fails with the screen contents after [`DEADLINE`].
+    #[track_caller]
+    fn wait_for(&mut self, what: &str, ready: impl Fn(&vt100::Screen) -> bool) {
+        let deadline = Instant::now() + DEADLINE;
+        while !ready(self.screen()) {
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out after {DEADLINE:?} waiting for {what}; the screen shows:\n{}",
+                    self.contents()
+                );
+            }
+            if !self.pump(Duration::from_millis(50)) {
+                if ready(self.screen()) {
+                    break;
+                }
+                let status = self.child.try_wait().ok().flatten();
+                panic!(
+                    "quarry exited (status {status:?}) while waiting for {what}; the screen shows:\n{}",
+                    self.contents()
+                );
+            }
+        }
+    }
+
+    #[track_caller]
+    fn wait_for_text(&mut self, text: &str) {
+        let needle = text.to_string();
+        self.wait_for(&format!("{text:?} on screen"), move |s| {
+            s.contents().contains(&needle)
+        });
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write to the pty");
+        self.writer.flush().expect("flush the pty");
+    }
+
+    /// Waits for the child to exit and for its last output to be parsed.
+    #[track_caller]
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + DEADLINE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("poll the child") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "quarry did not exit within {DEADLINE:?}; the screen shows:\n{}",
+                    self.contents()
+                );
+            }
+            self.pump(Duration::from_millis(50));
+        };
+        // Drain what it wrote before exiting (the restore sequences above all).
+        let drain_deadline = Instant::now() + Duration::from_secs(5);
+        while self.pump(Duration::from_millis(50)) && Instant::now() < drain_deadline {}
+        status
+    }
+
+    /// Asserts the terminal is as the shell left it: main screen, cursor shown, cooked mode.
+    #[track_caller]
+    fn assert_restored(&self) {
+        let screen = self.screen();
+        assert!(
+            !screen.alternate_screen(),
+            "still on the alternate screen:\n{}",
+            self.contents()
+        );
+        assert!(!screen.hide_cursor(), "the cursor is still hidden");
+        let fd = self
+            .master
+            .as_raw_fd()
+            .expect("the pty master has a file descriptor");
+        // SAFETY: `termios` is plain data, fully written by a successful tcgetattr on a live fd.
+        let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::tcgetattr(fd, &mut termios) };
+        assert_eq!(
+            rc,
+            0,
+            "tcgetattr failed: {}",
+            std::io::Error::last_os_error()
+        );
+        assert!(
+            termios.c_lflag & libc::ICANON != 0,
+            "ICANON is still off (raw mode left on)"
+        );
+        assert!(
+            termios.c_lflag & libc::ECHO != 0,
+            "ECHO is still off (raw mode left on)"
+        );
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Reads the master in a thread so the test itself never blocks on a read.
+fn spawn_reader(mut reader: Box<dyn Read + Send>) -> Receiver<Chunk> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        loop {
+            match reader.read(&mut buf) {
+                // EIO is how Linux reports that the slave side closed.
+                Ok(0) | Err(_) => {
+                    let _ = tx.send(Chunk::Eof);
+                    break;
+                }
+                Ok(n) => {
+                    if tx.send(Chunk::Bytes(buf[..n].to_vec())).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The TUI is up: alternate screen and the editor pane drawn.
+#[track_caller]
+fn wait_for_editor(tui: &mut Tui) {
+    tui.wait_for("the editor", |s| {
+        s.alternate_screen() && s.contents().contains("Editor")
+    });
+}
+
+#[test]
+fn run_a_query_and_quit_restores_the_terminal() {
+    let mut tui = Tui::start();
+    wait_for_editor(&mut tui);
+    tui.send(b"SELECT zone_id, zone FROM zones ORDER BY zone_id LIMIT 3");
+    tui.wait_for_text("ORDER BY zone_id LIMIT 3");
+    tui.send(&[CTRL_J]);
+    // Zones 1-3 of assets/sample/zones.csv.
+    tui.wait_for_text("Newark Airport");
+    tui.wait_for_text("Jamaica Bay");
+    tui.wait_for_text("Allerton/Pelham Gardens");
+    assert!(
+        !tui.contents().contains("Alphabet City"),
+        "zone 4 shown despite LIMIT 3:\n{}",
+        tui.contents()
+    );
+    tui.send(&[CTRL_Q]);
+    let status = tui.wait_exit();
+    assert!(
+        status.success(),
+        "exit status {status:?}\n{}",
+        tui.contents()
+    );
+    tui.assert_restored();
+}
+
+#[test]
+fn sigterm_exits_and_restores_the_terminal() {
+    let mut tui = Tui::start();
+    wait_for_editor(&mut tui);
+    let pid = tui.child.process_id().expect("the child has a pid");
+    let pid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
+    // SAFETY: kill(2) with a pid we spawned and still own (not yet reaped).
+    let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(rc, 0, "kill failed: {}", std::io::Error::last_os_error());
+    let _status = tui.wait_exit();
+    tui.assert_restored();
+}
