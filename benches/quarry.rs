@@ -45,9 +45,17 @@ fn batches(rows: usize) -> Vec<RecordBatch> {
         let cols: Vec<ArrayRef> = (0..COLS)
             .map(|c| -> ArrayRef {
                 match c % 3 {
-                    0 => Arc::new(Int64Array::from_iter_values((start..start + n).map(|i| (i * 7919 % 1_000_003) as i64))),
-                    1 => Arc::new(Float64Array::from_iter((start..start + n).map(|i| (i % 10 != 0).then(|| i as f64 * 1.25)))),
-                    _ => Arc::new(StringArray::from_iter((start..start + n).map(|i| (i % 13 != 0).then(|| format!("label-{}-{}", c, i % 5000))))),
+                    0 => Arc::new(Int64Array::from_iter_values(
+                        (start..start + n).map(|i| (i * 7919 % 1_000_003) as i64),
+                    )),
+                    1 => Arc::new(Float64Array::from_iter(
+                        (start..start + n).map(|i| (i % 10 != 0).then_some(i as f64 * 1.25)),
+                    )),
+                    _ => {
+                        Arc::new(StringArray::from_iter((start..start + n).map(|i| {
+                            (i % 13 != 0).then(|| format!("label-{}-{}", c, i % 5000))
+                        })))
+                    }
                 }
             })
             .collect();
@@ -59,7 +67,11 @@ fn batches(rows: usize) -> Vec<RecordBatch> {
 
 fn init(area: Rect) -> StateInit {
     StateInit {
-        connections: vec![ConnectionInfo { name: "local".into(), kind: ConnectionKind::Local, detail: "sample data".into() }],
+        connections: vec![ConnectionInfo {
+            name: "local".into(),
+            kind: ConnectionKind::Local,
+            detail: "sample data".into(),
+        }],
         keymap: Keymap::default(),
         drafts: Vec::new(),
         initial_connection: None,
@@ -73,9 +85,15 @@ fn init(area: Rect) -> StateInit {
 fn state_with_rows(rows: usize) -> State {
     let mut s = State::new(init(Rect::new(0, 0, 200, 50)));
     for c in "SELECT * FROM big".chars() {
-        update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+        update(
+            &mut s,
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        );
     }
-    let fx = update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL)));
+    let fx = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL)),
+    );
     let job = fx
         .iter()
         .find_map(|e| match e {
@@ -83,17 +101,33 @@ fn state_with_rows(rows: usize) -> State {
             _ => None,
         })
         .expect("a run");
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(schema()))));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(schema()))),
+    );
     for b in batches(rows) {
-        update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))));
+        update(
+            &mut s,
+            Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))),
+        );
     }
     update(
         &mut s,
-        Msg::Worker(WorkerEvent::JobFinished { job, outcome: JobOutcome::Succeeded(JobSummary::default()), elapsed: Duration::from_secs(1) }),
+        Msg::Worker(WorkerEvent::JobFinished {
+            job,
+            outcome: JobOutcome::Succeeded(JobSummary::default()),
+            elapsed: Duration::from_secs(1),
+        }),
     );
-    update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::ALT)));
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::ALT)),
+    );
     for _ in 0..(rows / 2 / 40).min(200) {
-        update(&mut s, Msg::Key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE)));
+        update(
+            &mut s,
+            Msg::Key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE)),
+        );
     }
     s
 }
@@ -104,17 +138,25 @@ fn grid_draw(c: &mut Criterion) {
     for rows in [1_000usize, 1_000_000] {
         let mut s = state_with_rows(rows);
         // Jump to the middle of the result so lookups are not at the first batch.
-        update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)));
+        update(
+            &mut s,
+            Msg::Key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+        );
         for _ in 0..(rows / 2 / 44) {
             if rows > 10_000 {
                 break;
             }
-            update(&mut s, Msg::Key(KeyEvent::new(KeyCode::PageUp, KeyModifiers::NONE)));
+            update(
+                &mut s,
+                Msg::Key(KeyEvent::new(KeyCode::PageUp, KeyModifiers::NONE)),
+            );
         }
         let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
         group.bench_function(format!("{rows}_rows_x20"), |b| {
             b.iter(|| {
-                terminal.draw(|f| draw(f, black_box(&s), &ui)).expect("draw");
+                terminal
+                    .draw(|f| draw(f, black_box(&s), &ui))
+                    .expect("draw");
             })
         });
     }
@@ -125,7 +167,8 @@ fn startup(c: &mut Criterion) {
     let example = include_str!("../config/quarry.toml");
     c.bench_function("startup_to_first_frame", |b| {
         b.iter(|| {
-            let config = quarry::store::config::parse(example, std::path::Path::new("quarry.toml")).expect("example parses");
+            let config = quarry::store::config::parse(example, std::path::Path::new("quarry.toml"))
+                .expect("example parses");
             let keymap = Keymap::new(&config.keys).expect("keymap");
             let mut i = init(Rect::new(0, 0, 200, 50));
             i.keymap = keymap;
@@ -146,9 +189,15 @@ fn sort_filter(c: &mut Criterion) {
     }
     let mut group = c.benchmark_group("view_1m_rows_x20");
     group.sample_size(10);
-    group.bench_function("sort_int64", |b| b.iter(|| sort_indices(&rs, 0, SortOrder::Ascending).expect("sort")));
-    group.bench_function("sort_utf8", |b| b.iter(|| sort_indices(&rs, 2, SortOrder::Descending).expect("sort")));
-    group.bench_function("filter_substring_all_columns", |b| b.iter(|| filter_indices(&rs, "label-5-49").expect("filter")));
+    group.bench_function("sort_int64", |b| {
+        b.iter(|| sort_indices(&rs, 0, SortOrder::Ascending).expect("sort"))
+    });
+    group.bench_function("sort_utf8", |b| {
+        b.iter(|| sort_indices(&rs, 2, SortOrder::Descending).expect("sort"))
+    });
+    group.bench_function("filter_substring_all_columns", |b| {
+        b.iter(|| filter_indices(&rs, "label-5-49").expect("filter"))
+    });
     group.finish();
 }
 

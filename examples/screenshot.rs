@@ -50,7 +50,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for fx in quarry::app::update::on_start(&mut state) {
         if let Effect::Worker(WorkerCmd::LoadChildren { connection, path }) = fx {
             let result = connector.children(&path).await.map_err(|e| e.to_string());
-            update(&mut state, Msg::Worker(WorkerEvent::Children { connection, path, result }));
+            update(
+                &mut state,
+                Msg::Worker(WorkerEvent::Children {
+                    connection,
+                    path,
+                    result,
+                }),
+            );
         }
     }
     update(&mut state, key(KeyCode::Char('1'), KeyModifiers::ALT));
@@ -60,7 +67,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for fx in update(&mut state, key(KeyCode::Right, KeyModifiers::NONE)) {
         if let Effect::Worker(WorkerCmd::LoadChildren { connection, path }) = fx {
             let result = connector.children(&path).await.map_err(|e| e.to_string());
-            update(&mut state, Msg::Worker(WorkerEvent::Children { connection, path, result }));
+            update(
+                &mut state,
+                Msg::Worker(WorkerEvent::Children {
+                    connection,
+                    path,
+                    result,
+                }),
+            );
         }
     }
     update(&mut state, key(KeyCode::Char('2'), KeyModifiers::ALT));
@@ -72,7 +86,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Effect::Worker(WorkerCmd::Run { job, sql, .. }) = effect {
             let (tx, mut rx) = mpsc::channel(16);
             let started = Instant::now();
-            let exec = connector.execute(QueryRequest { sql }, JobSink::new(job, tx), CancellationToken::new());
+            let exec = connector.execute(
+                QueryRequest { sql },
+                JobSink::new(job, tx),
+                CancellationToken::new(),
+            );
             let mut events = Vec::new();
             let collect = async {
                 while let Some((job, ev)) = rx.recv().await {
@@ -88,7 +106,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Err(e) => JobOutcome::Failed(e.to_string()),
             };
             let elapsed = started.elapsed().max(Duration::from_millis(1));
-            update(&mut state, Msg::Worker(WorkerEvent::JobFinished { job, outcome, elapsed }));
+            update(
+                &mut state,
+                Msg::Worker(WorkerEvent::JobFinished {
+                    job,
+                    outcome,
+                    elapsed,
+                }),
+            );
         }
     }
     update(&mut state, key(KeyCode::Char('3'), KeyModifiers::ALT));

@@ -10,16 +10,20 @@ use tokio_util::sync::CancellationToken;
 
 use crate::connectors::{self, ConnectorError, JobEvent, JobSink, QueryRequest};
 use crate::export::{BatchWriter, Format};
-use crate::store::config::{self, Config, ConnectionConfig, ConnectionDetails};
 use crate::results::sanitize_multiline;
 use crate::store::AtomicFile;
+use crate::store::config::{self, Config, ConnectionConfig, ConnectionDetails};
 
 /// Exit codes: 0 success, 1 a query failed, 2 usage or configuration error.
 pub const EXIT_QUERY: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "quarry", version, about = "Keyboard-driven workbench for Athena, Redshift, DynamoDB and local files")]
+#[command(
+    name = "quarry",
+    version,
+    about = "Keyboard-driven workbench for Athena, Redshift, DynamoDB and local files"
+)]
 pub struct Cli {
     /// Config file (default: $QUARRY_CONFIG, else <config dir>/quarry/config.toml).
     #[arg(long, global = true, value_name = "PATH")]
@@ -87,10 +91,16 @@ pub fn pick_connection(config: &Config, name: Option<&str>) -> Result<Connection
         .map(str::to_string)
         .or_else(|| config.default_connection.clone())
         .unwrap_or_else(|| "local".to_string());
-    all.iter().find(|c| c.name == wanted).cloned().ok_or_else(|| {
-        let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
-        format!("unknown connection `{wanted}` (configured: {})", names.join(", "))
-    })
+    all.iter()
+        .find(|c| c.name == wanted)
+        .cloned()
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+            format!(
+                "unknown connection `{wanted}` (configured: {})",
+                names.join(", ")
+            )
+        })
 }
 
 pub fn connections(config: &Config) -> i32 {
@@ -103,11 +113,7 @@ pub fn connections(config: &Config) -> i32 {
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
-            _ => c
-                .region
-                .clone()
-                .or(c.profile.clone())
-                .unwrap_or_default(),
+            _ => c.region.clone().or(c.profile.clone()).unwrap_or_default(),
         };
         let _ = writeln!(out, "{:<20} {:<14} {}", c.name, c.kind.to_string(), detail);
     }
@@ -132,7 +138,11 @@ pub fn config_command(cli_path: Option<&Path>, command: &ConfigCommand) -> i32 {
         ConfigCommand::Path => {
             let path = cli_path
                 .map(Path::to_path_buf)
-                .or_else(|| std::env::var_os("QUARRY_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from))
+                .or_else(|| {
+                    std::env::var_os("QUARRY_CONFIG")
+                        .filter(|v| !v.is_empty())
+                        .map(PathBuf::from)
+                })
                 .or_else(crate::store::paths::default_config_path);
             match path {
                 Some(p) => {
@@ -164,7 +174,10 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             return EXIT_USAGE;
         }
     };
-    let statements: Vec<String> = crate::sql::split_statements(&sql).into_iter().map(|s| s.text).collect();
+    let statements: Vec<String> = crate::sql::split_statements(&sql)
+        .into_iter()
+        .map(|s| s.text)
+        .collect();
     if statements.is_empty() {
         eprintln!("quarry: no SQL statement to run");
         return EXIT_USAGE;
@@ -200,7 +213,12 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         None => Output::Stdout(io::BufWriter::new(io::stdout())),
     };
     for (i, sql) in statements.iter().enumerate() {
-        if i > 0 && matches!(format, Format::Csv | Format::Tsv | Format::Table | Format::Markdown) {
+        if i > 0
+            && matches!(
+                format,
+                Format::Csv | Format::Tsv | Format::Table | Format::Markdown
+            )
+        {
             let _ = writeln!(output);
         }
         match run_one(&*connector, sql, format, output, cancel.clone()).await {
@@ -208,11 +226,22 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             Err(e) => {
                 // Dropping the output discards a half-written file.
                 let n = statements.len();
-                let which = if n > 1 { format!(" (statement {} of {n})", i + 1) } else { String::new() };
+                let which = if n > 1 {
+                    format!(" (statement {} of {n})", i + 1)
+                } else {
+                    String::new()
+                };
                 // Server messages echo identifiers and values: never raw control characters.
                 let message = e.to_string();
-                eprintln!("quarry: query failed{which}: {}", sanitize_multiline(&message));
-                return if matches!(e, RunError::Cancelled) { 130 } else { EXIT_QUERY };
+                eprintln!(
+                    "quarry: query failed{which}: {}",
+                    sanitize_multiline(&message)
+                );
+                return if matches!(e, RunError::Cancelled) {
+                    130
+                } else {
+                    EXIT_QUERY
+                };
             }
         }
     }
@@ -273,7 +302,13 @@ async fn run_one(
 ) -> Result<Output, RunError> {
     let (tx, mut rx) = mpsc::channel(8);
     let sink = JobSink::new(0, tx);
-    let execute = connector.execute(QueryRequest { sql: sql.to_string() }, sink, cancel);
+    let execute = connector.execute(
+        QueryRequest {
+            sql: sql.to_string(),
+        },
+        sink,
+        cancel,
+    );
     let consume = async {
         let mut output = Some(output);
         let mut writer: Option<BatchWriter<Output>> = None;
@@ -281,12 +316,16 @@ async fn run_one(
             match event {
                 JobEvent::Schema(schema) if !schema.fields().is_empty() => {
                     if let Some(out) = output.take() {
-                        writer = Some(BatchWriter::new(out, format, schema).map_err(|e| RunError::Output(e.to_string()))?);
+                        writer = Some(
+                            BatchWriter::new(out, format, schema)
+                                .map_err(|e| RunError::Output(e.to_string()))?,
+                        );
                     }
                 }
                 JobEvent::Batch(batch) => {
                     if let Some(w) = writer.as_mut() {
-                        w.write(&batch).map_err(|e| RunError::Output(e.to_string()))?;
+                        w.write(&batch)
+                            .map_err(|e| RunError::Output(e.to_string()))?;
                     }
                 }
                 _ => {}
@@ -314,10 +353,13 @@ async fn run_one(
 fn read_sql(args: &RunArgs) -> Result<String, String> {
     match (&args.sql, &args.file) {
         (Some(sql), _) => Ok(sql.clone()),
-        (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display())),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display())),
         (None, None) if !io::stdin().is_terminal() => {
             let mut s = String::new();
-            io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
+            io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| format!("cannot read stdin: {e}"))?;
             Ok(s)
         }
         (None, None) => Err("give the SQL to run, or -f FILE (see `quarry run --help`)".into()),

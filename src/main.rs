@@ -14,7 +14,10 @@ use quarry::store::{DataPaths, drafts};
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    let code = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let code = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt.block_on(dispatch(args)),
         Err(e) => {
             eprintln!("quarry: cannot start the async runtime: {e}");
@@ -50,11 +53,11 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
         }
     };
     let initial = connection.or(config.default_connection.clone());
-    if let Some(name) = &initial {
-        if let Err(e) = cli::pick_connection(&config, Some(name)) {
-            eprintln!("quarry: {e}");
-            return EXIT_USAGE;
-        }
+    if let Some(name) = &initial
+        && let Err(e) = cli::pick_connection(&config, Some(name))
+    {
+        eprintln!("quarry: {e}");
+        return EXIT_USAGE;
     }
     let paths = match DataPaths::resolve().and_then(|p| p.ensure().map(|_| p)) {
         Ok(p) => p,

@@ -154,7 +154,10 @@ pub async fn run(opts: TuiOptions) -> io::Result<()> {
 /// order and only the newest queued one is written.
 fn spawn_draft_saver(
     paths: DataPaths,
-) -> (std::sync::mpsc::Sender<Vec<drafts::Draft>>, std::thread::JoinHandle<()>) {
+) -> (
+    std::sync::mpsc::Sender<Vec<drafts::Draft>>,
+    std::thread::JoinHandle<()>,
+) {
     let (tx, rx) = std::sync::mpsc::channel::<Vec<drafts::Draft>>();
     let handle = std::thread::spawn(move || {
         while let Ok(mut list) = rx.recv() {

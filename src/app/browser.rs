@@ -124,10 +124,11 @@ impl BrowserState {
                 if n.connection == connection && &n.path == path {
                     return matches!(n.children, Children::Loading).then_some(n);
                 }
-                if n.connection == connection && path.starts_with(&n.path) {
-                    if let Children::Loaded(c) = &mut n.children {
-                        return walk(c, connection, path);
-                    }
+                if n.connection == connection
+                    && path.starts_with(&n.path)
+                    && let Children::Loaded(c) = &mut n.children
+                {
+                    return walk(c, connection, path);
                 }
             }
             None
@@ -192,7 +193,11 @@ fn push_rows(node: &TreeNode, at: Vec<usize>, depth: usize, needle: &str, out: &
             let mut child_at = at.clone();
             child_at.push(i);
             // Below a matching node, show its expanded children unfiltered.
-            let child_needle = if matches(node, needle) && depth > 0 { "" } else { needle };
+            let child_needle = if matches(node, needle) && depth > 0 {
+                ""
+            } else {
+                needle
+            };
             push_rows(child, child_at, depth + 1, child_needle, out);
         }
     }

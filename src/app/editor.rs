@@ -23,11 +23,19 @@ pub struct EditorTab {
 pub const MAX_RESULT_TABS: usize = 12;
 
 impl EditorTab {
-    pub fn new(id: u64, title: String, connection: String, text: &str, cursor: (usize, usize)) -> Self {
+    pub fn new(
+        id: u64,
+        title: String,
+        connection: String,
+        text: &str,
+        cursor: (usize, usize),
+    ) -> Self {
         let lines: Vec<String> = if text.is_empty() {
             vec![String::new()]
         } else {
-            text.split('\n').map(|l| l.trim_end_matches('\r').to_string()).collect()
+            text.split('\n')
+                .map(|l| l.trim_end_matches('\r').to_string())
+                .collect()
         };
         let mut ta = TextArea::new(lines);
         ta.set_tab_length(4);

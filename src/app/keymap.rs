@@ -191,7 +191,9 @@ impl fmt::Display for KeyCombo {
         }
         match self.code {
             KeyCodeName::Char(' ') => f.write_str("Space"),
-            KeyCodeName::Char(c) if self.ctrl || self.alt => write!(f, "{}", c.to_ascii_uppercase()),
+            KeyCodeName::Char(c) if self.ctrl || self.alt => {
+                write!(f, "{}", c.to_ascii_uppercase())
+            }
             KeyCodeName::Char(c) => write!(f, "{c}"),
             KeyCodeName::F(n) => write!(f, "F{n}"),
             KeyCodeName::Enter => f.write_str("Enter"),
@@ -332,10 +334,10 @@ impl Keymap {
                 .and_then(|list| list.iter().rev().find(|(k, _)| k == combo))
                 .map(|(_, a)| *a)
         };
-        if ctx != KeyContext::Global {
-            if let Some(a) = find(ctx) {
-                return Some(a);
-            }
+        if ctx != KeyContext::Global
+            && let Some(a) = find(ctx)
+        {
+            return Some(a);
         }
         find(KeyContext::Global)
     }
@@ -355,7 +357,12 @@ impl Keymap {
     pub fn keys_for(&self, ctx: KeyContext, action: Action) -> Vec<KeyCombo> {
         self.bindings
             .get(&ctx)
-            .map(|l| l.iter().filter(|(_, a)| *a == action).map(|(k, _)| *k).collect())
+            .map(|l| {
+                l.iter()
+                    .filter(|(_, a)| *a == action)
+                    .map(|(k, _)| *k)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -382,7 +389,10 @@ mod tests {
         assert_eq!(parse_key("G").unwrap().code, KeyCodeName::Char('G'));
         assert_eq!(parse_key("shift-tab").unwrap().code, KeyCodeName::BackTab);
         assert_eq!(parse_key("-").unwrap().code, KeyCodeName::Char('-'));
-        assert!(parse_key("ctrl-").is_err() || parse_key("ctrl-").unwrap().code == KeyCodeName::Char('-'));
+        assert!(
+            parse_key("ctrl-").is_err()
+                || parse_key("ctrl-").unwrap().code == KeyCodeName::Char('-')
+        );
         assert!(parse_key("hyper-x").is_err());
         assert!(parse_key("f99").is_err());
     }
@@ -391,7 +401,10 @@ mod tests {
     fn defaults_resolve_and_overrides_win() {
         let km = Keymap::default();
         let cj = KeyCombo::from_event(&ev(KeyCode::Char('j'), KeyModifiers::CONTROL)).unwrap();
-        assert_eq!(km.lookup(KeyContext::Editor, &cj), Some(Action::RunStatement));
+        assert_eq!(
+            km.lookup(KeyContext::Editor, &cj),
+            Some(Action::RunStatement)
+        );
         let g = KeyCombo::from_event(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)).unwrap();
         assert_eq!(km.lookup(KeyContext::Grid, &g), Some(Action::Bottom));
         // Plain letters do nothing globally, so the editor receives them as text.

@@ -42,13 +42,29 @@ pub enum InputPurpose {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
-    Help { scroll: usize },
-    Inspector { title: String, text: String, scroll: usize },
-    ConfirmQuit { running: usize },
+    Help {
+        scroll: usize,
+    },
+    Inspector {
+        title: String,
+        text: String,
+        scroll: usize,
+    },
+    ConfirmQuit {
+        running: usize,
+    },
     ConfirmCloseTab,
-    ConnectionPicker { selected: usize },
-    Input { purpose: InputPurpose, text: String },
-    Message { title: String, text: String },
+    ConnectionPicker {
+        selected: usize,
+    },
+    Input {
+        purpose: InputPurpose,
+        text: String,
+    },
+    Message {
+        title: String,
+        text: String,
+    },
 }
 
 /// An event the loop feeds to `update`.
@@ -81,10 +97,14 @@ pub struct ConnectionInfo {
 
 /// What the browser shows after a connection's name: its kind, and the detail when there is one.
 fn root_detail(c: &ConnectionInfo) -> String {
+    let kind = match c.kind {
+        ConnectionKind::Local => "embedded".to_string(),
+        other => other.to_string(),
+    };
     if c.detail.is_empty() {
-        c.kind.to_string()
+        kind
     } else {
-        format!("{} · {}", c.kind, c.detail)
+        format!("{kind} · {}", c.detail)
     }
 }
 

@@ -15,9 +15,15 @@ use crate::results::{ResultSet, SortOrder};
 pub enum RunState {
     /// Waiting for the statement before it (run all).
     Queued,
-    Running { service_state: Option<String> },
-    Succeeded { message: Option<String> },
-    Failed { error: String },
+    Running {
+        service_state: Option<String>,
+    },
+    Succeeded {
+        message: Option<String>,
+    },
+    Failed {
+        error: String,
+    },
     Cancelled,
     /// Not run because an earlier statement of the same run failed.
     Skipped,
@@ -105,7 +111,11 @@ impl ResultTab {
 
     /// A short title: the statement's first line.
     pub fn title(&self) -> String {
-        let first = self.sql.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let first = self
+            .sql
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         let mut t: String = first.trim().chars().take(24).collect();
         if first.trim().chars().count() > 24 {
             t.push('…');
@@ -183,7 +193,9 @@ impl ResultTab {
         let gutter = gutter_width(rows) + 1;
         while g.left < g.col {
             let used: usize = gutter
-                + g.widths.get(g.left..=g.col).map_or(0, |w| w.iter().map(|w| w + 1).sum());
+                + g.widths
+                    .get(g.left..=g.col)
+                    .map_or(0, |w| w.iter().map(|w| w + 1).sum());
             if used <= width {
                 break;
             }

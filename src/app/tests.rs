@@ -65,10 +65,15 @@ pub(crate) fn batch(n: i64) -> RecordBatch {
         Field::new("name", DataType::Utf8, true),
     ]));
     let ids: Vec<i64> = (0..n).collect();
-    let names: Vec<Option<String>> = (0..n).map(|i| (i % 3 != 0).then(|| format!("n{i}"))).collect();
+    let names: Vec<Option<String>> = (0..n)
+        .map(|i| (i % 3 != 0).then(|| format!("n{i}")))
+        .collect();
     RecordBatch::try_new(
         schema,
-        vec![Arc::new(Int64Array::from(ids)), Arc::new(StringArray::from(names))],
+        vec![
+            Arc::new(Int64Array::from(ids)),
+            Arc::new(StringArray::from(names)),
+        ],
     )
     .unwrap()
 }
@@ -76,7 +81,11 @@ pub(crate) fn batch(n: i64) -> RecordBatch {
 fn finish(s: &mut State, job: u64, outcome: JobOutcome) -> Vec<Effect> {
     update(
         s,
-        Msg::Worker(WorkerEvent::JobFinished { job, outcome, elapsed: Duration::from_millis(42) }),
+        Msg::Worker(WorkerEvent::JobFinished {
+            job,
+            outcome,
+            elapsed: Duration::from_millis(42),
+        }),
     )
 }
 
@@ -111,19 +120,40 @@ fn batches_stream_into_the_result_and_stale_events_are_dropped() {
     type_text(&mut s, "SELECT * FROM t");
     let job = runs(&update(&mut s, ctrl('j')))[0].0;
     let b = batch(5);
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))));
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b.clone()))));
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b.clone()))));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))),
+    );
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b.clone()))),
+    );
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b.clone()))),
+    );
     assert_eq!(s.tab().results[0].loaded_rows(), 10);
     finish(&mut s, job, ok());
-    assert!(matches!(s.tab().results[0].state, RunState::Succeeded { .. }));
+    assert!(matches!(
+        s.tab().results[0].state,
+        RunState::Succeeded { .. }
+    ));
     assert_eq!(s.tab().results[0].elapsed, Some(Duration::from_millis(42)));
     // A late event of the finished job, and one of a job that never existed, change nothing.
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b.clone()))));
-    update(&mut s, Msg::Worker(WorkerEvent::Job(9999, JobEvent::Batch(b))));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b.clone()))),
+    );
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(9999, JobEvent::Batch(b))),
+    );
     finish(&mut s, 9999, JobOutcome::Failed("x".into()));
     assert_eq!(s.tab().results[0].loaded_rows(), 10);
-    assert!(matches!(s.tab().results[0].state, RunState::Succeeded { .. }));
+    assert!(matches!(
+        s.tab().results[0].state,
+        RunState::Succeeded { .. }
+    ));
 }
 
 #[test]
@@ -137,9 +167,15 @@ fn events_of_a_closed_tab_are_dropped() {
     assert!(matches!(s.popup, Some(Popup::ConfirmCloseTab)));
     assert!(fx.is_empty());
     let fx = update(&mut s, key(KeyCode::Char('y'), KeyModifiers::NONE));
-    assert!(fx.iter().any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job: j }) if *j == job)));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job: j }) if *j == job))
+    );
     assert_eq!(s.tabs.len(), 1);
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(batch(3)))));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(batch(3)))),
+    );
     finish(&mut s, job, ok());
     assert!(s.tabs.iter().all(|t| t.results.is_empty()));
 }
@@ -150,12 +186,18 @@ fn ctrl_c_cancels_on_the_server_or_copies() {
     type_text(&mut s, "SELECT 1");
     let job = runs(&update(&mut s, ctrl('j')))[0].0;
     let fx = update(&mut s, ctrl('c'));
-    assert!(fx.iter().any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job: j }) if *j == job)));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job: j }) if *j == job))
+    );
     finish(&mut s, job, JobOutcome::Cancelled);
     assert_eq!(s.tab().results[0].state, RunState::Cancelled);
     // No job runs now: Ctrl-C in the editor copies instead of cancelling.
     let fx = update(&mut s, ctrl('c'));
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { .. }))));
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { .. })))
+    );
 }
 
 #[test]
@@ -169,7 +211,11 @@ fn run_all_runs_in_order_and_skips_after_a_failure() {
     assert_eq!(s.tab().results.len(), 3);
     let second = runs(&finish(&mut s, first[0].0, ok()));
     assert_eq!(second[0].1, "SELECT 2");
-    let fx = finish(&mut s, second[0].0, JobOutcome::Failed("boom: table \x1b[31mnot found".into()));
+    let fx = finish(
+        &mut s,
+        second[0].0,
+        JobOutcome::Failed("boom: table \x1b[31mnot found".into()),
+    );
     assert!(runs(&fx).is_empty());
     let states: Vec<&RunState> = s.tab().results.iter().map(|r| &r.state).collect();
     assert!(matches!(states[1], RunState::Failed { error } if error.contains("boom")));
@@ -190,8 +236,14 @@ fn quitting_with_running_jobs_asks_and_cancels() {
     assert!(s.popup.is_none() && !s.quitting);
     update(&mut s, ctrl('q'));
     let fx = update(&mut s, key(KeyCode::Char('y'), KeyModifiers::NONE));
-    assert!(fx.iter().any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job: j }) if *j == job)));
-    assert!(fx.iter().any(|e| matches!(e, Effect::SaveDrafts(d) if d[0].text == "SELECT 1")));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job: j }) if *j == job))
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::SaveDrafts(d) if d[0].text == "SELECT 1"))
+    );
     assert!(fx.iter().any(|e| matches!(e, Effect::Quit)));
     assert!(s.quitting);
 }
@@ -220,8 +272,14 @@ fn with_result(rows: i64) -> (State, u64) {
     type_text(&mut s, "SELECT * FROM t");
     let job = runs(&update(&mut s, ctrl('j')))[0].0;
     let b = batch(rows);
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))));
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))),
+    );
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))),
+    );
     finish(&mut s, job, ok());
     update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
     assert_eq!(s.focus, Focus::Results);
@@ -254,16 +312,34 @@ fn sort_goes_to_the_worker_and_stale_views_are_dropped() {
     let (mut s, _) = with_result(10);
     let fx = update(&mut s, key(KeyCode::Char('s'), KeyModifiers::NONE));
     let (result, gen1) = match &fx[..] {
-        [Effect::Worker(WorkerCmd::ComputeView { result, generation, .. })] => (*result, *generation),
+        [
+            Effect::Worker(WorkerCmd::ComputeView {
+                result, generation, ..
+            }),
+        ] => (*result, *generation),
         other => panic!("expected a view computation, got {other:?}"),
     };
     // Pressing again asks for descending: the ascending answer arriving late is stale.
     let fx = update(&mut s, key(KeyCode::Char('s'), KeyModifiers::NONE));
     assert_eq!(fx.len(), 1);
-    update(&mut s, Msg::Worker(WorkerEvent::ViewReady { result, generation: gen1, outcome: Ok(vec![0, 1]) }));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::ViewReady {
+            result,
+            generation: gen1,
+            outcome: Ok(vec![0, 1]),
+        }),
+    );
     assert!(s.tab().results[0].view.as_ref().unwrap().indices.is_none());
     let desc: Vec<u32> = (0..10).rev().collect();
-    update(&mut s, Msg::Worker(WorkerEvent::ViewReady { result, generation: gen1 + 1, outcome: Ok(desc) }));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::ViewReady {
+            result,
+            generation: gen1 + 1,
+            outcome: Ok(desc),
+        }),
+    );
     let r = &s.tab().results[0];
     assert_eq!(r.data_row(0), 9);
     // Third press: back to the natural order.
@@ -277,7 +353,9 @@ fn filter_prompt_and_inspector() {
     update(&mut s, key(KeyCode::Char('/'), KeyModifiers::NONE));
     type_text(&mut s, "n1");
     let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
-    assert!(matches!(&fx[..], [Effect::Worker(WorkerCmd::ComputeView { spec: crate::worker::ViewSpec::Filter { needle }, .. })] if needle == "n1"));
+    assert!(
+        matches!(&fx[..], [Effect::Worker(WorkerCmd::ComputeView { spec: crate::worker::ViewSpec::Filter { needle }, .. })] if needle == "n1")
+    );
     update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
     assert!(matches!(s.popup, Some(Popup::Inspector { .. })));
     update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
@@ -289,15 +367,23 @@ fn failed_query_shows_its_error_in_the_result() {
     let mut s = state();
     type_text(&mut s, "SELEC 1");
     let job = runs(&update(&mut s, ctrl('j')))[0].0;
-    finish(&mut s, job, JobOutcome::Failed("SQL error: ParserError(\"Expected: an SQL statement\")".into()));
-    assert!(matches!(&s.tab().results[0].state, RunState::Failed { error } if error.contains("ParserError")));
+    finish(
+        &mut s,
+        job,
+        JobOutcome::Failed("SQL error: ParserError(\"Expected: an SQL statement\")".into()),
+    );
+    assert!(
+        matches!(&s.tab().results[0].state, RunState::Failed { error } if error.contains("ParserError"))
+    );
 }
 
 #[test]
 fn browser_loads_lazily_and_enter_inserts_a_query() {
     let mut s = state();
     let fx = update::on_start(&mut s);
-    assert!(matches!(&fx[..], [Effect::Worker(WorkerCmd::LoadChildren { connection, path })] if connection == "local" && path.is_empty()));
+    assert!(
+        matches!(&fx[..], [Effect::Worker(WorkerCmd::LoadChildren { connection, path })] if connection == "local" && path.is_empty())
+    );
     assert!(s.is_animating(), "a spinner while loading");
     let table = CatalogNode {
         name: "trips".into(),
@@ -306,12 +392,21 @@ fn browser_loads_lazily_and_enter_inserts_a_query() {
         has_children: true,
         query: Some("SELECT * FROM trips LIMIT 100".into()),
     };
-    update(&mut s, Msg::Worker(WorkerEvent::Children { connection: "local".into(), path: vec![], result: Ok(vec![table]) }));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Children {
+            connection: "local".into(),
+            path: vec![],
+            result: Ok(vec![table]),
+        }),
+    );
     assert!(!s.is_animating());
     update(&mut s, key(KeyCode::Char('1'), KeyModifiers::ALT));
     update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
     let fx = update(&mut s, key(KeyCode::Right, KeyModifiers::NONE));
-    assert!(matches!(&fx[..], [Effect::Worker(WorkerCmd::LoadChildren { path, .. })] if path == &vec!["trips".to_string()]));
+    assert!(
+        matches!(&fx[..], [Effect::Worker(WorkerCmd::LoadChildren { path, .. })] if path == &vec!["trips".to_string()])
+    );
     update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
     assert_eq!(s.focus, Focus::Editor);
     assert_eq!(s.tab().contents(), "SELECT * FROM trips LIMIT 100;");
@@ -325,8 +420,21 @@ fn browser_loads_lazily_and_enter_inserts_a_query() {
 fn browser_filter_narrows_the_tree() {
     let mut s = state();
     update::on_start(&mut s);
-    let node = |n: &str| CatalogNode { name: n.into(), kind: NodeKind::Table, detail: None, has_children: false, query: None };
-    update(&mut s, Msg::Worker(WorkerEvent::Children { connection: "local".into(), path: vec![], result: Ok(vec![node("trips"), node("zones")]) }));
+    let node = |n: &str| CatalogNode {
+        name: n.into(),
+        kind: NodeKind::Table,
+        detail: None,
+        has_children: false,
+        query: None,
+    };
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Children {
+            connection: "local".into(),
+            path: vec![],
+            result: Ok(vec![node("trips"), node("zones")]),
+        }),
+    );
     update(&mut s, key(KeyCode::Char('1'), KeyModifiers::ALT));
     update(&mut s, key(KeyCode::Char('/'), KeyModifiers::NONE));
     type_text(&mut s, "zon");

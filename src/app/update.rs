@@ -30,13 +30,16 @@ pub fn on_start(state: &mut State) -> Vec<Effect> {
         .connections
         .iter()
         .any(|c| c.name == conn && c.kind == crate::store::config::ConnectionKind::Local);
-    if let Some(i) = state.browser.roots.iter().position(|r| r.connection == conn) {
-        if is_local {
-            if let Some(row) = state.browser.rows().iter().position(|r| r.at == [i]) {
-                state.browser.selected = row;
-                expand_selected(state, false, &mut fx);
-            }
-        }
+    if let Some(i) = state
+        .browser
+        .roots
+        .iter()
+        .position(|r| r.connection == conn)
+        && is_local
+        && let Some(row) = state.browser.rows().iter().position(|r| r.at == [i])
+    {
+        state.browser.selected = row;
+        expand_selected(state, false, &mut fx);
     }
     fx
 }
@@ -57,7 +60,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             state.now = now;
             state.spinner = state.spinner.wrapping_add(1);
-            if state.drafts_dirty && state.last_edit.is_some_and(|t| now.duration_since(t) >= DRAFT_DELAY) {
+            if state.drafts_dirty
+                && state
+                    .last_edit
+                    .is_some_and(|t| now.duration_since(t) >= DRAFT_DELAY)
+            {
                 state.drafts_dirty = false;
                 fx.push(Effect::SaveDrafts(state.drafts()));
             }
@@ -81,7 +88,8 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         on_popup_key(state, key, fx);
         return;
     }
-    let action = KeyCombo::from_event(&key).and_then(|k| state.keymap.lookup(context(state.focus), &k));
+    let action =
+        KeyCombo::from_event(&key).and_then(|k| state.keymap.lookup(context(state.focus), &k));
     match action {
         Some(Action::Cancel) if state.focus == Focus::Editor && !tab_has_active_job(state) => {
             // No job to cancel: Ctrl-C keeps its copy meaning in the editor.
@@ -132,7 +140,10 @@ fn on_paste(state: &mut State, text: &str) {
 fn editor_size(state: &State) -> (usize, usize) {
     let e = state.panes().editor;
     let gutter = state.tab().text.lines().len().to_string().len() + 1;
-    (layout::editor_rows(e), (e.width as usize).saturating_sub(2 + gutter + 1))
+    (
+        layout::editor_rows(e),
+        (e.width as usize).saturating_sub(2 + gutter + 1),
+    )
 }
 
 fn tab_has_active_job(state: &State) -> bool {
@@ -252,7 +263,13 @@ fn run(state: &mut State, statements: Vec<String>, fx: &mut Vec<Effect>) {
     }
 }
 
-fn start_result(state: &mut State, tab_id: u64, result_id: u64, connection: &str, fx: &mut Vec<Effect>) {
+fn start_result(
+    state: &mut State,
+    tab_id: u64,
+    result_id: u64,
+    connection: &str,
+    fx: &mut Vec<Effect>,
+) {
     let job = state.next_id();
     let now = state.now;
     let Some(tab) = state.tabs.iter_mut().find(|t| t.id == tab_id) else {
@@ -262,14 +279,22 @@ fn start_result(state: &mut State, tab_id: u64, result_id: u64, connection: &str
         return;
     };
     r.job = Some(job);
-    r.state = RunState::Running { service_state: None };
+    r.state = RunState::Running {
+        service_state: None,
+    };
     r.started = Some(now);
     fx.push(Effect::Worker(WorkerCmd::Run {
         job,
         connection: connection.to_string(),
         sql: r.sql.clone(),
     }));
-    state.jobs.insert(job, JobTarget { tab: tab_id, result: result_id });
+    state.jobs.insert(
+        job,
+        JobTarget {
+            tab: tab_id,
+            result: result_id,
+        },
+    );
 }
 
 fn cancel_tab_jobs(state: &mut State, fx: &mut Vec<Effect>) {
@@ -335,7 +360,6 @@ fn open_export(state: &mut State) {
     });
 }
 
-
 // ---------------------------------------------------------------- grid
 
 fn grid_page(state: &State) -> (usize, usize) {
@@ -386,30 +410,38 @@ fn grid_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::Inspect => {
-            if let Some(rs) = &r.rows {
-                if rows > 0 && cols > 0 {
-                    let (row, col) = (r.grid.row, r.grid.col);
-                    let data_row = r.data_row(row);
-                    let field = rs.schema().field(col);
-                    let title = format!(
-                        "{} ({}) · row {}",
-                        crate::results::sanitize_line(field.name()),
-                        field.data_type(),
-                        row + 1
-                    );
-                    let text = rs.cell_full(data_row, col);
-                    state.popup = Some(Popup::Inspector { title, text, scroll: 0 });
-                }
+            if let Some(rs) = &r.rows
+                && rows > 0
+                && cols > 0
+            {
+                let (row, col) = (r.grid.row, r.grid.col);
+                let data_row = r.data_row(row);
+                let field = rs.schema().field(col);
+                let title = format!(
+                    "{} ({}) · row {}",
+                    crate::results::sanitize_line(field.name()),
+                    field.data_type(),
+                    row + 1
+                );
+                let text = rs.cell_full(data_row, col);
+                state.popup = Some(Popup::Inspector {
+                    title,
+                    text,
+                    scroll: 0,
+                });
             }
             return;
         }
         Action::CopyCell => {
-            if let Some(rs) = &r.rows {
-                if rows > 0 && cols > 0 {
-                    let text = rs.cell_raw(r.data_row(r.grid.row), r.grid.col).unwrap_or_default();
-                    fx.push(Effect::CopyToClipboard(text));
-                    state.flash("copied the cell to the clipboard (OSC 52)", false);
-                }
+            if let Some(rs) = &r.rows
+                && rows > 0
+                && cols > 0
+            {
+                let text = rs
+                    .cell_raw(r.data_row(r.grid.row), r.grid.col)
+                    .unwrap_or_default();
+                fx.push(Effect::CopyToClipboard(text));
+                state.flash("copied the cell to the clipboard (OSC 52)", false);
             }
             return;
         }
@@ -419,10 +451,22 @@ fn grid_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
             let column = r.grid.col;
             let next = match &r.view {
-                Some(View { kind: ViewKind::Sort { column: c, order: SortOrder::Ascending }, .. }) if *c == column => {
-                    Some(SortOrder::Descending)
-                }
-                Some(View { kind: ViewKind::Sort { column: c, order: SortOrder::Descending }, .. }) if *c == column => None,
+                Some(View {
+                    kind:
+                        ViewKind::Sort {
+                            column: c,
+                            order: SortOrder::Ascending,
+                        },
+                    ..
+                }) if *c == column => Some(SortOrder::Descending),
+                Some(View {
+                    kind:
+                        ViewKind::Sort {
+                            column: c,
+                            order: SortOrder::Descending,
+                        },
+                    ..
+                }) if *c == column => None,
                 _ => Some(SortOrder::Ascending),
             };
             match next {
@@ -433,10 +477,16 @@ fn grid_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::Filter => {
             let text = match &r.view {
-                Some(View { kind: ViewKind::Filter { needle }, .. }) => needle.clone(),
+                Some(View {
+                    kind: ViewKind::Filter { needle },
+                    ..
+                }) => needle.clone(),
                 _ => String::new(),
             };
-            state.popup = Some(Popup::Input { purpose: InputPurpose::GridFilter, text });
+            state.popup = Some(Popup::Input {
+                purpose: InputPurpose::GridFilter,
+                text,
+            });
             return;
         }
         _ => return,
@@ -450,12 +500,22 @@ fn set_view(r: &mut ResultTab, kind: ViewKind, fx: &mut Vec<Effect>) {
     };
     r.view_generation += 1;
     let spec = match &kind {
-        ViewKind::Sort { column, order } => ViewSpec::Sort { column: *column, order: *order },
-        ViewKind::Filter { needle } => ViewSpec::Filter { needle: needle.clone() },
+        ViewKind::Sort { column, order } => ViewSpec::Sort {
+            column: *column,
+            order: *order,
+        },
+        ViewKind::Filter { needle } => ViewSpec::Filter {
+            needle: needle.clone(),
+        },
     };
     // Keep showing the old order until the new one is ready.
     let indices = r.view.as_ref().and_then(|v| v.indices.clone());
-    r.view = Some(View { kind, indices, rows_seen: rows.num_rows(), error: None });
+    r.view = Some(View {
+        kind,
+        indices,
+        rows_seen: rows.num_rows(),
+        error: None,
+    });
     fx.push(Effect::Worker(WorkerCmd::ComputeView {
         result: r.id,
         generation: r.view_generation,
@@ -488,7 +548,10 @@ fn browser_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Collapse => collapse_selected(state),
         Action::Filter => {
             let text = state.browser.filter.clone();
-            state.popup = Some(Popup::Input { purpose: InputPurpose::BrowserFilter, text });
+            state.popup = Some(Popup::Input {
+                purpose: InputPurpose::BrowserFilter,
+                text,
+            });
         }
         Action::Activate | Action::RunTable => {
             let Some(row) = state.browser.selected_row() else {
@@ -557,7 +620,13 @@ fn collapse_selected(state: &mut State) {
 
 /// Puts a table's query into an editor tab bound to its connection (the active tab when it is
 /// bound to that connection, else a new one), and runs it when `run_now`.
-fn open_query(state: &mut State, connection: String, query: &str, run_now: bool, fx: &mut Vec<Effect>) {
+fn open_query(
+    state: &mut State,
+    connection: String,
+    query: &str,
+    run_now: bool,
+    fx: &mut Vec<Effect>,
+) {
     if state.tab().connection != connection {
         new_tab(state, connection, "");
     }
@@ -589,13 +658,23 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     let page = (state.area.height as usize).saturating_sub(6).max(1);
     let popup = match popup {
         Popup::Help { .. } | Popup::Message { .. } if is_close(&key) => None,
-        Popup::Help { scroll } => Some(Popup::Help { scroll: scroll_key(scroll, &key, page) }),
+        Popup::Help { scroll } => Some(Popup::Help {
+            scroll: scroll_key(scroll, &key, page),
+        }),
         Popup::Inspector { .. } if is_close(&key) => None,
-        Popup::Inspector { title, text, scroll } => {
+        Popup::Inspector {
+            title,
+            text,
+            scroll,
+        } => {
             if key.code == KeyCode::Char('y') {
                 fx.push(Effect::CopyToClipboard(text.clone()));
             }
-            Some(Popup::Inspector { title, text, scroll: scroll_key(scroll, &key, page) })
+            Some(Popup::Inspector {
+                title,
+                text,
+                scroll: scroll_key(scroll, &key, page),
+            })
         }
         Popup::Message { title, text } => Some(Popup::Message { title, text }),
         Popup::ConfirmQuit { running } => match key.code {
@@ -618,10 +697,12 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             let n = state.connections.len();
             match key.code {
                 KeyCode::Esc => None,
-                KeyCode::Up | KeyCode::Char('k') => Some(Popup::ConnectionPicker { selected: selected.saturating_sub(1) }),
-                KeyCode::Down | KeyCode::Char('j') => {
-                    Some(Popup::ConnectionPicker { selected: (selected + 1).min(n.saturating_sub(1)) })
-                }
+                KeyCode::Up | KeyCode::Char('k') => Some(Popup::ConnectionPicker {
+                    selected: selected.saturating_sub(1),
+                }),
+                KeyCode::Down | KeyCode::Char('j') => Some(Popup::ConnectionPicker {
+                    selected: (selected + 1).min(n.saturating_sub(1)),
+                }),
                 KeyCode::Enter => {
                     if let Some(c) = state.connections.get(selected) {
                         let name = c.name.clone();
@@ -718,7 +799,10 @@ fn submit_input(state: &mut State, purpose: InputPurpose, text: String, fx: &mut
                 return;
             };
             let format = Format::from_path(std::path::Path::new(&path)).unwrap_or(Format::Csv);
-            state.flash(format!("exporting {} rows to {path}…", rows.num_rows()), false);
+            state.flash(
+                format!("exporting {} rows to {path}…", rows.num_rows()),
+                false,
+            );
             fx.push(Effect::Worker(WorkerCmd::Export {
                 path: PathBuf::from(expand_home(&path)),
                 format,
@@ -759,13 +843,21 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                 return;
             };
             match event {
-                JobEvent::Status(s) => r.state = RunState::Running { service_state: Some(s) },
+                JobEvent::Status(s) => {
+                    r.state = RunState::Running {
+                        service_state: Some(s),
+                    }
+                }
                 JobEvent::Schema(schema) => r.set_schema(schema, max_width),
                 JobEvent::Batch(batch) => r.push_batch(batch, max_width),
                 JobEvent::Stats(stats) => r.stats = stats,
             }
         }
-        WorkerEvent::JobFinished { job, outcome, elapsed } => {
+        WorkerEvent::JobFinished {
+            job,
+            outcome,
+            elapsed,
+        } => {
             let Some(target) = state.jobs.remove(&job) else {
                 return;
             };
@@ -780,28 +872,38 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                     if summary.stats != Default::default() {
                         r.stats = summary.stats;
                     }
-                    RunState::Succeeded { message: summary.message }
+                    RunState::Succeeded {
+                        message: summary.message,
+                    }
                 }
                 JobOutcome::Failed(error) => RunState::Failed { error },
                 JobOutcome::Cancelled => RunState::Cancelled,
             };
             // A view computed while rows were still arriving is recomputed over all of them.
-            if let Some(v) = &r.view {
-                if v.rows_seen < r.loaded_rows() {
-                    let kind = v.kind.clone();
-                    set_view(r, kind, fx);
-                }
+            if let Some(v) = &r.view
+                && v.rows_seen < r.loaded_rows()
+            {
+                let kind = v.kind.clone();
+                set_view(r, kind, fx);
             }
             r.clamp_cursor(page, width);
             let group = r.group;
             continue_group(state, target.tab, group, ok, fx);
         }
-        WorkerEvent::Children { connection, path, result } => {
+        WorkerEvent::Children {
+            connection,
+            path,
+            result,
+        } => {
             state.browser.set_children(&connection, &path, result);
             let page = layout::browser_rows(state.panes().browser);
             state.browser.clamp(page);
         }
-        WorkerEvent::ViewReady { result, generation, outcome } => {
+        WorkerEvent::ViewReady {
+            result,
+            generation,
+            outcome,
+        } => {
             let (page, width) = grid_page(state);
             let Some(r) = state
                 .tabs
@@ -858,7 +960,11 @@ fn continue_group(state: &mut State, tab_id: u64, group: u64, ok: bool, fx: &mut
         }
         start_result(state, tab_id, next, &connection, fx);
     } else {
-        for r in tab.results.iter_mut().filter(|r| r.group == group && r.state == RunState::Queued) {
+        for r in tab
+            .results
+            .iter_mut()
+            .filter(|r| r.group == group && r.state == RunState::Queued)
+        {
             r.state = RunState::Skipped;
         }
     }

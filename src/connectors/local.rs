@@ -24,10 +24,19 @@ use crate::sql::quote_ident;
 
 /// The bundled sample tables, compiled into the binary so they work wherever it runs.
 const SAMPLES: &[(&str, &[u8])] = &[
-    ("trips.parquet", include_bytes!("../../assets/sample/trips.parquet")),
+    (
+        "trips.parquet",
+        include_bytes!("../../assets/sample/trips.parquet"),
+    ),
     ("zones.csv", include_bytes!("../../assets/sample/zones.csv")),
-    ("vendors.csv", include_bytes!("../../assets/sample/vendors.csv")),
-    ("events.json", include_bytes!("../../assets/sample/events.json")),
+    (
+        "vendors.csv",
+        include_bytes!("../../assets/sample/vendors.csv"),
+    ),
+    (
+        "events.json",
+        include_bytes!("../../assets/sample/events.json"),
+    ),
 ];
 
 /// Names of the sample tables, for help texts and tests.
@@ -229,15 +238,15 @@ fn file_kind(path: &Path) -> Option<FileKind> {
 
 /// Data files directly in `path` (or `path` itself when it is a file), sorted by name.
 fn data_files(path: &Path) -> Result<Vec<PathBuf>, ConnectorError> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        ConnectorError::Config(format!("local path `{}`: {e}", path.display()))
-    })?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| ConnectorError::Config(format!("local path `{}`: {e}", path.display())))?;
     if meta.is_file() {
-        return Ok(file_kind(path).map(|_| vec![path.to_path_buf()]).unwrap_or_default());
+        return Ok(file_kind(path)
+            .map(|_| vec![path.to_path_buf()])
+            .unwrap_or_default());
     }
-    let entries = std::fs::read_dir(path).map_err(|e| {
-        ConnectorError::Config(format!("local path `{}`: {e}", path.display()))
-    })?;
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| ConnectorError::Config(format!("local path `{}`: {e}", path.display())))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && file_kind(p).is_some())
@@ -246,7 +255,11 @@ fn data_files(path: &Path) -> Result<Vec<PathBuf>, ConnectorError> {
     Ok(files)
 }
 
-async fn register_file(ctx: &SessionContext, name: &str, file: &Path) -> Result<(), ConnectorError> {
+async fn register_file(
+    ctx: &SessionContext,
+    name: &str,
+    file: &Path,
+) -> Result<(), ConnectorError> {
     let location = file.to_string_lossy().to_string();
     let ext = file
         .extension()

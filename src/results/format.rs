@@ -7,15 +7,17 @@
 
 use std::fmt::Write as _;
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray, StringArray, StringBuilder};
 use arrow::datatypes::{
-    ArrowDictionaryKeyType, ArrowNativeType, DataType, Decimal32Type, Decimal64Type,
+    ArrowDictionaryKeyType, ArrowNativeType, DataType, Date32Type, Decimal32Type, Decimal64Type,
     Decimal128Type, Decimal256Type, Int8Type, Int16Type, Int32Type, Int64Type, RunEndIndexType,
-    UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use super::sanitize::{sanitize_line, sanitize_multiline};
+use super::temporal;
 use super::{CellKind, CellText, MAX_CELL_CHARS};
 
 /// Text shown for SQL NULL.
@@ -155,6 +157,32 @@ pub(crate) fn casts_like_display(dt: &DataType) -> bool {
         kind_of(dt),
         CellKind::Number | CellKind::Bool | CellKind::Temporal
     )
+}
+
+/// Types [`write_scalar`] formats without arrow's (chrono-based) formatter, much faster than a
+/// cast: zone-less timestamps and dates.
+pub(crate) fn has_fast_text(dt: &DataType) -> bool {
+    matches!(
+        value_type(dt),
+        DataType::Timestamp(_, None) | DataType::Date32
+    )
+}
+
+/// Each value's [`write_scalar`] text (neither cut nor sanitised), NULL staying null.
+pub(crate) fn scalar_text_column(array: &dyn Array) -> StringArray {
+    let mut builder = StringBuilder::with_capacity(array.len(), array.len() * 24);
+    let mut buf = String::new();
+    for i in 0..array.len() {
+        match resolve(array, i) {
+            None => builder.append_null(),
+            Some((arr, j)) => {
+                buf.clear();
+                write_scalar(&mut buf, arr, j);
+                builder.append_value(&buf);
+            }
+        }
+    }
+    builder.finish()
 }
 
 /// The string at `i` if the (resolved) array holds strings.
@@ -338,7 +366,28 @@ pub(crate) fn write_scalar(out: &mut String, arr: &dyn Array, i: usize) {
         DataType::Decimal64(_, _) => dec!(Decimal64Type),
         DataType::Decimal128(_, _) => dec!(Decimal128Type),
         DataType::Decimal256(_, _) => dec!(Decimal256Type),
+        DataType::Timestamp(unit, None) => {
+            let value = timestamp_value(arr, i, *unit);
+            if !temporal::write_timestamp(out, value, *unit) {
+                write_with_arrow(out, arr, i);
+            }
+        }
+        DataType::Date32 => {
+            if !temporal::write_date32(out, arr.as_primitive::<Date32Type>().value(i)) {
+                write_with_arrow(out, arr, i);
+            }
+        }
         _ => write_with_arrow(out, arr, i),
+    }
+}
+
+/// The raw i64 of a timestamp array of any unit.
+fn timestamp_value(arr: &dyn Array, i: usize, unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => arr.as_primitive::<TimestampSecondType>().value(i),
+        TimeUnit::Millisecond => arr.as_primitive::<TimestampMillisecondType>().value(i),
+        TimeUnit::Microsecond => arr.as_primitive::<TimestampMicrosecondType>().value(i),
+        TimeUnit::Nanosecond => arr.as_primitive::<TimestampNanosecondType>().value(i),
     }
 }
 

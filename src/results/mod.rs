@@ -10,6 +10,7 @@ mod filter;
 mod format;
 mod sanitize;
 mod sort;
+mod temporal;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;

@@ -130,7 +130,14 @@ mod tests {
         }
         seconds
             .iter()
-            .flat_map(|&s| [s * scale, s * scale + 1, s * scale - 7, s * scale + s.abs() % scale])
+            .flat_map(|&s| {
+                [
+                    s * scale,
+                    s * scale + 1,
+                    s * scale - 7,
+                    s * scale + s.abs() % scale,
+                ]
+            })
             .collect()
     }
 
@@ -148,18 +155,37 @@ mod tests {
         // ±4000 years of seconds; nanoseconds only span ±292 years.
         let years_4000 = 126_000_000_000;
         let v = samples(1, years_4000);
-        check(Arc::new(TimestampSecondArray::from(v.clone())), TimeUnit::Second, &v);
+        check(
+            Arc::new(TimestampSecondArray::from(v.clone())),
+            TimeUnit::Second,
+            &v,
+        );
         let v = samples(1_000, years_4000);
-        check(Arc::new(TimestampMillisecondArray::from(v.clone())), TimeUnit::Millisecond, &v);
+        check(
+            Arc::new(TimestampMillisecondArray::from(v.clone())),
+            TimeUnit::Millisecond,
+            &v,
+        );
         let v = samples(1_000_000, years_4000);
-        check(Arc::new(TimestampMicrosecondArray::from(v.clone())), TimeUnit::Microsecond, &v);
+        check(
+            Arc::new(TimestampMicrosecondArray::from(v.clone())),
+            TimeUnit::Microsecond,
+            &v,
+        );
         let v = samples(1_000_000_000, 9_000_000_000);
-        check(Arc::new(TimestampNanosecondArray::from(v.clone())), TimeUnit::Nanosecond, &v);
+        check(
+            Arc::new(TimestampNanosecondArray::from(v.clone())),
+            TimeUnit::Nanosecond,
+            &v,
+        );
     }
 
     #[test]
     fn dates_match_arrow() {
-        let days: Vec<i32> = (-800_000..800_000).step_by(997).chain([0, -1, 59, 60, 11_016]).collect();
+        let days: Vec<i32> = (-800_000..800_000)
+            .step_by(997)
+            .chain([0, -1, 59, 60, 11_016])
+            .collect();
         let array = Date32Array::from(days.clone());
         let mut fast = 0;
         for (i, &d) in days.iter().enumerate() {
@@ -177,7 +203,11 @@ mod tests {
         let mut out = String::new();
         assert!(!write_date32(&mut out, -800_000));
         assert!(out.is_empty());
-        assert!(write_timestamp(&mut out, 1_700_000_000_123, TimeUnit::Millisecond));
+        assert!(write_timestamp(
+            &mut out,
+            1_700_000_000_123,
+            TimeUnit::Millisecond
+        ));
         assert_eq!(out, "2023-11-14T22:13:20.123");
     }
 }

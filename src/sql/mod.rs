@@ -247,8 +247,8 @@ mod tests {
             ["SELECT 'it''s; fine'", "SELECT 2"]
         );
         assert_eq!(
-            texts(r#"SELECT "a;b"""; SELECT 2"#),
-            [r#"SELECT "a;b"""#, "SELECT 2"]
+            texts("SELECT \"a;b\"\"\"; SELECT 2"),
+            ["SELECT \"a;b\"\"\"", "SELECT 2"]
         );
         assert_eq!(
             texts("SELECT `a;``b`; SELECT 2"),

@@ -17,7 +17,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let b = &state.browser;
     let mut title = vec![Span::styled(" Browser ", theme::title(focused))];
     if !b.filter.is_empty() {
-        title.push(Span::styled(format!("/{} ", sanitize_line(&b.filter)), theme::running()));
+        title.push(Span::styled(
+            format!("/{} ", sanitize_line(&b.filter)),
+            theme::running(),
+        ));
     }
     let block = Block::bordered()
         .border_style(theme::border(focused))
@@ -33,7 +36,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         };
         let mut line = node_line(node, row.depth, state.spinner);
         if i == b.selected {
-            line = line.style(if focused { theme::selected_cell() } else { theme::selected_row() });
+            line = line.style(if focused {
+                theme::selected_cell()
+            } else {
+                theme::selected_row()
+            });
         }
         lines.push(line);
     }
@@ -63,14 +70,21 @@ fn node_line(node: &TreeNode, depth: usize, spinner: usize) -> Line<'static> {
         Span::raw(format!("{marker} {icon} ")),
         Span::styled(
             sanitize_line(&node.name).into_owned(),
-            if node.kind.is_none() { Style::new().add_modifier(ratatui::style::Modifier::BOLD) } else { Style::new() },
+            if node.kind.is_none() {
+                Style::new().add_modifier(ratatui::style::Modifier::BOLD)
+            } else {
+                Style::new()
+            },
         ),
     ];
     if let Some(d) = &node.detail {
         spans.push(Span::styled(format!(" {}", sanitize_line(d)), theme::dim()));
     }
     if let Children::Failed(e) = &node.children {
-        spans.push(Span::styled(format!(" ✗ {}", sanitize_line(e)), theme::error()));
+        spans.push(Span::styled(
+            format!(" ✗ {}", sanitize_line(e)),
+            theme::error(),
+        ));
     }
     Line::from(spans)
 }

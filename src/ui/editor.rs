@@ -45,7 +45,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
         let row = first + i;
         let y = inner.y + i as u16;
         let number = format!("{:>gutter$}", row + 1);
-        let number_style = if row == cur_row { theme::title(false) } else { theme::gutter() };
+        let number_style = if row == cur_row {
+            theme::title(false)
+        } else {
+            theme::gutter()
+        };
         buf.set_stringn(inner.x, y, &number, gutter, number_style);
         // Walk the characters: skip the horizontally scrolled part, overlay the selection.
         let mut col = 0usize; // char index in the line
@@ -90,9 +94,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
     }
     if lines.len() == 1 && lines[0].is_empty() {
         let hint = "type SQL here · Ctrl-J runs the statement under the cursor · F1 help";
-        frame
-            .buffer_mut()
-            .set_stringn(text_x + 1, inner.y, hint, text_width.saturating_sub(1), theme::dim());
+        frame.buffer_mut().set_stringn(
+            text_x + 1,
+            inner.y,
+            hint,
+            text_width.saturating_sub(1),
+            theme::dim(),
+        );
     }
 }
 
@@ -115,7 +123,8 @@ fn tab_titles(state: &State, focused: bool) -> Line<'static> {
             if running { "*" } else { "" }
         );
         let style = if i == state.active_tab {
-            theme::title(focused).patch(Style::new().add_modifier(ratatui::style::Modifier::REVERSED))
+            theme::title(focused)
+                .patch(Style::new().add_modifier(ratatui::style::Modifier::REVERSED))
         } else {
             theme::dim()
         };

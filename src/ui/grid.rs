@@ -15,7 +15,9 @@ use super::theme;
 use crate::app::results::{ResultTab, RunState, ViewKind, gutter_width};
 use crate::app::{Focus, State};
 use crate::connectors::format_elapsed;
-use crate::results::{CellKind, SortOrder, display_width, sanitize_line, sanitize_multiline, truncate_to_width};
+use crate::results::{
+    CellKind, SortOrder, display_width, sanitize_line, sanitize_multiline, truncate_to_width,
+};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Focus::Results && state.popup.is_none();
@@ -42,7 +44,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     };
     // First line: the result tabs of this editor tab.
     let tabs_area = Rect { height: 1, ..inner };
-    frame.render_widget(Paragraph::new(result_tabs(&tab.results, tab.active_result)), tabs_area);
+    frame.render_widget(
+        Paragraph::new(result_tabs(&tab.results, tab.active_result)),
+        tabs_area,
+    );
     let body = Rect {
         y: inner.y + 1,
         height: inner.height - 1,
@@ -60,15 +65,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             frame.render_widget(p, body);
         }
         _ if r.num_columns() > 0 => draw_cells(frame.buffer_mut(), body, r, focused),
-        RunState::Succeeded { message: Some(m) } => {
-            frame.render_widget(Paragraph::new(sanitize_line(m).into_owned()).style(theme::success()), body)
-        }
-        RunState::Running { .. } | RunState::Queued => frame.render_widget(
-            Paragraph::new(format!("{} running… (Ctrl-C cancels)", theme::spinner(state.spinner)))
-                .style(theme::running()),
+        RunState::Succeeded { message: Some(m) } => frame.render_widget(
+            Paragraph::new(sanitize_line(m).into_owned()).style(theme::success()),
             body,
         ),
-        RunState::Cancelled => frame.render_widget(Paragraph::new("cancelled").style(theme::running()), body),
+        RunState::Running { .. } | RunState::Queued => frame.render_widget(
+            Paragraph::new(format!(
+                "{} running… (Ctrl-C cancels)",
+                theme::spinner(state.spinner)
+            ))
+            .style(theme::running()),
+            body,
+        ),
+        RunState::Cancelled => {
+            frame.render_widget(Paragraph::new("cancelled").style(theme::running()), body)
+        }
         RunState::Skipped => frame.render_widget(
             Paragraph::new("skipped: an earlier statement of this run failed").style(theme::dim()),
             body,
@@ -88,7 +99,10 @@ fn result_tabs(results: &[ResultTab], active: usize) -> Line<'static> {
             (s, _) if s.is_active() => theme::running(),
             _ => theme::dim(),
         };
-        spans.push(Span::styled(format!(" {}:{} ", i + 1, sanitize_line(&r.title())), style));
+        spans.push(Span::styled(
+            format!(" {}:{} ", i + 1, sanitize_line(&r.title())),
+            style,
+        ));
         spans.push(Span::raw(" "));
     }
     Line::from(spans)
@@ -106,7 +120,9 @@ fn title(result: Option<&ResultTab>, state: &State, focused: bool) -> Line<'stat
         _ => theme::running(),
     };
     let label = match &r.state {
-        RunState::Running { service_state: Some(s) } => sanitize_line(s).into_owned(),
+        RunState::Running {
+            service_state: Some(s),
+        } => sanitize_line(s).into_owned(),
         s => s.label().to_string(),
     };
     let label = if r.state.is_active() {
@@ -139,8 +155,15 @@ fn title(result: Option<&ResultTab>, state: &State, focused: bool) -> Line<'stat
         facts.push(match &v.kind {
             ViewKind::Sort { column, order } => format!(
                 "sorted by {} {}",
-                r.rows.as_ref().map(|rs| sanitize_line(rs.column_name(*column)).into_owned()).unwrap_or_default(),
-                if *order == SortOrder::Ascending { "↑" } else { "↓" }
+                r.rows
+                    .as_ref()
+                    .map(|rs| sanitize_line(rs.column_name(*column)).into_owned())
+                    .unwrap_or_default(),
+                if *order == SortOrder::Ascending {
+                    "↑"
+                } else {
+                    "↓"
+                }
             ),
             ViewKind::Filter { needle } => format!("filter \"{}\"", sanitize_line(needle)),
         });
@@ -160,7 +183,7 @@ pub fn group(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
@@ -176,7 +199,11 @@ fn bytes(n: u64) -> String {
         v /= 1000.0;
         u += 1;
     }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 /// Paints the header and the visible window of rows straight into the buffer.
@@ -195,7 +222,12 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
         if x >= right {
             break;
         }
-        let w = g.widths.get(c).copied().unwrap_or(8).min((right - x) as usize);
+        let w = g
+            .widths
+            .get(c)
+            .copied()
+            .unwrap_or(8)
+            .min((right - x) as usize);
         cols.push((c, x, w));
         x += w as u16 + 1;
     }
@@ -205,7 +237,9 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
         _ => None,
     });
     // Dim separators between the columns, over the header and the rows shown.
-    let shown = total.saturating_sub(g.top).min(area.height.saturating_sub(1) as usize) as u16;
+    let shown = total
+        .saturating_sub(g.top)
+        .min(area.height.saturating_sub(1) as usize) as u16;
     let mut sep_xs = vec![area.x + gutter as u16];
     sep_xs.extend(cols.iter().map(|&(_, x, w)| x + w as u16));
     for sx in sep_xs.into_iter().filter(|&sx| sx < right) {
@@ -213,18 +247,35 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
             buf.set_stringn(sx, y, "│", 1, theme::gutter());
         }
     }
-    buf.set_stringn(area.x, area.y, format!("{:>gutter$}", "#"), gutter, theme::gutter());
+    buf.set_stringn(
+        area.x,
+        area.y,
+        format!("{:>gutter$}", "#"),
+        gutter,
+        theme::gutter(),
+    );
     for &(c, x, w) in &cols {
         let mut name = sanitize_line(rs.column_name(c)).into_owned();
-        if let Some((sc, order)) = sort {
-            if sc == c {
-                name.push(if order == SortOrder::Ascending { '↑' } else { '↓' });
-            }
+        if let Some((sc, order)) = sort
+            && sc == c
+        {
+            name.push(if order == SortOrder::Ascending {
+                '↑'
+            } else {
+                '↓'
+            });
         }
-        let style = if focused && c == g.col { theme::header().fg(theme::ACCENT) } else { theme::header() };
+        let style = if focused && c == g.col {
+            theme::header().fg(theme::ACCENT)
+        } else {
+            theme::header()
+        };
         put(buf, x, area.y, &name, w, rs.is_numeric_column(c), style);
     }
     // Rows.
+    let numeric: Vec<bool> = (g.left..rs.num_columns())
+        .map(|c| rs.is_numeric_column(c))
+        .collect();
     let page = area.height.saturating_sub(1) as usize;
     for i in 0..page {
         let display = g.top + i;
@@ -237,7 +288,13 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
         if is_cursor_row && focused {
             buf.set_style(Rect::new(area.x, y, area.width, 1), theme::selected_row());
         }
-        buf.set_stringn(area.x, y, format!("{:>gutter$}", display + 1), gutter, theme::gutter());
+        buf.set_stringn(
+            area.x,
+            y,
+            format!("{:>gutter$}", display + 1),
+            gutter,
+            theme::gutter(),
+        );
         for &(c, x, w) in &cols {
             let cell = rs.cell(data_row, c);
             let mut style = match cell.kind {
@@ -247,7 +304,8 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
             if is_cursor_row && c == g.col {
                 style = style.patch(theme::selected_cell());
             }
-            let right_align = matches!(cell.kind, CellKind::Number);
+            // NULLs too, so a numeric column stays aligned on the right.
+            let right_align = numeric[c - g.left];
             put(buf, x, y, &cell.text, w, right_align, style);
         }
     }

@@ -511,7 +511,7 @@ mod tests {
             first_jump <= APPROX_LEAD + 45,
             "first jump parsed {first_jump} lines"
         );
-        text[4_910].insert_str(0, "x");
+        text[4_910].insert(0, 'x');
         let after = h.highlight(&text, 4_900, 45);
         let parsed = h.take_parsed();
         assert!(parsed < 100, "parsed {parsed} lines after one edit");

@@ -21,11 +21,29 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Popup::Help { scroll } => {
             let area = centered(screen, 90, screen.height.saturating_sub(4));
             let lines = help_lines(state);
-            show(frame, area, " Help — Esc closes, ↑/↓ scroll ", lines, *scroll, Style::new());
+            show(
+                frame,
+                area,
+                " Help — Esc closes, ↑/↓ scroll ",
+                lines,
+                *scroll,
+                Style::new(),
+            );
         }
-        Popup::Inspector { title, text, scroll } => {
-            let area = centered(screen, screen.width.saturating_sub(10), screen.height.saturating_sub(6));
-            let body: Vec<Line> = sanitize_multiline(text).lines().map(|l| Line::raw(l.to_string())).collect();
+        Popup::Inspector {
+            title,
+            text,
+            scroll,
+        } => {
+            let area = centered(
+                screen,
+                screen.width.saturating_sub(10),
+                screen.height.saturating_sub(6),
+            );
+            let body: Vec<Line> = sanitize_multiline(text)
+                .lines()
+                .map(|l| Line::raw(l.to_string()))
+                .collect();
             let title = format!(" {} — y copies, Esc closes ", sanitize_line(title));
             show(frame, area, &title, body, *scroll, Style::new());
         }
@@ -35,7 +53,10 @@ pub fn draw(frame: &mut Frame, state: &State) {
             let lines = vec![
                 Line::raw(format!("{running} job{s} still running.")),
                 Line::raw("Cancel them (on the server too) and quit?"),
-                Line::styled("[y] yes, cancel and quit    [n] no, keep working", theme::dim()),
+                Line::styled(
+                    "[y] yes, cancel and quit    [n] no, keep working",
+                    theme::dim(),
+                ),
             ];
             show(frame, area, " Quit ", lines, 0, theme::running());
         }
@@ -57,12 +78,26 @@ pub fn draw(frame: &mut Frame, state: &State) {
                 .map(|(i, c)| {
                     let line = Line::from(vec![
                         Span::raw(format!(" {} ", sanitize_line(&c.name))),
-                        Span::styled(format!("{} {}", c.kind, sanitize_line(&c.detail)), theme::dim()),
+                        Span::styled(
+                            format!("{} {}", c.kind, sanitize_line(&c.detail)),
+                            theme::dim(),
+                        ),
                     ]);
-                    if i == *selected { line.style(theme::selected_cell()) } else { line }
+                    if i == *selected {
+                        line.style(theme::selected_cell())
+                    } else {
+                        line
+                    }
                 })
                 .collect();
-            show(frame, area, " Connection for this tab — Enter picks ", lines, 0, Style::new());
+            show(
+                frame,
+                area,
+                " Connection for this tab — Enter picks ",
+                lines,
+                0,
+                Style::new(),
+            );
         }
         Popup::Input { purpose, text } => {
             let area = centered(screen, 70, 3);
@@ -79,15 +114,27 @@ pub fn draw(frame: &mut Frame, state: &State) {
         }
         Popup::Message { title, text } => {
             let area = centered(screen, 80, 8);
-            let lines = sanitize_multiline(text).lines().map(|l| Line::raw(l.to_string())).collect();
-            show(frame, area, &format!(" {} ", sanitize_line(title)), lines, 0, theme::error());
+            let lines = sanitize_multiline(text)
+                .lines()
+                .map(|l| Line::raw(l.to_string()))
+                .collect();
+            show(
+                frame,
+                area,
+                &format!(" {} ", sanitize_line(title)),
+                lines,
+                0,
+                theme::error(),
+            );
         }
     }
 }
 
 fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: usize, style: Style) {
     frame.render_widget(Clear, area);
-    let block = Block::bordered().title(title.to_string()).border_style(theme::border(true));
+    let block = Block::bordered()
+        .title(title.to_string())
+        .border_style(theme::border(true));
     let scroll = scroll.min(lines.len().saturating_sub(1));
     let p = Paragraph::new(lines)
         .block(block)
@@ -100,12 +147,20 @@ fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: us
 fn centered(screen: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(screen.width);
     let h = height.min(screen.height).max(3.min(screen.height));
-    Rect::new(screen.x + (screen.width - w) / 2, screen.y + (screen.height - h) / 2, w, h)
+    Rect::new(
+        screen.x + (screen.width - w) / 2,
+        screen.y + (screen.height - h) / 2,
+        w,
+        h,
+    )
 }
 
 fn help_lines(state: &State) -> Vec<Line<'static>> {
     let mut lines = vec![
-        Line::styled("Quarry keys (from the live keymap; remap them in the config's [keys.*])", theme::title(true)),
+        Line::styled(
+            "Quarry keys (from the live keymap; remap them in the config's [keys.*])",
+            theme::title(true),
+        ),
         Line::raw(""),
     ];
     let mut last = None;
@@ -120,16 +175,25 @@ fn help_lines(state: &State) -> Vec<Line<'static>> {
             if last.is_some() {
                 lines.push(Line::raw(""));
             }
-            lines.push(Line::styled(name, Style::new().add_modifier(Modifier::BOLD)));
+            lines.push(Line::styled(
+                name,
+                Style::new().add_modifier(Modifier::BOLD),
+            ));
             last = Some(ctx);
         }
         lines.push(Line::from(vec![
-            Span::styled(format!("  {:<12}", key.to_string()), Style::new().fg(theme::ACCENT)),
+            Span::styled(
+                format!("  {:<12}", key.to_string()),
+                Style::new().fg(theme::ACCENT),
+            ),
             Span::raw(action.describe()),
         ]));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled("Notes", Style::new().add_modifier(Modifier::BOLD)));
+    lines.push(Line::styled(
+        "Notes",
+        Style::new().add_modifier(Modifier::BOLD),
+    ));
     for note in [
         "Browser: Enter on a table inserts SELECT * … LIMIT 100 into the editor; r runs it at once.",
         "Editor: standard editing keys (Shift-arrows select, Ctrl-Z undo); Ctrl-C copies when no job runs.",

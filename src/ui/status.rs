@@ -19,9 +19,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     };
     let tab = state.tab();
     let mut spans = vec![
-        Span::styled(mode, Style::new().bg(theme::ACCENT).fg(Color::Black).add_modifier(Modifier::BOLD)),
+        Span::styled(
+            mode,
+            Style::new()
+                .bg(theme::ACCENT)
+                .fg(Color::Black)
+                .add_modifier(Modifier::BOLD),
+        ),
         Span::raw(" "),
-        Span::styled(sanitize_line(&tab.connection).into_owned(), Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(
+            sanitize_line(&tab.connection).into_owned(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
     ];
     if let Some(r) = tab.active_result() {
         let shown = r.visible_rows();
@@ -31,10 +40,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let jobs = state.active_jobs();
     if jobs > 0 {
         let s = if jobs == 1 { "" } else { "s" };
-        spans.push(Span::styled(format!("  {jobs} job{s} running"), theme::running()));
+        spans.push(Span::styled(
+            format!("  {jobs} job{s} running"),
+            theme::running(),
+        ));
     }
     if let Some(f) = &state.flash {
-        let style = if f.error { theme::error() } else { theme::success() };
+        let style = if f.error {
+            theme::error()
+        } else {
+            theme::success()
+        };
         spans.push(Span::styled(format!("  {}", sanitize_line(&f.text)), style));
     }
     spans.push(Span::styled(

@@ -59,7 +59,11 @@ fn with_tables(s: &mut State) {
 fn finish(s: &mut State, job: u64, outcome: JobOutcome) {
     update(
         s,
-        Msg::Worker(WorkerEvent::JobFinished { job, outcome, elapsed: Duration::from_millis(1234) }),
+        Msg::Worker(WorkerEvent::JobFinished {
+            job,
+            outcome,
+            elapsed: Duration::from_millis(1234),
+        }),
     );
 }
 
@@ -84,8 +88,14 @@ fn results_screen() {
     with_tables(&mut s);
     let job = start(&mut s, "SELECT id, name FROM t");
     let b = batch(50);
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))));
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))),
+    );
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))),
+    );
     finish(&mut s, job, JobOutcome::Succeeded(JobSummary::default()));
     update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
     update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
@@ -96,7 +106,9 @@ fn results_screen() {
     let null_cell = (0..buf.area.height)
         .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
         .find(|&(x, y)| {
-            buf[(x, y)].symbol() == "N" && buf[(x + 1, y)].symbol() == "U" && buf[(x + 3, y)].symbol() == "L"
+            buf[(x, y)].symbol() == "N"
+                && buf[(x + 1, y)].symbol() == "U"
+                && buf[(x + 3, y)].symbol() == "L"
         })
         .expect("a NULL cell on screen");
     assert_eq!(buf[null_cell].fg, Color::DarkGray);
@@ -109,13 +121,17 @@ fn error_screen_is_red() {
     finish(
         &mut s,
         job,
-        JobOutcome::Failed("Error during planning: table 'datafusion.public.nope' not found".into()),
+        JobOutcome::Failed(
+            "Error during planning: table 'datafusion.public.nope' not found".into(),
+        ),
     );
     let t = render(&s);
     insta::assert_snapshot!(t.backend());
     let buf = t.backend().buffer();
     let found = (0..buf.area.height).any(|y| {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
         line.contains("not found") && {
             let x = line.find("Error during").unwrap_or(0);
             buf[(x as u16, y)].fg == Color::Red
@@ -169,8 +185,14 @@ fn hostile_data_renders_safely_in_grid_and_inspector() {
     let mut s = state();
     let job = start(&mut s, "SELECT * FROM hostile");
     let b = hostile_result();
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))));
-    update(&mut s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))),
+    );
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))),
+    );
     finish(&mut s, job, JobOutcome::Succeeded(JobSummary::default()));
     update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
     update(&mut s, key(KeyCode::Char('l'), KeyModifiers::NONE));

@@ -23,7 +23,9 @@ pub fn dim() -> Style {
 }
 
 pub fn null() -> Style {
-    Style::new().fg(Color::DarkGray).add_modifier(Modifier::ITALIC)
+    Style::new()
+        .fg(Color::DarkGray)
+        .add_modifier(Modifier::ITALIC)
 }
 
 pub fn error() -> Style {

@@ -96,7 +96,10 @@ pub fn spawn(connections: Vec<ConnectionConfig>) -> WorkerHandle {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::channel(64);
     let worker = Worker {
-        connections: connections.into_iter().map(|c| (c.name.clone(), c)).collect(),
+        connections: connections
+            .into_iter()
+            .map(|c| (c.name.clone(), c))
+            .collect(),
         connected: Arc::new(Mutex::new(HashMap::new())),
         jobs: HashMap::new(),
         events: ev_tx,
@@ -217,7 +220,12 @@ impl Worker {
                 tokio::spawn(async move {
                     let target = path.clone();
                     let written = tokio::task::spawn_blocking(move || {
-                        export::export_to_file(&target, format, rows.schema().clone(), rows.batches())
+                        export::export_to_file(
+                            &target,
+                            format,
+                            rows.schema().clone(),
+                            rows.batches(),
+                        )
                     })
                     .await;
                     let outcome = match written {

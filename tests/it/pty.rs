@@ -220,6 +220,22 @@ impl Tui {
             self.contents()
         );
         assert!(!screen.hide_cursor(), "the cursor is still hidden");
+        let lflag = self.local_flags();
+        assert!(
+            lflag & libc::ICANON != 0,
+            "ICANON is still off (raw mode left on)"
+        );
+        assert!(
+            lflag & libc::ECHO != 0,
+            "ECHO is still off (raw mode left on)"
+        );
+    }
+}
+
+impl Tui {
+    /// The pty's termios local flags (on Linux the master reports the slave's settings).
+    #[track_caller]
+    fn local_flags(&self) -> libc::tcflag_t {
         let fd = self
             .master
             .as_raw_fd()
@@ -233,14 +249,7 @@ impl Tui {
             "tcgetattr failed: {}",
             std::io::Error::last_os_error()
         );
-        assert!(
-            termios.c_lflag & libc::ICANON != 0,
-            "ICANON is still off (raw mode left on)"
-        );
-        assert!(
-            termios.c_lflag & libc::ECHO != 0,
-            "ECHO is still off (raw mode left on)"
-        );
+        termios.c_lflag
     }
 }
 
@@ -288,6 +297,9 @@ fn wait_for_editor(tui: &mut Tui) {
 fn run_a_query_and_quit_restores_the_terminal() {
     let mut tui = Tui::start();
     wait_for_editor(&mut tui);
+    // The restore check below only means something if raw mode is seen while the TUI runs.
+    let raw = tui.local_flags() & (libc::ICANON | libc::ECHO);
+    assert_eq!(raw, 0, "the TUI should run with ICANON and ECHO off");
     tui.send(b"SELECT zone_id, zone FROM zones ORDER BY zone_id LIMIT 3");
     tui.wait_for_text("ORDER BY zone_id LIMIT 3");
     tui.send(&[CTRL_J]);
