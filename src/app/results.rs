@@ -109,12 +109,13 @@ impl ResultTab {
         }
     }
 
-    /// A short title: the statement's first line.
+    /// A short title: the statement's first line that is not blank or a comment.
     pub fn title(&self) -> String {
         let first = self
             .sql
             .lines()
-            .find(|l| !l.trim().is_empty())
+            .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+            .or_else(|| self.sql.lines().find(|l| !l.trim().is_empty()))
             .unwrap_or("");
         let mut t: String = first.trim().chars().take(24).collect();
         if first.trim().chars().count() > 24 {

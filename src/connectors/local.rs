@@ -330,8 +330,134 @@ fn decode_embedded(file: &str, bytes: &'static [u8]) -> Result<Vec<RecordBatch>,
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use std::time::{Duration, Instant};
+    use tokio::sync::mpsc;
+
+    /// A scan of 10^11 generated rows: only a cancel ends it quickly.
+    pub(crate) const ENDLESS: &str = "SELECT sum(value % 7) FROM range(100000000000)";
+
+    async fn run(
+        c: &LocalConnector,
+        sql: &str,
+        cancel: CancellationToken,
+    ) -> (Result<JobSummary, ConnectorError>, Vec<JobEvent>) {
+        let (tx, mut rx) = mpsc::channel(4);
+        let exec = c.execute(
+            QueryRequest { sql: sql.into() },
+            JobSink::new(1, tx),
+            cancel,
+        );
+        let collect = async {
+            let mut events = Vec::new();
+            while let Some((_, ev)) = rx.recv().await {
+                events.push(ev);
+            }
+            events
+        };
+        tokio::join!(exec, collect)
+    }
+
+    #[tokio::test]
+    async fn sample_tables_are_browsable() {
+        let c = LocalConnector::new(&[]).await.unwrap();
+        let tables = c.children(&vec![]).await.unwrap();
+        let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+        for t in sample_table_names() {
+            assert!(names.contains(&t.as_str()), "{t} missing from {names:?}");
+        }
+        let trips = tables.iter().find(|t| t.name == "trips").unwrap();
+        assert_eq!(
+            trips.query.as_deref(),
+            Some("SELECT * FROM trips LIMIT 100")
+        );
+        let cols = c.children(&vec!["trips".into()]).await.unwrap();
+        let fare = cols.iter().find(|c| c.name == "fare_amount").unwrap();
+        assert_eq!(fare.kind, NodeKind::Column);
+        assert!(
+            fare.detail
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("Decimal128"),
+            "{fare:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn results_stream_in_several_batches() {
+        let c = LocalConnector::new(&[]).await.unwrap();
+        let (result, events) = run(&c, "SELECT * FROM trips", CancellationToken::new()).await;
+        assert_eq!(result.unwrap().rows, 30_000);
+        let batches = events
+            .iter()
+            .filter(|e| matches!(e, JobEvent::Batch(_)))
+            .count();
+        assert!(batches > 1, "{batches} batch(es)");
+        assert!(matches!(events.first(), Some(JobEvent::Status(_))));
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, JobEvent::Schema(s) if s.fields().len() == 11))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_query_error_is_the_engines_message() {
+        let c = LocalConnector::new(&[]).await.unwrap();
+        let (result, _) = run(&c, "SELECT * FROM no_such_table", CancellationToken::new()).await;
+        let e = result.unwrap_err().to_string();
+        assert!(e.contains("no_such_table"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn cancel_stops_a_long_scan() {
+        let c = LocalConnector::new(&[]).await.unwrap();
+        let cancel = CancellationToken::new();
+        let later = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            later.cancel();
+        });
+        let started = Instant::now();
+        let (result, _) = run(&c, ENDLESS, cancel).await;
+        assert!(
+            matches!(result, Err(ConnectorError::Cancelled)),
+            "{result:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn files_in_configured_paths_become_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("My People.csv"),
+            "id,name\n1,ada\n2,grace\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("events.ndjson"), "{\"a\":1}\n{\"a\":2}\n").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not data").unwrap();
+        let c = LocalConnector::new(&[dir.path().to_path_buf()])
+            .await
+            .unwrap();
+        let (result, _) = run(
+            &c,
+            "SELECT count(*) FROM my_people",
+            CancellationToken::new(),
+        )
+        .await;
+        assert_eq!(result.unwrap().rows, 1);
+        // `events` is a sample table already: the file's table gets a suffix.
+        let (result, _) = run(&c, "SELECT sum(a) FROM events_2", CancellationToken::new()).await;
+        assert!(result.is_ok(), "{result:?}");
+        let missing = LocalConnector::new(&[dir.path().join("nope")]).await;
+        assert!(matches!(missing, Err(ConnectorError::Config(m)) if m.contains("nope")));
+    }
 
     #[test]
     fn table_names_are_sanitised() {

@@ -293,3 +293,99 @@ async fn run_job(
         Err(e) => JobOutcome::Failed(e.to_string()),
     }
 }
+
+#[cfg(all(test, feature = "local"))]
+mod tests {
+    use super::*;
+    use crate::store::config::Config;
+
+    async fn next_finished(h: &mut WorkerHandle) -> (JobId, JobOutcome, usize) {
+        let mut batches = 0;
+        loop {
+            match tokio::time::timeout(Duration::from_secs(20), h.events.recv()).await {
+                Ok(Some(WorkerEvent::JobFinished { job, outcome, .. })) => {
+                    return (job, outcome, batches);
+                }
+                Ok(Some(WorkerEvent::Job(_, JobEvent::Batch(_)))) => batches += 1,
+                Ok(Some(_)) => {}
+                other => panic!("no JobFinished: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn runs_a_job_and_streams_its_batches() {
+        let mut h = spawn(vec![Config::builtin_local()]);
+        let sql = "SELECT * FROM trips".to_string();
+        h.commands
+            .send(WorkerCmd::Run {
+                job: 7,
+                connection: "local".into(),
+                sql,
+            })
+            .unwrap();
+        let (job, outcome, batches) = next_finished(&mut h).await;
+        assert_eq!(job, 7);
+        assert!(matches!(outcome, JobOutcome::Succeeded(s) if s.rows == 30_000));
+        assert!(batches > 1);
+    }
+
+    #[tokio::test]
+    async fn cancel_reaches_the_running_job() {
+        let mut h = spawn(vec![Config::builtin_local()]);
+        let sql = crate::connectors::local::tests::ENDLESS;
+        h.commands
+            .send(WorkerCmd::Run {
+                job: 1,
+                connection: "local".into(),
+                sql: sql.into(),
+            })
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        h.commands.send(WorkerCmd::Cancel { job: 1 }).unwrap();
+        let (job, outcome, _) = next_finished(&mut h).await;
+        assert_eq!(job, 1);
+        assert!(matches!(outcome, JobOutcome::Cancelled), "{outcome:?}");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_connection_fails_the_job_clearly() {
+        let mut h = spawn(vec![Config::builtin_local()]);
+        h.commands
+            .send(WorkerCmd::Run {
+                job: 2,
+                connection: "prod".into(),
+                sql: "SELECT 1".into(),
+            })
+            .unwrap();
+        let (_, outcome, _) = next_finished(&mut h).await;
+        assert!(matches!(outcome, JobOutcome::Failed(e) if e.contains("prod")));
+    }
+
+    #[tokio::test]
+    async fn sorts_off_the_loop() {
+        let mut h = spawn(vec![]);
+        let mut rs = ResultSet::new(crate::app::tests::batch(3).schema());
+        rs.push_batch(crate::app::tests::batch(5));
+        let spec = ViewSpec::Sort {
+            column: 0,
+            order: SortOrder::Descending,
+        };
+        h.commands
+            .send(WorkerCmd::ComputeView {
+                result: 9,
+                generation: 4,
+                rows: Arc::new(rs),
+                spec,
+            })
+            .unwrap();
+        match tokio::time::timeout(Duration::from_secs(10), h.events.recv()).await {
+            Ok(Some(WorkerEvent::ViewReady {
+                result: 9,
+                generation: 4,
+                outcome: Ok(ix),
+            })) => assert_eq!(ix, vec![4, 3, 2, 1, 0]),
+            other => panic!("{other:?}"),
+        }
+    }
+}
