@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::theme;
+use crate::app::action::Action;
 use crate::app::keymap::KeyContext;
 use crate::app::{InputPurpose, Popup, State};
 use crate::results::{sanitize_line, sanitize_multiline};
@@ -163,8 +164,16 @@ fn help_lines(state: &State) -> Vec<Line<'static>> {
         ),
         Line::raw(""),
     ];
-    let mut last = None;
+    // One line per action and context, with all its keys: "Ctrl-J / Ctrl-Enter / F5".
+    let mut entries: Vec<(KeyContext, Action, Vec<String>)> = Vec::new();
     for (ctx, key, action) in state.keymap.all() {
+        match entries.last_mut() {
+            Some((c, a, keys)) if *c == ctx && *a == action => keys.push(key.to_string()),
+            _ => entries.push((ctx, action, vec![key.to_string()])),
+        }
+    }
+    let mut last = None;
+    for (ctx, action, keys) in entries {
         if last != Some(ctx) {
             let name = match ctx {
                 KeyContext::Global => "Everywhere",
@@ -183,7 +192,7 @@ fn help_lines(state: &State) -> Vec<Line<'static>> {
         }
         lines.push(Line::from(vec![
             Span::styled(
-                format!("  {:<12}", key.to_string()),
+                format!("  {:<26}", keys.join(" / ")),
                 Style::new().fg(theme::ACCENT),
             ),
             Span::raw(action.describe()),
