@@ -15,10 +15,9 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 
 use quarry::app::keymap::Keymap;
-use quarry::app::{ConnectionInfo, Effect, Msg, State, StateInit, update};
+use quarry::app::{Effect, Msg, State, StateInit, update};
 use quarry::connectors::{JobEvent, JobSummary};
 use quarry::results::{ResultSet, SortOrder, filter_indices, sort_indices};
-use quarry::store::config::ConnectionKind;
 use quarry::ui::{Ui, draw};
 use quarry::worker::{JobOutcome, WorkerCmd, WorkerEvent};
 
@@ -66,19 +65,7 @@ fn batches(rows: usize) -> Vec<RecordBatch> {
 }
 
 fn init(area: Rect) -> StateInit {
-    StateInit {
-        connections: vec![ConnectionInfo {
-            name: "local".into(),
-            kind: ConnectionKind::Local,
-            detail: "sample data".into(),
-        }],
-        keymap: Keymap::default(),
-        drafts: Vec::new(),
-        initial_connection: None,
-        area,
-        now: Instant::now(),
-        max_column_width: 40,
-    }
+    StateInit::first_start(area, Instant::now())
 }
 
 /// A state showing a finished result of `rows` rows, focused on the grid, scrolled to the middle.
@@ -173,8 +160,9 @@ fn startup(c: &mut Criterion) {
             let mut i = init(Rect::new(0, 0, 200, 50));
             i.keymap = keymap;
             let s = State::new(i);
-            // The highlighter loads in the background, as in the app.
-            let ui = Ui::new();
+            // The app draws its first frame before the highlighter (loaded on a background
+            // thread) is ready, so the first frame is drawn without it, as here.
+            let ui = Ui::default();
             let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
             terminal.draw(|f| draw(f, &s, &ui)).expect("draw");
             black_box(terminal);

@@ -13,11 +13,9 @@ use ratatui::layout::Rect;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use quarry::app::keymap::Keymap;
-use quarry::app::{ConnectionInfo, Effect, Msg, State, StateInit, update};
+use quarry::app::{Effect, Msg, State, StateInit, update};
 use quarry::connectors::local::LocalConnector;
 use quarry::connectors::{Connector, JobSink, QueryRequest};
-use quarry::store::config::ConnectionKind;
 use quarry::ui::{Ui, draw, svg};
 use quarry::worker::{JobOutcome, WorkerCmd, WorkerEvent};
 
@@ -32,19 +30,10 @@ fn key(code: KeyCode, m: KeyModifiers) -> Msg {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (w, h) = (160, 45);
-    let mut state = State::new(StateInit {
-        connections: vec![ConnectionInfo {
-            name: "local".into(),
-            kind: ConnectionKind::Local,
-            detail: "sample data".into(),
-        }],
-        keymap: Keymap::default(),
-        drafts: Vec::new(),
-        initial_connection: None,
-        area: Rect::new(0, 0, w, h),
-        now: Instant::now(),
-        max_column_width: 40,
-    });
+    let mut state = State::new(StateInit::first_start(
+        Rect::new(0, 0, w, h),
+        Instant::now(),
+    ));
     let connector = LocalConnector::new(&[]).await?;
     // Browser: expand the connection and one table.
     for fx in quarry::app::update::on_start(&mut state) {

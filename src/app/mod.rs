@@ -155,6 +155,26 @@ pub struct StateInit {
     pub max_column_width: usize,
 }
 
+impl StateInit {
+    /// Only the built-in embedded connection, default keys, no drafts: what a first start
+    /// looks like (tests, benchmarks and the screenshot use it).
+    pub fn first_start(area: Rect, now: Instant) -> StateInit {
+        StateInit {
+            connections: vec![ConnectionInfo {
+                name: "local".into(),
+                kind: ConnectionKind::Local,
+                detail: "sample data".into(),
+            }],
+            keymap: Keymap::default(),
+            drafts: Vec::new(),
+            initial_connection: None,
+            area,
+            now,
+            max_column_width: crate::store::config::DEFAULT_MAX_COLUMN_WIDTH,
+        }
+    }
+}
+
 impl State {
     pub fn new(init: StateInit) -> State {
         let default_conn = init

@@ -9,26 +9,16 @@ use arrow::record_batch::RecordBatch;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 
-use super::keymap::Keymap;
 use super::results::RunState;
 use super::*;
 use crate::connectors::{CatalogNode, JobEvent, JobSummary, NodeKind};
 use crate::worker::{JobOutcome, WorkerCmd, WorkerEvent};
 
 pub(crate) fn state() -> State {
-    State::new(StateInit {
-        connections: vec![ConnectionInfo {
-            name: "local".into(),
-            kind: ConnectionKind::Local,
-            detail: "sample data".into(),
-        }],
-        keymap: Keymap::default(),
-        drafts: Vec::new(),
-        initial_connection: None,
-        area: Rect::new(0, 0, 120, 40),
-        now: Instant::now(),
-        max_column_width: 40,
-    })
+    State::new(StateInit::first_start(
+        Rect::new(0, 0, 120, 40),
+        Instant::now(),
+    ))
 }
 
 pub(crate) fn key(code: KeyCode, m: KeyModifiers) -> Msg {
