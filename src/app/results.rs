@@ -148,6 +148,17 @@ impl ResultTab {
         }
     }
 
+    /// Widens columns to fit the rows that arrived after the first batch (the first and last
+    /// rows are sampled); a width the user set wider is kept.
+    pub fn refresh_widths(&mut self, max_width: usize) {
+        if let Some(rows) = &self.rows {
+            let sampled = rows.column_widths(100, max_width);
+            for (w, s) in self.grid.widths.iter_mut().zip(sampled) {
+                *w = (*w).max(s);
+            }
+        }
+    }
+
     pub fn loaded_rows(&self) -> usize {
         self.rows.as_ref().map(|r| r.num_rows()).unwrap_or(0)
     }

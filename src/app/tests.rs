@@ -442,3 +442,30 @@ fn help_lists_live_bindings_and_typing_question_mark_in_the_editor_types() {
     update(&mut s, key(KeyCode::F(1), KeyModifiers::NONE));
     assert!(matches!(s.popup, Some(Popup::Help { .. })));
 }
+
+#[test]
+fn columns_widen_for_rows_that_arrive_later() {
+    let mut s = state();
+    type_text(&mut s, "SELECT * FROM t");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    let small = batch(3);
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(small.schema()))),
+    );
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(small))),
+    );
+    let before = s.tab().results[0].grid.widths[0];
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(batch(200_000)))),
+    );
+    finish(&mut s, job, ok());
+    let after = s.tab().results[0].grid.widths[0];
+    assert!(
+        after >= "199999".len() && after > before,
+        "{before} -> {after}"
+    );
+}

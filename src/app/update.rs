@@ -866,6 +866,7 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                 return;
             };
             r.elapsed = Some(elapsed);
+            r.refresh_widths(max_width);
             let ok = matches!(outcome, JobOutcome::Succeeded(_));
             r.state = match outcome {
                 JobOutcome::Succeeded(summary) => {
