@@ -108,7 +108,9 @@ impl Action {
             Action::RunStatement => "run the statement under the cursor, or the selection",
             Action::RunAll => "run every statement of the tab, one result tab each",
             Action::Cancel => "cancel the tab's running job (editor: copy when none runs)",
-            Action::Export => "export the result (CSV)",
+            Action::Export => {
+                "export the result to a file (format from the extension, CSV by default)"
+            }
             Action::NextResultTab => "next result tab",
             Action::PrevResultTab => "previous result tab",
             Action::ChooseConnection => "choose the tab's connection",
