@@ -97,6 +97,7 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
         init,
         connections,
         paths,
+        theme: config.ui.theme.clone(),
     };
     match quarry::tui::run(opts).await {
         Ok(()) => 0,

@@ -72,6 +72,8 @@ pub struct TuiOptions {
     pub init: StateInit,
     pub connections: Vec<crate::store::config::ConnectionConfig>,
     pub paths: DataPaths,
+    /// Highlighting theme from the config.
+    pub theme: Option<String>,
 }
 
 /// Runs the TUI until the user quits or a signal arrives.
@@ -81,7 +83,7 @@ pub async fn run(opts: TuiOptions) -> io::Result<()> {
     let mut init = opts.init;
     init.area = Rect::new(0, 0, size.width, size.height);
     let mut state = State::new(init);
-    let ui = Ui::new();
+    let ui = Ui::new(opts.theme.clone());
     let mut worker = worker::spawn(opts.connections);
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));

@@ -92,6 +92,23 @@ impl Action {
         Action::Refresh,
     ];
 
+    /// The name the keymap TOML uses (`run-statement`): the variant in kebab case, as serde
+    /// reads it.
+    pub fn name(self) -> String {
+        let mut out = String::new();
+        for (i, c) in format!("{self:?}").chars().enumerate() {
+            if c.is_ascii_uppercase() {
+                if i > 0 {
+                    out.push('-');
+                }
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
     /// One line for the help popup.
     pub fn describe(self) -> &'static str {
         match self {
@@ -136,5 +153,24 @@ impl Action {
             Action::Collapse => "collapse the node / go to parent",
             Action::Refresh => "reload the node's children",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn names_are_what_the_config_reads() {
+        for a in Action::ALL {
+            let toml = format!("a = \"{}\"", a.name());
+            #[derive(serde::Deserialize)]
+            struct T {
+                a: Action,
+            }
+            let parsed: T = toml::from_str(&toml).unwrap();
+            assert_eq!(parsed.a, *a);
+        }
+        assert_eq!(Action::RunStatement.name(), "run-statement");
     }
 }

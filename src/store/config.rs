@@ -495,7 +495,19 @@ impl Ctx<'_> {
                     }
                     ui.max_column_width = usize::try_from(n).unwrap_or(DEFAULT_MAX_COLUMN_WIDTH);
                 }
-                "theme" => ui.theme = Some(self.string("theme", value)?),
+                "theme" => {
+                    let theme = self.string("theme", value)?;
+                    if !crate::ui::highlight::THEMES.contains(&theme.as_str()) {
+                        return Err(self.error(
+                            value.span(),
+                            format!(
+                                "unknown theme for `theme`: choose one of {}",
+                                crate::ui::highlight::THEMES.join(", ")
+                            ),
+                        ));
+                    }
+                    ui.theme = Some(theme);
+                }
                 other => {
                     return Err(self.error(
                         key.span(),
@@ -1060,6 +1072,17 @@ mod tests {
             Ok(c) => panic!("expected an error, parsed {c:?}"),
             Err(e) => e,
         }
+    }
+
+    #[test]
+    fn unknown_theme_lists_the_bundled_ones() {
+        assert_err(
+            "[ui]\ntheme = \"neon\"\n",
+            2,
+            &["theme", "base16-ocean.dark"],
+        );
+        let ok = parse("[ui]\ntheme = \"Solarized (dark)\"\n", path()).unwrap();
+        assert_eq!(ok.ui.theme.as_deref(), Some("Solarized (dark)"));
     }
 
     /// Asserts the error's line and that its message contains every fragment.

@@ -35,6 +35,17 @@ const APPROX_LEAD: usize = 200;
 /// A dark theme that ships with syntect; any other default theme is used if it is missing.
 const THEME: &str = "base16-ocean.dark";
 
+/// The themes bundled with syntect, by the names the config's `[ui] theme` accepts.
+pub const THEMES: &[&str] = &[
+    "base16-ocean.dark",
+    "base16-eighties.dark",
+    "base16-mocha.dark",
+    "base16-ocean.light",
+    "InspiredGitHub",
+    "Solarized (dark)",
+    "Solarized (light)",
+];
+
 /// Highlights SQL lines for the editor. Create once at startup (loading syntect's syntax and
 /// theme dumps takes tens of milliseconds) and call [`SqlHighlighter::highlight`] per frame.
 pub struct SqlHighlighter {
@@ -147,11 +158,17 @@ impl SqlHighlighter {
     /// Loads syntect's bundled syntaxes and themes. Falls back to plain text or another theme
     /// if the bundle lacks SQL or the preferred theme, so this cannot fail.
     pub fn new() -> Self {
+        Self::with_theme(None)
+    }
+
+    /// Like `new`, with one of syntect's bundled themes (see [`THEMES`]) instead of the default.
+    pub fn with_theme(name: Option<&str>) -> Self {
         let syntaxes = SyntaxSet::load_defaults_newlines();
         let syntax = syntaxes.syntaxes().iter().position(|s| s.name == "SQL");
         let mut themes = ThemeSet::load_defaults().themes;
         let theme = themes
-            .remove(THEME)
+            .remove(name.unwrap_or(THEME))
+            .or_else(|| themes.remove(THEME))
             .or_else(|| themes.into_values().next())
             .unwrap_or_default();
         let fresh = fresh_state(&theme, syntax_of(&syntaxes, syntax));
@@ -404,6 +421,14 @@ mod tests {
                 _ => "  ORDER BY 1;".to_string(),
             })
             .collect()
+    }
+
+    #[test]
+    fn every_listed_theme_is_bundled() {
+        let bundled = ThemeSet::load_defaults().themes;
+        for t in THEMES {
+            assert!(bundled.contains_key(*t), "{t}");
+        }
     }
 
     #[test]

@@ -29,12 +29,12 @@ pub struct Ui {
 }
 
 impl Ui {
-    /// Starts loading the highlighter in the background.
-    pub fn new() -> Ui {
+    /// Starts loading the highlighter (with the configured theme) in the background.
+    pub fn new(theme: Option<String>) -> Ui {
         let ui = Ui::default();
         let cell = ui.highlighter.clone();
         std::thread::spawn(move || {
-            let _ = cell.set(SqlHighlighter::new());
+            let _ = cell.set(SqlHighlighter::with_theme(theme.as_deref()));
         });
         ui
     }

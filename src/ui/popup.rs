@@ -20,7 +20,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     let screen = frame.area();
     match popup {
         Popup::Help { scroll } => {
-            let area = centered(screen, 90, screen.height.saturating_sub(4));
+            let area = centered(screen, 116, screen.height.saturating_sub(4));
             let lines = help_lines(state);
             show(
                 frame,
@@ -196,6 +196,7 @@ fn help_lines(state: &State) -> Vec<Line<'static>> {
                 Style::new().fg(theme::ACCENT),
             ),
             Span::raw(action.describe()),
+            Span::styled(format!("  ({})", action.name()), theme::dim()),
         ]));
     }
     lines.push(Line::raw(""));
