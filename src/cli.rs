@@ -203,7 +203,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
     });
 
     let mut output = match &args.output {
-        Some(path) => match AtomicFile::create(path) {
+        Some(path) => match AtomicFile::create_shared(path) {
             Ok(f) => Output::File(f),
             Err(e) => {
                 eprintln!("quarry: cannot write {}: {e}", path.display());

@@ -244,7 +244,7 @@ fn write_file(
     schema: SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<u64, ExportError> {
-    let file = AtomicFile::create(path)?;
+    let file = AtomicFile::create_shared(path)?;
     let mut writer = BatchWriter::new(file, format, schema)?;
     for batch in batches {
         writer.write(batch)?;

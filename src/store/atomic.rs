@@ -16,9 +16,19 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// Starts writing `dest`. Fails if the destination's directory does not exist or is not
-    /// writable.
+    /// Starts writing `dest`, a private file (0600 when new: drafts, config). Fails if the
+    /// destination's directory does not exist or is not writable.
     pub fn create(dest: &Path) -> io::Result<AtomicFile> {
+        Self::create_with(dest, false)
+    }
+
+    /// Starts writing `dest`, a file for the user to share (exports, `quarry run -o`): when new
+    /// it gets the mode any other program would give it (0666 less the umask).
+    pub fn create_shared(dest: &Path) -> io::Result<AtomicFile> {
+        Self::create_with(dest, true)
+    }
+
+    fn create_with(dest: &Path, shared: bool) -> io::Result<AtomicFile> {
         let dir = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -29,10 +39,17 @@ impl AtomicFile {
         let mut prefix = std::ffi::OsString::from(".");
         prefix.push(name);
         prefix.push(".");
-        let temp = tempfile::Builder::new()
-            .prefix(&prefix)
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        #[cfg(unix)]
+        if shared {
+            use std::os::unix::fs::PermissionsExt;
+            // The kernel applies the umask to this mode when it creates the file.
+            builder.permissions(fs::Permissions::from_mode(0o666));
+        }
+        #[cfg(not(unix))]
+        let _ = shared;
+        let temp = builder.tempfile_in(dir)?;
         Ok(AtomicFile {
             temp: BufWriter::new(temp),
             dest: dest.to_path_buf(),
@@ -50,7 +67,7 @@ impl AtomicFile {
         let dest = self.dest.clone();
         let temp = self.finish_temp()?;
         if let Ok(meta) = fs::metadata(&dest) {
-            // Best effort: a replaced file keeps its mode instead of the temp file's 0600.
+            // Best effort: a replaced file keeps its mode instead of the new file's.
             let _ = fs::set_permissions(temp.path(), meta.permissions());
         }
         temp.persist(&dest).map_err(|e| e.error)?;
@@ -113,6 +130,34 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_0600_and_shared_ones_follow_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let private = dir.path().join("drafts.json");
+        let mut f = AtomicFile::create(&private).unwrap();
+        f.write_all(b"{}").unwrap();
+        f.commit().unwrap();
+        assert_eq!(
+            fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let shared = dir.path().join("export.csv");
+        let mut f = AtomicFile::create_shared(&shared).unwrap();
+        f.write_all(b"a\n").unwrap();
+        f.commit().unwrap();
+        let mode = fs::metadata(&shared).unwrap().permissions().mode() & 0o777;
+        // Whatever the umask, group/other read is only off if the umask says so: compare
+        // with a file created the ordinary way.
+        let plain = dir.path().join("plain.csv");
+        fs::write(&plain, "a\n").unwrap();
+        assert_eq!(
+            mode,
+            fs::metadata(&plain).unwrap().permissions().mode() & 0o777
+        );
     }
 
     #[test]
