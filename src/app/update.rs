@@ -94,10 +94,9 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Some(Action::Cancel) if state.focus == Focus::Editor && !tab_has_active_job(state) => {
             // No job to cancel: Ctrl-C keeps its copy meaning in the editor.
             let tab = state.tab_mut();
-            tab.text.copy();
-            let copied = tab.text.yank_text();
-            if !copied.is_empty() {
-                fx.push(Effect::CopyToClipboard(copied));
+            if tab.text.selection_range().is_some() {
+                tab.text.copy();
+                fx.push(Effect::CopyToClipboard(tab.text.yank_text()));
             }
         }
         Some(action) => on_action(state, action, fx),
