@@ -27,6 +27,21 @@ fn key(code: KeyCode, m: KeyModifiers) -> Msg {
     Msg::Key(KeyEvent::new(code, m))
 }
 
+/// Answers the browser's requests for children, as the worker would.
+async fn load_children(state: &mut State, connector: &LocalConnector, effects: Vec<Effect>) {
+    for fx in effects {
+        if let Effect::Worker(WorkerCmd::LoadChildren { connection, path }) = fx {
+            let result = connector.children(&path).await.map_err(|e| e.to_string());
+            let event = WorkerEvent::Children {
+                connection,
+                path,
+                result,
+            };
+            update(state, Msg::Worker(event));
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (w, h) = (160, 45);
@@ -36,36 +51,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
     let connector = LocalConnector::new(&[]).await?;
     // Browser: expand the connection and one table.
-    for fx in quarry::app::update::on_start(&mut state) {
-        if let Effect::Worker(WorkerCmd::LoadChildren { connection, path }) = fx {
-            let result = connector.children(&path).await.map_err(|e| e.to_string());
-            update(
-                &mut state,
-                Msg::Worker(WorkerEvent::Children {
-                    connection,
-                    path,
-                    result,
-                }),
-            );
-        }
-    }
+    let fx = quarry::app::update::on_start(&mut state);
+    load_children(&mut state, &connector, fx).await;
     update(&mut state, key(KeyCode::Char('1'), KeyModifiers::ALT));
     for _ in 0..2 {
         update(&mut state, key(KeyCode::Down, KeyModifiers::NONE));
     }
-    for fx in update(&mut state, key(KeyCode::Right, KeyModifiers::NONE)) {
-        if let Effect::Worker(WorkerCmd::LoadChildren { connection, path }) = fx {
-            let result = connector.children(&path).await.map_err(|e| e.to_string());
-            update(
-                &mut state,
-                Msg::Worker(WorkerEvent::Children {
-                    connection,
-                    path,
-                    result,
-                }),
-            );
-        }
-    }
+    let fx = update(&mut state, key(KeyCode::Right, KeyModifiers::NONE));
+    load_children(&mut state, &connector, fx).await;
     update(&mut state, key(KeyCode::Char('2'), KeyModifiers::ALT));
     update(&mut state, Msg::Paste(SQL.to_string()));
     update(&mut state, key(KeyCode::Up, KeyModifiers::NONE));

@@ -155,22 +155,3 @@ impl Action {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::Action;
-
-    #[test]
-    fn names_are_what_the_config_reads() {
-        for a in Action::ALL {
-            let toml = format!("a = \"{}\"", a.name());
-            #[derive(serde::Deserialize)]
-            struct T {
-                a: Action,
-            }
-            let parsed: T = toml::from_str(&toml).unwrap();
-            assert_eq!(parsed.a, *a);
-        }
-        assert_eq!(Action::RunStatement.name(), "run-statement");
-    }
-}

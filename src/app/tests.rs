@@ -68,6 +68,15 @@ pub(crate) fn batch(n: i64) -> RecordBatch {
     .unwrap()
 }
 
+/// Delivers a result's schema and one batch for `job`, as the worker would.
+pub(crate) fn deliver(s: &mut State, job: u64, b: RecordBatch) {
+    update(
+        s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))),
+    );
+    update(s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))));
+}
+
 fn finish(s: &mut State, job: u64, outcome: JobOutcome) -> Vec<Effect> {
     update(
         s,
@@ -261,15 +270,7 @@ fn with_result(rows: i64) -> (State, u64) {
     let mut s = state();
     type_text(&mut s, "SELECT * FROM t");
     let job = runs(&update(&mut s, ctrl('j')))[0].0;
-    let b = batch(rows);
-    update(
-        &mut s,
-        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))),
-    );
-    update(
-        &mut s,
-        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))),
-    );
+    deliver(&mut s, job, batch(rows));
     finish(&mut s, job, ok());
     update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
     assert_eq!(s.focus, Focus::Results);
@@ -448,15 +449,7 @@ fn columns_widen_for_rows_that_arrive_later() {
     let mut s = state();
     type_text(&mut s, "SELECT * FROM t");
     let job = runs(&update(&mut s, ctrl('j')))[0].0;
-    let small = batch(3);
-    update(
-        &mut s,
-        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(small.schema()))),
-    );
-    update(
-        &mut s,
-        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(small))),
-    );
+    deliver(&mut s, job, batch(3));
     let before = s.tab().results[0].grid.widths[0];
     update(
         &mut s,

@@ -982,24 +982,8 @@ fn parse_action(name: &str) -> Option<Action> {
     Action::deserialize(StrDeserializer::<ValueError>::new(name)).ok()
 }
 
-/// The config name of an action (`RunStatement` → `run-statement`), as serde spells it.
-fn action_name(action: Action) -> String {
-    let mut out = String::new();
-    for (i, c) in format!("{action:?}").chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 fn unknown_action_message(key: &str, name: &str) -> String {
-    let names: Vec<String> = Action::ALL.iter().map(|a| action_name(*a)).collect();
+    let names: Vec<String> = Action::ALL.iter().map(|a| a.name()).collect();
     let hint = names
         .iter()
         .map(|n| (edit_distance(n, name), n))
@@ -1466,7 +1450,7 @@ paths = ["data/x.csv", "/abs/y.parquet"]
     #[test]
     fn action_names_round_trip() {
         for a in Action::ALL {
-            assert_eq!(parse_action(&action_name(*a)), Some(*a), "{a:?}");
+            assert_eq!(parse_action(&a.name()), Some(*a), "{a:?}");
         }
     }
 

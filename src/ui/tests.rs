@@ -12,9 +12,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use crate::app::tests::{batch, ctrl, key, state, type_text};
+use crate::app::tests::{batch, ctrl, deliver, key, state, type_text};
 use crate::app::{Msg, State, update};
-use crate::connectors::{CatalogNode, JobEvent, JobSummary, NodeKind};
+use crate::connectors::{CatalogNode, JobSummary, NodeKind};
 use crate::worker::{JobOutcome, WorkerCmd, WorkerEvent};
 
 use super::{Ui, draw};
@@ -87,15 +87,7 @@ fn results_screen() {
     let mut s = state();
     with_tables(&mut s);
     let job = start(&mut s, "SELECT id, name FROM t");
-    let b = batch(50);
-    update(
-        &mut s,
-        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))),
-    );
-    update(
-        &mut s,
-        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))),
-    );
+    deliver(&mut s, job, batch(50));
     finish(&mut s, job, JobOutcome::Succeeded(JobSummary::default()));
     update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
     update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
@@ -184,15 +176,7 @@ fn assert_no_control_chars(t: &Terminal<TestBackend>) {
 fn hostile_data_renders_safely_in_grid_and_inspector() {
     let mut s = state();
     let job = start(&mut s, "SELECT * FROM hostile");
-    let b = hostile_result();
-    update(
-        &mut s,
-        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(b.schema()))),
-    );
-    update(
-        &mut s,
-        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))),
-    );
+    deliver(&mut s, job, hostile_result());
     finish(&mut s, job, JobOutcome::Succeeded(JobSummary::default()));
     update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
     update(&mut s, key(KeyCode::Char('l'), KeyModifiers::NONE));

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{OnceCell, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::connectors::{
@@ -100,7 +100,7 @@ pub fn spawn(connections: Vec<ConnectionConfig>) -> WorkerHandle {
             .into_iter()
             .map(|c| (c.name.clone(), c))
             .collect(),
-        connected: Arc::new(Mutex::new(HashMap::new())),
+        connected: Arc::new(std::sync::Mutex::new(HashMap::new())),
         jobs: HashMap::new(),
         events: ev_tx,
     };
@@ -111,7 +111,8 @@ pub fn spawn(connections: Vec<ConnectionConfig>) -> WorkerHandle {
     }
 }
 
-type ConnectorCache = Arc<Mutex<HashMap<String, Arc<dyn Connector>>>>;
+/// One cell per connection: connecting to one service never waits for another's connect.
+type ConnectorCache = Arc<std::sync::Mutex<HashMap<String, Arc<OnceCell<Arc<dyn Connector>>>>>>;
 
 struct Worker {
     connections: HashMap<String, ConnectionConfig>,
@@ -249,14 +250,15 @@ async fn connector_for(
 ) -> Result<Arc<dyn Connector>, ConnectorError> {
     let conn =
         conn.ok_or_else(|| ConnectorError::Config(format!("no connection named `{name}`")))?;
-    // Held across the connect so two jobs don't connect twice; failures are not cached.
-    let mut cache = cache.lock().await;
-    if let Some(c) = cache.get(name) {
-        return Ok(c.clone());
-    }
-    let connector = connectors::connect(&conn).await?;
-    cache.insert(name.to_string(), connector.clone());
-    Ok(connector)
+    let cell = {
+        // Held only to find the cell; a poisoned lock still holds a usable map.
+        let mut cells = cache.lock().unwrap_or_else(|e| e.into_inner());
+        cells.entry(name.to_string()).or_default().clone()
+    };
+    // Two jobs of one connection connect once; a failure leaves the cell empty for a retry.
+    cell.get_or_try_init(|| connectors::connect(&conn))
+        .await
+        .cloned()
 }
 
 async fn run_job(
