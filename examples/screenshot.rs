@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use quarry::app::{Effect, Msg, State, StateInit, update};
 use quarry::connectors::local::LocalConnector;
-use quarry::connectors::{Connector, JobSink, QueryRequest};
+use quarry::connectors::{Connector, JobSink};
 use quarry::ui::{Ui, draw, svg};
 use quarry::worker::{JobOutcome, WorkerCmd, WorkerEvent};
 
@@ -65,14 +65,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Run it for real on the embedded engine.
     let fx = update(&mut state, key(KeyCode::Char('j'), KeyModifiers::CONTROL));
     for effect in fx {
-        if let Effect::Worker(WorkerCmd::Run { job, sql, .. }) = effect {
+        if let Effect::Worker(WorkerCmd::Run { job, request, .. }) = effect {
             let (tx, mut rx) = mpsc::channel(16);
             let started = Instant::now();
-            let exec = connector.execute(
-                QueryRequest { sql },
-                JobSink::new(job, tx),
-                CancellationToken::new(),
-            );
+            let exec = connector.execute(request, JobSink::new(job, tx), CancellationToken::new());
             let mut events = Vec::new();
             let collect = async {
                 while let Some((job, ev)) = rx.recv().await {

@@ -41,6 +41,12 @@ pub enum Command {
     Run(RunArgs),
     /// List the configured connections.
     Connections,
+    /// List what the browser shows under PATH of a connection (tab-separated: name, kind,
+    /// detail), e.g. `quarry ls -c athena AwsDataCatalog sales`.
+    Ls {
+        /// Names from the connection's root down to the node to list (empty: the root).
+        path: Vec<String>,
+    },
     /// Write or locate the config file.
     Config {
         #[command(subcommand)]
@@ -63,6 +69,23 @@ pub struct RunArgs {
     /// Write the results to FILE (atomically: nothing is left behind when a query fails).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// A value for the next `?` placeholder, as an SQL literal ('abc', 42); repeat in order.
+    /// Sent as query parameters (Athena ExecutionParameters), never spliced into the text.
+    #[arg(long = "param", value_name = "VALUE", allow_hyphen_values = true)]
+    pub params: Vec<String>,
+    /// Write each statement's statistics (server id, state, rows, bytes scanned, cost, …) to
+    /// stderr as `label: value` lines.
+    #[arg(long)]
+    pub stats: bool,
+    /// Athena: run in this workgroup instead of the connection's.
+    #[arg(long, value_name = "NAME")]
+    pub workgroup: Option<String>,
+    /// Athena: reuse a recent result of the same query (max age from the connection, else 60 min).
+    #[arg(long, conflicts_with = "no_reuse")]
+    pub reuse: bool,
+    /// Athena: do not reuse results even when the connection does.
+    #[arg(long)]
+    pub no_reuse: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -182,6 +205,20 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         eprintln!("quarry: no SQL statement to run");
         return EXIT_USAGE;
     }
+    let params = match split_params(&statements, &args.params) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("quarry: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    if !args.params.is_empty() && conn.kind == config::ConnectionKind::Local {
+        eprintln!(
+            "quarry: connection `{}` (kind local) takes no --param values: write the values in the SQL",
+            conn.name
+        );
+        return EXIT_USAGE;
+    }
     let format = args.format.unwrap_or_else(|| match &args.output {
         Some(p) => Format::from_path(p).unwrap_or(Format::Csv),
         None if io::stdout().is_terminal() => Format::Table,
@@ -212,7 +249,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         },
         None => Output::Stdout(io::BufWriter::new(io::stdout())),
     };
-    for (i, sql) in statements.iter().enumerate() {
+    for (i, (sql, params)) in statements.iter().zip(params).enumerate() {
         if i > 0
             && matches!(
                 format,
@@ -221,8 +258,26 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         {
             let _ = writeln!(output);
         }
-        match run_one(&*connector, sql, format, output, cancel.clone()).await {
-            Ok(out) => output = out,
+        let request = QueryRequest {
+            sql: sql.clone(),
+            params,
+            workgroup: args.workgroup.clone(),
+            result_reuse: if args.reuse {
+                Some(true)
+            } else if args.no_reuse {
+                Some(false)
+            } else {
+                None
+            },
+            reopen: None,
+        };
+        match run_one(&*connector, request, format, output, cancel.clone()).await {
+            Ok((out, summary)) => {
+                output = out;
+                if args.stats {
+                    print_stats(&summary);
+                }
+            }
             Err(e) => {
                 // Dropping the output discards a half-written file.
                 let n = statements.len();
@@ -293,22 +348,109 @@ enum RunError {
     Output(String),
 }
 
+/// Splits the `--param` values among the statements by their `?` counts.
+fn split_params(statements: &[String], params: &[String]) -> Result<Vec<Vec<String>>, String> {
+    let counts: Vec<usize> = statements
+        .iter()
+        .map(|s| {
+            crate::sql::placeholders(s)
+                .iter()
+                .filter(|p| matches!(p.kind, crate::sql::PlaceholderKind::Positional(_)))
+                .count()
+        })
+        .collect();
+    let total: usize = counts.iter().sum();
+    if total != params.len() {
+        return Err(format!(
+            "the SQL has {total} `?` placeholder(s) but {} --param value(s) were given",
+            params.len()
+        ));
+    }
+    let mut rest = params;
+    Ok(counts
+        .into_iter()
+        .map(|n| {
+            let (mine, others) = rest.split_at(n);
+            rest = others;
+            mine.to_vec()
+        })
+        .collect())
+}
+
+/// `--stats`: one `label: value` line each, on stderr (stdout holds the rows).
+fn print_stats(summary: &connectors::JobSummary) {
+    let s = &summary.stats;
+    let mut lines = Vec::new();
+    if let Some(id) = &s.server_id {
+        lines.push(format!("server id: {id}"));
+    }
+    lines.push("state: SUCCEEDED".to_string());
+    lines.push(format!("rows: {}", summary.rows));
+    if let Some(b) = s.bytes_scanned {
+        lines.push(format!("bytes scanned: {b}"));
+    }
+    if let Some(c) = s.cost_usd {
+        lines.push(format!("cost: ${c:.6}"));
+    }
+    for (label, value) in &s.extra {
+        lines.push(format!("{label}: {value}"));
+    }
+    for line in lines {
+        eprintln!("{}", crate::results::sanitize_line(&line));
+    }
+}
+
+/// `quarry ls`: the browser's children of `path`, one per line.
+pub async fn ls(config: &Config, connection: Option<&str>, path: &[String]) -> i32 {
+    let conn = match pick_connection(config, connection) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            return EXIT_USAGE;
+        }
+    };
+    let connector = match connectors::connect(&conn).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            return EXIT_USAGE;
+        }
+    };
+    match connector.children(&path.to_vec()).await {
+        Ok(nodes) => {
+            let mut out = io::BufWriter::new(io::stdout());
+            for n in nodes {
+                let clean = |t: &str| crate::results::sanitize_line(t).replace('\t', " ");
+                let _ = writeln!(
+                    out,
+                    "{}\t{}\t{}",
+                    clean(&n.name),
+                    n.kind.name(),
+                    clean(n.detail.as_deref().unwrap_or(""))
+                );
+            }
+            if out.flush().is_err() {
+                return EXIT_QUERY;
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            EXIT_QUERY
+        }
+    }
+}
+
 async fn run_one(
     connector: &dyn connectors::Connector,
-    sql: &str,
+    request: QueryRequest,
     format: Format,
     output: Output,
     cancel: CancellationToken,
-) -> Result<Output, RunError> {
+) -> Result<(Output, connectors::JobSummary), RunError> {
     let (tx, mut rx) = mpsc::channel(8);
     let sink = JobSink::new(0, tx);
-    let execute = connector.execute(
-        QueryRequest {
-            sql: sql.to_string(),
-        },
-        sink,
-        cancel,
-    );
+    let execute = connector.execute(request, sink, cancel);
     let consume = async {
         let mut output = Some(output);
         let mut writer: Option<BatchWriter<Output>> = None;
@@ -340,10 +482,10 @@ async fn run_one(
     let (result, written) = tokio::join!(execute, consume);
     match result {
         Ok(summary) => {
-            if let Some(m) = summary.message {
-                eprintln!("{}", sanitize_multiline(&m));
+            if let Some(m) = &summary.message {
+                eprintln!("{}", sanitize_multiline(m));
             }
-            written
+            written.map(|out| (out, summary))
         }
         Err(ConnectorError::Cancelled) => Err(RunError::Cancelled),
         Err(e) => Err(RunError::Query(e.to_string())),

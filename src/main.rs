@@ -39,6 +39,7 @@ async fn dispatch(args: Cli) -> i32 {
     match &args.command {
         Some(Command::Run(run)) => cli::run(&config, args.connection.as_deref(), run).await,
         Some(Command::Connections) => cli::connections(&config),
+        Some(Command::Ls { path }) => cli::ls(&config, args.connection.as_deref(), path).await,
         Some(Command::Config { .. }) => 0,
         None => tui(config, args.connection).await,
     }
@@ -80,8 +81,22 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
             detail: match &c.details {
                 ConnectionDetails::Local { paths } if paths.is_empty() => "sample data".into(),
                 ConnectionDetails::Local { paths } => format!("{} path(s)", paths.len()),
+                ConnectionDetails::Athena { workgroup, .. } => {
+                    [c.region.clone(), workgroup.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" · ")
+                }
                 _ => c.region.clone().unwrap_or_default(),
             },
+            result_reuse: matches!(
+                c.details,
+                ConnectionDetails::Athena {
+                    result_reuse_minutes: Some(_),
+                    ..
+                }
+            ),
         })
         .collect();
     let init = StateInit {

@@ -22,7 +22,8 @@ use crate::ui::{self, Ui};
 use crate::worker::{self, WorkerCmd};
 
 /// How long quitting waits for cancelled jobs to confirm their server-side cancel.
-const CANCEL_GRACE: Duration = Duration::from_secs(3);
+/// Athena answers StopQueryExecution within a second or two; a dead network gets 10 s.
+const CANCEL_GRACE: Duration = Duration::from_secs(10);
 
 /// Restores the terminal: leaves raw mode and the alternate screen, shows the cursor.
 pub fn restore_terminal() {

@@ -1,7 +1,7 @@
 //! The browser tree: connections → catalog levels → tables → columns, loaded lazily by the
 //! worker. Nodes being loaded show a spinner; `/` filters what is loaded.
 
-use crate::connectors::{CatalogNode, CatalogPath, NodeKind};
+use crate::connectors::{CatalogNode, CatalogPath, NodeAction, NodeKind};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Children {
@@ -23,6 +23,7 @@ pub struct TreeNode {
     pub expandable: bool,
     pub children: Children,
     pub query: Option<String>,
+    pub action: Option<NodeAction>,
 }
 
 impl TreeNode {
@@ -37,6 +38,7 @@ impl TreeNode {
             expandable: true,
             children: Children::NotLoaded,
             query: None,
+            action: None,
         }
     }
 
@@ -53,6 +55,7 @@ impl TreeNode {
             expandable: node.has_children,
             children: Children::NotLoaded,
             query: node.query,
+            action: node.action,
         }
     }
 }
@@ -214,6 +217,7 @@ mod tests {
             detail: None,
             has_children: true,
             query: Some(format!("SELECT * FROM {name} LIMIT 100")),
+            action: None,
         }
     }
 

@@ -17,6 +17,10 @@ pub struct EditorTab {
     pub left: usize,
     pub results: Vec<ResultTab>,
     pub active_result: usize,
+    /// Athena: the workgroup chosen in the browser for this tab (else the connection's).
+    pub workgroup: Option<String>,
+    /// Athena: result reuse switched on or off for this tab (else the connection's setting).
+    pub result_reuse: Option<bool>,
 }
 
 /// At most this many result tabs are kept per editor tab; the oldest finished ones go first.
@@ -53,6 +57,8 @@ impl EditorTab {
             left: 0,
             results: Vec::new(),
             active_result: 0,
+            workgroup: None,
+            result_reuse: None,
         }
     }
 

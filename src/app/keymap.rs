@@ -247,6 +247,7 @@ const DEFAULTS: &[(KeyContext, &str, Action)] = {
         (Global, "alt-[", PrevResultTab),
         (Global, "f4", ChooseConnection),
         (Global, "ctrl-o", ChooseConnection),
+        (Global, "alt-r", ToggleResultReuse),
         (Browser, "tab", CycleFocus),
         (Grid, "tab", CycleFocus),
         (Browser, "?", Help),

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod editor;
 pub mod keymap;
 pub mod layout;
+pub mod params;
 pub mod results;
 
 pub mod update;
@@ -52,7 +53,11 @@ pub enum Popup {
     },
     ConfirmQuit {
         running: usize,
+        /// Of those, queries running on a service (stopped there unless the user leaves them).
+        on_server: usize,
     },
+    /// Values for the `?` placeholders of a run.
+    Params(params::ParamForm),
     ConfirmCloseTab,
     ConnectionPicker {
         selected: usize,
@@ -93,6 +98,8 @@ pub struct ConnectionInfo {
     pub name: String,
     pub kind: ConnectionKind,
     pub detail: String,
+    /// Athena: result reuse is on by default for this connection.
+    pub result_reuse: bool,
 }
 
 /// What the browser shows after a connection's name: its kind, and the detail when there is one.
@@ -138,6 +145,8 @@ pub struct State {
     pub max_column_width: usize,
     pub spinner: usize,
     pub quitting: bool,
+    /// Placeholder values last typed per statement text, offered again (this session only).
+    pub param_memory: HashMap<String, Vec<String>>,
     next_id: u64,
     drafts_dirty: bool,
     last_edit: Option<Instant>,
@@ -164,6 +173,7 @@ impl StateInit {
                 name: "local".into(),
                 kind: ConnectionKind::Local,
                 detail: "sample data".into(),
+                result_reuse: false,
             }],
             keymap: Keymap::default(),
             drafts: Vec::new(),
@@ -200,6 +210,7 @@ impl State {
             area: init.area,
             now: init.now,
             jobs: HashMap::new(),
+            param_memory: HashMap::new(),
             flash: None,
             max_column_width: init.max_column_width.max(4),
             spinner: 0,
@@ -258,6 +269,23 @@ impl State {
             .flat_map(|t| t.results.iter())
             .filter(|r| r.state.is_active())
             .count()
+    }
+
+    /// Running jobs whose connection runs them on a service that can stop them there.
+    pub fn active_server_jobs(&self) -> usize {
+        self.tabs
+            .iter()
+            .filter(|t| self.connection_kind(&t.connection) == Some(ConnectionKind::Athena))
+            .flat_map(|t| t.results.iter())
+            .filter(|r| matches!(r.state, results::RunState::Running { .. }))
+            .count()
+    }
+
+    pub fn connection_kind(&self, name: &str) -> Option<ConnectionKind> {
+        self.connections
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.kind)
     }
 
     /// The editor tabs as drafts, for autosave (empty tabs are not kept).

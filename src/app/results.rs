@@ -79,6 +79,10 @@ pub struct ResultTab {
     /// The run it belongs to: "run all" starts the next queued tab of its group when one ends.
     pub group: u64,
     pub sql: String,
+    /// Values for the statement's `?` placeholders, as the user typed them.
+    pub params: Vec<String>,
+    /// Follow this existing server execution instead of starting the statement.
+    pub reopen: Option<String>,
     pub job: Option<JobId>,
     pub state: RunState,
     pub rows: Option<Arc<ResultSet>>,
@@ -97,6 +101,8 @@ impl ResultTab {
             id,
             group,
             sql,
+            params: Vec::new(),
+            reopen: None,
             job: None,
             state: RunState::Queued,
             rows: None,

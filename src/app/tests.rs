@@ -43,7 +43,9 @@ pub(crate) fn type_text(s: &mut State, text: &str) {
 fn runs(fx: &[Effect]) -> Vec<(u64, String)> {
     fx.iter()
         .filter_map(|e| match e {
-            Effect::Worker(WorkerCmd::Run { job, sql, .. }) => Some((*job, sql.clone())),
+            Effect::Worker(WorkerCmd::Run { job, request, .. }) => {
+                Some((*job, request.sql.clone()))
+            }
             _ => None,
         })
         .collect()
@@ -229,7 +231,10 @@ fn quitting_with_running_jobs_asks_and_cancels() {
     let job = runs(&update(&mut s, ctrl('j')))[0].0;
     let fx = update(&mut s, ctrl('q'));
     assert!(fx.is_empty());
-    assert!(matches!(s.popup, Some(Popup::ConfirmQuit { running: 1 })));
+    assert!(matches!(
+        s.popup,
+        Some(Popup::ConfirmQuit { running: 1, .. })
+    ));
     // "n" keeps working.
     update(&mut s, key(KeyCode::Char('n'), KeyModifiers::NONE));
     assert!(s.popup.is_none() && !s.quitting);
@@ -382,6 +387,7 @@ fn browser_loads_lazily_and_enter_inserts_a_query() {
         detail: None,
         has_children: true,
         query: Some("SELECT * FROM trips LIMIT 100".into()),
+        action: None,
     };
     update(
         &mut s,
@@ -417,6 +423,7 @@ fn browser_filter_narrows_the_tree() {
         detail: None,
         has_children: false,
         query: None,
+        action: None,
     };
     update(
         &mut s,

@@ -11,11 +11,13 @@ use super::browser::Children;
 use super::editor::EditorTab;
 use super::keymap::{KeyCombo, KeyContext};
 use super::layout;
+use super::params::{FormOutcome, ParamForm};
 use super::results::{ResultTab, RunState, View, ViewKind};
 use super::{Effect, Focus, InputPurpose, JobTarget, Msg, Popup, State};
-use crate::connectors::JobEvent;
+use crate::connectors::{JobEvent, NodeAction, QueryRequest};
 use crate::export::Format;
 use crate::results::SortOrder;
+use crate::store::config::ConnectionKind;
 use crate::worker::{JobOutcome, ViewSpec, WorkerCmd, WorkerEvent};
 
 /// Drafts are saved this long after the last edit (and on quit).
@@ -125,6 +127,7 @@ fn on_paste(state: &mut State, text: &str) {
         Some(Popup::Input { text: input, .. }) => {
             input.push_str(clean.lines().next().unwrap_or(""));
         }
+        Some(Popup::Params(form)) => form.paste(&clean),
         None if state.focus == Focus::Editor => {
             let (rows, cols) = editor_size(state);
             let tab = state.tab_mut();
@@ -212,6 +215,31 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 .unwrap_or(0);
             state.popup = Some(Popup::ConnectionPicker { selected });
         }
+        Action::ToggleResultReuse => {
+            let connection = state.tab().connection.clone();
+            if state.connection_kind(&connection) != Some(ConnectionKind::Athena) {
+                state.flash(
+                    "result reuse is an Athena setting: this tab is not on Athena",
+                    true,
+                );
+                return;
+            }
+            let configured = state
+                .connections
+                .iter()
+                .find(|c| c.name == connection)
+                .is_some_and(|c| c.result_reuse);
+            let on = !state.tab().result_reuse.unwrap_or(configured);
+            state.tab_mut().result_reuse = Some(on);
+            state.flash(
+                if on {
+                    "result reuse on for this tab: a recent result of the same query is shown without scanning again"
+                } else {
+                    "result reuse off for this tab: every run scans again"
+                },
+                false,
+            );
+        }
         _ => match state.focus {
             Focus::Results => grid_action(state, action, fx),
             Focus::Browser => browser_action(state, action, fx),
@@ -241,15 +269,44 @@ fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
     state.mark_edited();
 }
 
-/// Starts `statements` in the active tab as one run: one result tab each, run in order.
+/// Whether the connection sends `?` placeholders as query parameters (asked for in a form).
+fn takes_parameters(state: &State, connection: &str) -> bool {
+    state.connection_kind(connection) == Some(ConnectionKind::Athena)
+}
+
+/// Starts `statements` in the active tab as one run, first asking for placeholder values when
+/// the connection takes parameters and the statements have `?`s.
 fn run(state: &mut State, statements: Vec<String>, fx: &mut Vec<Effect>) {
+    let connection = state.tab().connection.clone();
+    if takes_parameters(state, &connection)
+        && let Some(form) = ParamForm::for_run(&statements, &state.param_memory)
+    {
+        state.popup = Some(Popup::Params(form));
+        return;
+    }
+    let none = vec![Vec::new(); statements.len()];
+    run_with(state, statements, none, None, fx);
+}
+
+/// Starts `statements` (with their parameter values) as one run: one result tab each, in order.
+/// `reopen` follows an existing server execution instead of starting the (single) statement.
+fn run_with(
+    state: &mut State,
+    statements: Vec<String>,
+    params: Vec<Vec<String>>,
+    reopen: Option<String>,
+    fx: &mut Vec<Effect>,
+) {
     let group = state.next_id();
     let connection = state.tab().connection.clone();
     let mut ids = Vec::new();
-    for sql in statements {
+    for (sql, params) in statements.into_iter().zip(params) {
         let id = state.next_id();
         ids.push(id);
-        state.tab_mut().push_result(ResultTab::new(id, group, sql));
+        let mut result = ResultTab::new(id, group, sql);
+        result.params = params;
+        result.reopen = reopen.clone();
+        state.tab_mut().push_result(result);
     }
     // Show the first result of the run; the others follow as they start.
     let tab = state.tab_mut();
@@ -282,10 +339,17 @@ fn start_result(
         service_state: None,
     };
     r.started = Some(now);
+    let request = QueryRequest {
+        sql: r.sql.clone(),
+        params: r.params.clone(),
+        workgroup: tab.workgroup.clone(),
+        result_reuse: tab.result_reuse,
+        reopen: r.reopen.clone(),
+    };
     fx.push(Effect::Worker(WorkerCmd::Run {
         job,
         connection: connection.to_string(),
-        sql: r.sql.clone(),
+        request,
     }));
     state.jobs.insert(
         job,
@@ -329,7 +393,8 @@ fn cancel_all_jobs(state: &mut State, fx: &mut Vec<Effect>) {
 fn request_quit(state: &mut State, fx: &mut Vec<Effect>) {
     let running = state.active_jobs();
     if running > 0 {
-        state.popup = Some(Popup::ConfirmQuit { running });
+        let on_server = state.active_server_jobs();
+        state.popup = Some(Popup::ConfirmQuit { running, on_server });
     } else {
         quit_now(state, fx);
     }
@@ -337,6 +402,18 @@ fn request_quit(state: &mut State, fx: &mut Vec<Effect>) {
 
 fn quit_now(state: &mut State, fx: &mut Vec<Effect>) {
     cancel_all_jobs(state, fx);
+    let on_server = state.active_server_jobs();
+    if on_server > 0 {
+        state.flash(
+            format!("stopping {on_server} query(ies) on the server…"),
+            false,
+        );
+    }
+    quit_leaving_jobs(state, fx);
+}
+
+/// Quits without cancelling anything: queries already on a service keep running there.
+fn quit_leaving_jobs(state: &mut State, fx: &mut Vec<Effect>) {
     fx.push(Effect::SaveDrafts(state.drafts()));
     state.drafts_dirty = false;
     state.quitting = true;
@@ -559,6 +636,11 @@ fn browser_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             let Some(node) = state.browser.node(&row.at) else {
                 return;
             };
+            if let Some(node_action) = node.action.clone() {
+                let conn = node.connection.clone();
+                perform_node_action(state, conn, node_action, fx);
+                return;
+            }
             match node.query.clone() {
                 Some(query) => {
                     let conn = node.connection.clone();
@@ -619,6 +701,31 @@ fn collapse_selected(state: &mut State) {
 
 /// Puts a table's query into an editor tab bound to its connection (the active tab when it is
 /// bound to that connection, else a new one), and runs it when `run_now`.
+/// Enter on a workgroup or a past query of the browser.
+fn perform_node_action(
+    state: &mut State,
+    connection: String,
+    action: NodeAction,
+    fx: &mut Vec<Effect>,
+) {
+    if state.tab().connection != connection {
+        new_tab(state, connection.clone(), "");
+    }
+    match action {
+        NodeAction::UseWorkgroup(name) => {
+            state.flash(
+                format!("this tab now runs in workgroup `{name}` of `{connection}`"),
+                false,
+            );
+            state.tab_mut().workgroup = Some(name);
+        }
+        NodeAction::OpenResult { server_id, sql } => {
+            state.focus = Focus::Results;
+            run_with(state, vec![sql], vec![Vec::new()], Some(server_id), fx);
+        }
+    }
+}
+
 fn open_query(
     state: &mut State,
     connection: String,
@@ -676,13 +783,36 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             })
         }
         Popup::Message { title, text } => Some(Popup::Message { title, text }),
-        Popup::ConfirmQuit { running } => match key.code {
+        Popup::ConfirmQuit { running, on_server } => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
                 quit_now(state, fx);
                 None
             }
+            KeyCode::Char('l') | KeyCode::Char('L') if on_server > 0 => {
+                // Nothing waits for these jobs any more: the quit does not linger for them.
+                state.jobs.clear();
+                quit_leaving_jobs(state, fx);
+                None
+            }
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => None,
-            _ => Some(Popup::ConfirmQuit { running }),
+            _ => Some(Popup::ConfirmQuit { running, on_server }),
+        },
+        Popup::Params(form) => match form.on_key(&key) {
+            FormOutcome::Editing(form) => Some(Popup::Params(form)),
+            FormOutcome::Cancelled => {
+                state.flash("run cancelled: no values given", false);
+                None
+            }
+            FormOutcome::Submitted(form) => {
+                let values = form.values_by_statement();
+                for (sql, v) in form.statements.iter().zip(&values) {
+                    if !v.is_empty() {
+                        state.param_memory.insert(sql.clone(), v.clone());
+                    }
+                }
+                run_with(state, form.statements, values, None, fx);
+                None
+            }
         },
         Popup::ConfirmCloseTab => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {

@@ -104,6 +104,7 @@ impl Connector for LocalConnector {
                         kind: NodeKind::Table,
                         detail: None,
                         has_children: true,
+                        action: None,
                     })
                     .collect())
             }
@@ -127,6 +128,7 @@ impl Connector for LocalConnector {
                         )),
                         has_children: false,
                         query: None,
+                        action: None,
                     })
                     .collect())
             }
@@ -344,11 +346,7 @@ pub(crate) mod tests {
         cancel: CancellationToken,
     ) -> (Result<JobSummary, ConnectorError>, Vec<JobEvent>) {
         let (tx, mut rx) = mpsc::channel(4);
-        let exec = c.execute(
-            QueryRequest { sql: sql.into() },
-            JobSink::new(1, tx),
-            cancel,
-        );
+        let exec = c.execute(QueryRequest::new(sql), JobSink::new(1, tx), cancel);
         let collect = async {
             let mut events = Vec::new();
             while let Some((_, ev)) = rx.recv().await {

@@ -2,6 +2,8 @@
 //! push status, schema, batches and statistics into a `JobSink` as they arrive. Service SDK types
 //! never leave this module.
 
+pub mod athena;
+pub mod aws;
 #[cfg(feature = "local")]
 pub mod local;
 
@@ -31,6 +33,39 @@ pub enum NodeKind {
     View,
     Column,
     Folder,
+    /// An Athena workgroup (Enter makes it the tab's workgroup).
+    Workgroup,
+    /// A query the service knows: a past execution or a saved (named) query.
+    Query,
+    /// A setting or figure shown as a leaf ("output location: s3://…").
+    Property,
+}
+
+impl NodeKind {
+    /// Lower-case name, as `quarry ls` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Catalog => "catalog",
+            NodeKind::Database => "database",
+            NodeKind::Schema => "schema",
+            NodeKind::Table => "table",
+            NodeKind::View => "view",
+            NodeKind::Column => "column",
+            NodeKind::Folder => "folder",
+            NodeKind::Workgroup => "workgroup",
+            NodeKind::Query => "query",
+            NodeKind::Property => "property",
+        }
+    }
+}
+
+/// What Enter on a browser node does besides inserting its `query`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeAction {
+    /// Run the tab's next statements in this Athena workgroup.
+    UseWorkgroup(String),
+    /// Show the results of a past execution without running it again.
+    OpenResult { server_id: String, sql: String },
 }
 
 /// One entry of the browser tree, as a connector describes it.
@@ -43,6 +78,41 @@ pub struct CatalogNode {
     pub has_children: bool,
     /// What "open this table" runs or inserts (`SELECT * FROM … LIMIT 100`).
     pub query: Option<String>,
+    pub action: Option<NodeAction>,
+}
+
+impl CatalogNode {
+    /// A node with no detail, children, query or action; the `with_*` methods add them.
+    pub fn new(name: impl Into<String>, kind: NodeKind) -> Self {
+        CatalogNode {
+            name: name.into(),
+            kind,
+            detail: None,
+            has_children: false,
+            query: None,
+            action: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_children(mut self) -> Self {
+        self.has_children = true;
+        self
+    }
+
+    pub fn with_query(mut self, query: impl Into<String>) -> Self {
+        self.query = Some(query.into());
+        self
+    }
+
+    pub fn with_action(mut self, action: NodeAction) -> Self {
+        self.action = Some(action);
+        self
+    }
 }
 
 /// What a connector can do, so the UI offers only what works.
@@ -53,9 +123,27 @@ pub struct Capabilities {
     pub parameters: bool,
 }
 
-#[derive(Debug, Clone)]
+/// One statement to run, with what the user chose for this run.
+#[derive(Debug, Clone, Default)]
 pub struct QueryRequest {
     pub sql: String,
+    /// Values of the `?` placeholders, in order, as SQL literals (`'abc'`, `42`).
+    pub params: Vec<String>,
+    /// Overrides the connection's Athena workgroup for this run.
+    pub workgroup: Option<String>,
+    /// Overrides the connection's result reuse (Athena): `Some(false)` turns it off.
+    pub result_reuse: Option<bool>,
+    /// Do not start anything: follow (and fetch the results of) this existing server execution.
+    pub reopen: Option<String>,
+}
+
+impl QueryRequest {
+    pub fn new(sql: impl Into<String>) -> Self {
+        QueryRequest {
+            sql: sql.into(),
+            ..QueryRequest::default()
+        }
+    }
 }
 
 /// Statistics a service reports about a job; the fields a service lacks stay `None`.
@@ -64,6 +152,8 @@ pub struct JobStats {
     pub bytes_scanned: Option<u64>,
     pub cost_usd: Option<f64>,
     pub server_id: Option<String>,
+    /// Service-specific figures, labelled, in display order: ("engine", "850 ms"), ("dpu", "4").
+    pub extra: Vec<(String, String)>,
 }
 
 /// What a connector streams while a job runs.
@@ -155,9 +245,10 @@ pub async fn connect(conn: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conn
             "connection `{}`: this build has no embedded engine (built without the `local` feature)",
             conn.name
         ))),
+        ConnectionKind::Athena => Ok(Arc::new(athena::AthenaConnector::connect(conn).await?)),
         kind => Err(ConnectorError::Config(format!(
             "connection `{}`: kind `{kind}` is not available in this version of Quarry yet \
-             (supported today: local)",
+             (supported today: local, athena)",
             conn.name
         ))),
     }
@@ -173,5 +264,21 @@ pub fn format_elapsed(d: Duration) -> String {
     } else {
         let s = d.as_secs();
         format!("{} min {:02} s", s / 60, s % 60)
+    }
+}
+
+/// A byte count for people: `950 B`, `1.2 MB` (decimal units, as the AWS consoles show them).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: &[&str] = &["B", "KB", "MB", "GB", "TB", "PB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
     }
 }

@@ -31,6 +31,11 @@ pub const EXAMPLE: &str = include_str!("../../config/quarry.toml");
 /// The default `[ui] max_column_width`.
 pub const DEFAULT_MAX_COLUMN_WIDTH: usize = 40;
 
+/// Athena's list price per TB scanned (USD), used for cost estimates unless configured.
+pub const DEFAULT_ATHENA_PRICE_PER_TB: f64 = 5.0;
+/// Athena keeps reusable results up to 7 days.
+const RESULT_REUSE_MINUTES: std::ops::Range<i64> = 1..10_081;
+
 /// The Athena catalog used when a connection names none.
 pub const DEFAULT_ATHENA_CATALOG: &str = "AwsDataCatalog";
 
@@ -81,7 +86,7 @@ impl ConfigError {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     /// The file this came from; `None` when no config file exists (all defaults).
     pub source: Option<PathBuf>,
@@ -110,7 +115,7 @@ impl Default for UiConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionConfig {
     pub name: String,
     pub kind: ConnectionKind,
@@ -161,7 +166,14 @@ impl ConnectionKind {
     /// The keys only this kind takes.
     fn own_keys(self) -> &'static [&'static str] {
         match self {
-            ConnectionKind::Athena => &["workgroup", "catalog", "database", "output_location"],
+            ConnectionKind::Athena => &[
+                "workgroup",
+                "catalog",
+                "database",
+                "output_location",
+                "result_reuse_minutes",
+                "scan_price_per_tb",
+            ],
             ConnectionKind::RedshiftData => &[
                 "cluster_identifier",
                 "workgroup_name",
@@ -208,7 +220,7 @@ const ENGINES: [&str; 2] = ["redshift", "postgres"];
 const MAX_KEEP_ALIVE_SECONDS: i64 = 86_400;
 const COLUMN_WIDTH_RANGE: std::ops::RangeInclusive<i64> = 3..=1000;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ConnectionDetails {
     Athena {
         workgroup: Option<String>,
@@ -217,6 +229,10 @@ pub enum ConnectionDetails {
         database: Option<String>,
         /// `s3://…`; `None` uses the workgroup's result location.
         output_location: Option<String>,
+        /// Reuse a previous result of the same query up to this age (minutes); `None`: off.
+        result_reuse_minutes: Option<u32>,
+        /// USD per TB scanned, for cost estimates; `None`: [`DEFAULT_ATHENA_PRICE_PER_TB`].
+        scan_price_per_tb: Option<f64>,
     },
     RedshiftData {
         /// Exactly one of `cluster_identifier` (provisioned) and `workgroup_name` (serverless).
@@ -791,6 +807,25 @@ impl Fields<'_, '_> {
         Ok(Some(n))
     }
 
+    /// A non-negative amount of money (an integer or a float).
+    fn price(&self, key: &str) -> Result<Option<f64>, ConfigError> {
+        let Some((_, v)) = find(self.table, key) else {
+            return Ok(None);
+        };
+        let amount = match v.get_ref() {
+            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
+            DeValue::Integer(_) => Some(self.ctx.integer(key, v)? as f64),
+            _ => return Err(self.ctx.type_error(key, "a number (USD)", v)),
+        };
+        match amount {
+            Some(a) if a.is_finite() && a >= 0.0 => Ok(Some(a)),
+            _ => Err(self.ctx.error(
+                v.span(),
+                format!("`{key}` must be a non-negative number of USD"),
+            )),
+        }
+    }
+
     fn bool_or_false(&self, key: &str) -> Result<(bool, Option<Range<usize>>), ConfigError> {
         match find(self.table, key) {
             Some((_, v)) => Ok((self.ctx.boolean(key, v)?, Some(v.span()))),
@@ -840,6 +875,10 @@ impl Fields<'_, '_> {
             ),
             database: self.opt_string("database")?,
             output_location,
+            result_reuse_minutes: self
+                .int_in("result_reuse_minutes", RESULT_REUSE_MINUTES)?
+                .map(|m| m as u32),
+            scan_price_per_tb: self.price("scan_price_per_tb")?,
         })
     }
 

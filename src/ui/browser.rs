@@ -64,6 +64,9 @@ fn node_line(node: &TreeNode, depth: usize, spinner: usize) -> Line<'static> {
         Some(NodeKind::View) => "▥",
         Some(NodeKind::Column) => "·",
         Some(NodeKind::Folder) => "▢",
+        Some(NodeKind::Workgroup) => "⚙",
+        Some(NodeKind::Query) => "»",
+        Some(NodeKind::Property) => "-",
     };
     let mut spans = vec![
         Span::raw("  ".repeat(depth)),

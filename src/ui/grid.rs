@@ -14,7 +14,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::theme;
 use crate::app::results::{ResultTab, RunState, ViewKind, gutter_width};
 use crate::app::{Focus, State};
-use crate::connectors::format_elapsed;
+use crate::connectors::{format_elapsed, human_bytes};
 use crate::results::{
     CellKind, SortOrder, display_width, sanitize_line, sanitize_multiline, truncate_to_width,
 };
@@ -146,10 +146,13 @@ fn title(result: Option<&ResultTab>, state: &State, focused: bool) -> Line<'stat
     };
     facts.push(rows);
     if let Some(b) = r.stats.bytes_scanned {
-        facts.push(format!("{} scanned", bytes(b)));
+        facts.push(format!("{} scanned", human_bytes(b)));
     }
     if let Some(c) = r.stats.cost_usd {
-        facts.push(format!("${c:.4}"));
+        facts.push(format!("≈ ${c:.4}"));
+    }
+    for (label, value) in &r.stats.extra {
+        facts.push(format!("{} {}", sanitize_line(label), sanitize_line(value)));
     }
     if let Some(v) = &r.view {
         facts.push(match &v.kind {
@@ -189,21 +192,6 @@ pub fn group(n: usize) -> String {
         out.push(c);
     }
     out
-}
-
-fn bytes(n: u64) -> String {
-    const UNITS: &[&str] = &["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
 }
 
 /// Paints the header and the visible window of rows straight into the buffer.
@@ -332,7 +320,7 @@ mod tests {
     fn groups_thousands_and_sizes() {
         assert_eq!(group(0), "0");
         assert_eq!(group(1234567), "1 234 567");
-        assert_eq!(bytes(1_300_000_000), "1.3 GB");
-        assert_eq!(bytes(12), "12 B");
+        assert_eq!(human_bytes(1_300_000_000), "1.3 GB");
+        assert_eq!(human_bytes(12), "12 B");
     }
 }

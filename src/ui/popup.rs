@@ -48,18 +48,74 @@ pub fn draw(frame: &mut Frame, state: &State) {
             let title = format!(" {} — y copies, Esc closes ", sanitize_line(title));
             show(frame, area, &title, body, *scroll, Style::new());
         }
-        Popup::ConfirmQuit { running } => {
-            let area = centered(screen, 60, 6);
+        Popup::ConfirmQuit { running, on_server } => {
             let s = if *running == 1 { "" } else { "s" };
-            let lines = vec![
-                Line::raw(format!("{running} job{s} still running.")),
-                Line::raw("Cancel them (on the server too) and quit?"),
-                Line::styled(
+            let mut lines = vec![Line::raw(format!("{running} job{s} still running."))];
+            if *on_server > 0 {
+                lines.push(Line::raw(format!(
+                    "{on_server} of them run on a service and bill until they end."
+                )));
+                lines.push(Line::raw("Stop them on the server and quit?"));
+                lines.push(Line::styled(
+                    "[y] stop all and quit   [l] leave them running and quit   [n] keep working",
+                    theme::dim(),
+                ));
+            } else {
+                lines.push(Line::raw("Cancel them and quit?"));
+                lines.push(Line::styled(
                     "[y] yes, cancel and quit    [n] no, keep working",
                     theme::dim(),
-                ),
-            ];
+                ));
+            }
+            let area = centered(screen, 80, lines.len() as u16 + 3);
             show(frame, area, " Quit ", lines, 0, theme::running());
+        }
+        Popup::Params(form) => {
+            let width = 76u16.min(screen.width.saturating_sub(4));
+            let label_width = form
+                .fields
+                .iter()
+                .map(|f| unicode_width::UnicodeWidthStr::width(f.label.as_str()))
+                .max()
+                .unwrap_or(0)
+                .min(width as usize / 2);
+            let mut lines: Vec<Line> = form
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let label = sanitize_line(&f.label);
+                    let pad = label_width
+                        .saturating_sub(unicode_width::UnicodeWidthStr::width(label.as_ref()));
+                    let mut spans = vec![
+                        Span::styled(format!("{}{label} ", " ".repeat(pad)), theme::dim()),
+                        Span::raw(sanitize_line(&f.value).into_owned()),
+                    ];
+                    if i == form.focus {
+                        spans.push(Span::styled(
+                            "█",
+                            Style::new().add_modifier(Modifier::SLOW_BLINK),
+                        ));
+                    }
+                    Line::from(spans)
+                })
+                .collect();
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "SQL literals: 'text', 42, DATE '2024-01-02'.  Tab next · Enter run · Esc cancel",
+                theme::dim(),
+            ));
+            let height = (lines.len() as u16 + 2).min(screen.height.saturating_sub(2));
+            let area = centered(screen, width, height);
+            let scroll = form.focus.saturating_sub(height.saturating_sub(5) as usize);
+            show(
+                frame,
+                area,
+                " Query parameters ",
+                lines,
+                scroll,
+                Style::new(),
+            );
         }
         Popup::ConfirmCloseTab => {
             let area = centered(screen, 60, 5);

@@ -32,6 +32,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             Style::new().add_modifier(Modifier::BOLD),
         ),
     ];
+    if let Some(wg) = &tab.workgroup {
+        spans.push(Span::styled(
+            format!(" · workgroup {}", sanitize_line(wg)),
+            theme::dim(),
+        ));
+    }
+    if let Some(reuse) = tab.result_reuse {
+        spans.push(Span::styled(
+            format!(" · reuse {}", if reuse { "on" } else { "off" }),
+            theme::dim(),
+        ));
+    }
     if let Some(r) = tab.active_result() {
         let shown = r.visible_rows();
         let at = if shown == 0 { 0 } else { r.grid.row + 1 };

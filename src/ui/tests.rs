@@ -45,6 +45,7 @@ fn with_tables(s: &mut State) {
         detail: None,
         has_children: true,
         query: None,
+        action: None,
     };
     update(
         s,

@@ -30,7 +30,7 @@ pub enum WorkerCmd {
     Run {
         job: JobId,
         connection: String,
-        sql: String,
+        request: QueryRequest,
     },
     Cancel {
         job: JobId,
@@ -143,7 +143,7 @@ impl Worker {
             WorkerCmd::Run {
                 job,
                 connection,
-                sql,
+                request,
             } => {
                 let token = CancellationToken::new();
                 self.jobs.insert(job, token.clone());
@@ -153,7 +153,8 @@ impl Worker {
                 let done = done.clone();
                 tokio::spawn(async move {
                     let started = Instant::now();
-                    let outcome = run_job(job, conn, &connection, sql, cache, &events, token).await;
+                    let outcome =
+                        run_job(job, conn, &connection, request, cache, &events, token).await;
                     let _ = events
                         .send(WorkerEvent::JobFinished {
                             job,
@@ -265,7 +266,7 @@ async fn run_job(
     job: JobId,
     conn: Option<ConnectionConfig>,
     name: &str,
-    sql: String,
+    request: QueryRequest,
     cache: ConnectorCache,
     events: &mpsc::Sender<WorkerEvent>,
     cancel: CancellationToken,
@@ -279,7 +280,7 @@ async fn run_job(
     };
     let (tx, mut rx) = mpsc::channel(4);
     let sink = JobSink::new(job, tx);
-    let execute = connector.execute(QueryRequest { sql }, sink, cancel.clone());
+    let execute = connector.execute(request, sink, cancel.clone());
     let forward = async {
         while let Some((job, event)) = rx.recv().await {
             if events.send(WorkerEvent::Job(job, event)).await.is_err() {
@@ -323,7 +324,7 @@ mod tests {
             .send(WorkerCmd::Run {
                 job: 7,
                 connection: "local".into(),
-                sql,
+                request: QueryRequest::new(sql),
             })
             .unwrap();
         let (job, outcome, batches) = next_finished(&mut h).await;
@@ -340,7 +341,7 @@ mod tests {
             .send(WorkerCmd::Run {
                 job: 1,
                 connection: "local".into(),
-                sql: sql.into(),
+                request: QueryRequest::new(sql),
             })
             .unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -357,7 +358,7 @@ mod tests {
             .send(WorkerCmd::Run {
                 job: 2,
                 connection: "prod".into(),
-                sql: "SELECT 1".into(),
+                request: QueryRequest::new("SELECT 1"),
             })
             .unwrap();
         let (_, outcome, _) = next_finished(&mut h).await;

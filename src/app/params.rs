@@ -1,0 +1,151 @@
+//! The small form that asks for the values of `?` placeholders before a run (Athena sends them as
+//! `ExecutionParameters`). Values are SQL literals as the service expects them: `'abc'`, `42`,
+//! `DATE '2024-01-02'`. What was typed for a statement is offered again the next time it runs.
+
+use std::collections::HashMap;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::sql::{PlaceholderKind, placeholders};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamField {
+    /// The text just before the placeholder, so the user knows which `?` it is.
+    pub label: String,
+    /// Index of the statement of the run the placeholder belongs to.
+    pub statement: usize,
+    pub value: String,
+}
+
+/// A run waiting for its placeholder values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamForm {
+    pub statements: Vec<String>,
+    pub fields: Vec<ParamField>,
+    pub focus: usize,
+}
+
+/// What a key did to the form.
+pub enum FormOutcome {
+    Editing(ParamForm),
+    Submitted(ParamForm),
+    Cancelled,
+}
+
+/// How much text before a `?` labels it.
+const LABEL_CHARS: usize = 40;
+
+impl ParamForm {
+    /// The form for `statements`, or `None` when none of them has a `?` placeholder.
+    pub fn for_run(
+        statements: &[String],
+        remembered: &HashMap<String, Vec<String>>,
+    ) -> Option<Self> {
+        let mut fields = Vec::new();
+        for (i, sql) in statements.iter().enumerate() {
+            let previous = remembered.get(sql);
+            let positional = placeholders(sql)
+                .into_iter()
+                .filter(|p| matches!(p.kind, PlaceholderKind::Positional(_)));
+            for (n, p) in positional.enumerate() {
+                let before = sql[..p.start]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let tail: String = before.chars().rev().take(LABEL_CHARS).collect();
+                let tail: String = tail.chars().rev().collect();
+                let ellipsis = if before.chars().count() > LABEL_CHARS {
+                    "…"
+                } else {
+                    ""
+                };
+                let prefix = if statements.len() > 1 {
+                    format!("#{} ", i + 1)
+                } else {
+                    String::new()
+                };
+                fields.push(ParamField {
+                    label: format!("{prefix}{ellipsis}{tail} ?"),
+                    statement: i,
+                    value: previous.and_then(|v| v.get(n)).cloned().unwrap_or_default(),
+                });
+            }
+        }
+        (!fields.is_empty()).then(|| ParamForm {
+            statements: statements.to_vec(),
+            fields,
+            focus: 0,
+        })
+    }
+
+    /// Each statement's values, in placeholder order.
+    pub fn values_by_statement(&self) -> Vec<Vec<String>> {
+        let mut values = vec![Vec::new(); self.statements.len()];
+        for f in &self.fields {
+            values[f.statement].push(f.value.trim().to_string());
+        }
+        values
+    }
+
+    /// Tab/↓ and Shift-Tab/↑ move between fields, Enter runs, Esc cancels.
+    pub fn on_key(mut self, key: &KeyEvent) -> FormOutcome {
+        let n = self.fields.len();
+        match key.code {
+            KeyCode::Esc => return FormOutcome::Cancelled,
+            KeyCode::Enter => return FormOutcome::Submitted(self),
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n,
+            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n - 1) % n,
+            KeyCode::Backspace => {
+                self.fields[self.focus].value.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.fields[self.focus].value.clear();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.fields[self.focus].value.push(c);
+            }
+            _ => {}
+        }
+        FormOutcome::Editing(self)
+    }
+
+    /// Pasted text goes into the focused field (on one line).
+    pub fn paste(&mut self, text: &str) {
+        let line = text.replace(['\r', '\n'], " ");
+        self.fields[self.focus].value.push_str(&line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_field_per_question_mark_labelled_by_its_context() {
+        let sql = vec!["SELECT * FROM t WHERE id = ? AND name = '?' AND d > ?".to_string()];
+        let form = ParamForm::for_run(&sql, &HashMap::new()).unwrap();
+        assert_eq!(
+            form.fields.len(),
+            2,
+            "the ? inside a string is not a placeholder"
+        );
+        assert!(
+            form.fields[0].label.ends_with("WHERE id = ?"),
+            "{}",
+            form.fields[0].label
+        );
+        assert!(form.fields[1].label.starts_with('…'));
+    }
+
+    #[test]
+    fn no_placeholders_no_form_and_remembered_values_come_back() {
+        assert!(ParamForm::for_run(&["SELECT 1".into()], &HashMap::new()).is_none());
+        let sql = "SELECT ?, ?".to_string();
+        let remembered = HashMap::from([(sql.clone(), vec!["1".into(), "'x'".into()])]);
+        let form = ParamForm::for_run(std::slice::from_ref(&sql), &remembered).unwrap();
+        assert_eq!(
+            form.values_by_statement(),
+            vec![vec!["1".to_string(), "'x'".into()]]
+        );
+    }
+}

@@ -1,0 +1,514 @@
+//! Amazon Athena (SQL): start a query, follow it with backoff, stream its result pages as Arrow
+//! batches, stop it on the server when cancelled; the catalog tree lives in `catalog`.
+
+mod catalog;
+pub mod rows;
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_athena::Client;
+use aws_sdk_athena::types::{
+    QueryExecution, QueryExecutionContext, QueryExecutionState, ResultConfiguration,
+    ResultReuseByAgeConfiguration, ResultReuseConfiguration, StatementType,
+};
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink, JobStats,
+    JobSummary, QueryRequest, aws, format_elapsed,
+};
+use crate::store::config::{
+    ConnectionConfig, ConnectionDetails, DEFAULT_ATHENA_CATALOG, DEFAULT_ATHENA_PRICE_PER_TB,
+};
+
+/// GetQueryResults returns at most this many rows per page.
+const PAGE_ROWS: i32 = 1000;
+/// Polling starts fast (short queries finish in well under a second) and slows to this.
+const POLL_MIN: Duration = Duration::from_millis(100);
+const POLL_MAX: Duration = Duration::from_secs(2);
+/// How long a StopQueryExecution may take before the job is reported cancelled anyway.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct AthenaConnector {
+    client: Client,
+    workgroup: Option<String>,
+    catalog: String,
+    database: Option<String>,
+    output_location: Option<String>,
+    result_reuse_minutes: Option<u32>,
+    price_per_tb: f64,
+}
+
+impl AthenaConnector {
+    /// Loads credentials and region for `conn` (failing early and plainly when there are none).
+    pub async fn connect(conn: &ConnectionConfig) -> Result<Self, ConnectorError> {
+        let sdk = aws::load(conn).await?;
+        Ok(Self::with_sdk_config(conn, &sdk))
+    }
+
+    /// A connector with an already loaded SDK configuration (tests pass static credentials).
+    pub fn with_sdk_config(conn: &ConnectionConfig, sdk: &SdkConfig) -> Self {
+        let client = Client::new(sdk);
+        match &conn.details {
+            ConnectionDetails::Athena {
+                workgroup,
+                catalog,
+                database,
+                output_location,
+                result_reuse_minutes,
+                scan_price_per_tb,
+            } => AthenaConnector {
+                client,
+                workgroup: workgroup.clone(),
+                catalog: catalog
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_ATHENA_CATALOG.to_string()),
+                database: database.clone(),
+                output_location: output_location.clone(),
+                result_reuse_minutes: *result_reuse_minutes,
+                price_per_tb: scan_price_per_tb.unwrap_or(DEFAULT_ATHENA_PRICE_PER_TB),
+            },
+            _ => AthenaConnector {
+                client,
+                workgroup: None,
+                catalog: DEFAULT_ATHENA_CATALOG.to_string(),
+                database: None,
+                output_location: None,
+                result_reuse_minutes: None,
+                price_per_tb: DEFAULT_ATHENA_PRICE_PER_TB,
+            },
+        }
+    }
+
+    /// StartQueryExecution with the connection's context; returns the execution id.
+    async fn start(&self, req: &QueryRequest) -> Result<String, ConnectorError> {
+        let positional = crate::sql::placeholders(&req.sql)
+            .iter()
+            .filter(|p| matches!(p.kind, crate::sql::PlaceholderKind::Positional(_)))
+            .count();
+        if positional != req.params.len() {
+            return Err(ConnectorError::Config(format!(
+                "the statement has {positional} `?` placeholder(s) but {} value(s) were given",
+                req.params.len()
+            )));
+        }
+        let context = QueryExecutionContext::builder()
+            .catalog(&self.catalog)
+            .set_database(self.database.clone())
+            .build();
+        // One token per run: a start the SDK retries after a lost answer never runs twice.
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let mut start = self
+            .client
+            .start_query_execution()
+            .query_string(&req.sql)
+            .client_request_token(token)
+            .query_execution_context(context)
+            .set_work_group(req.workgroup.clone().or_else(|| self.workgroup.clone()));
+        if let Some(location) = &self.output_location {
+            start = start.result_configuration(
+                ResultConfiguration::builder()
+                    .output_location(location)
+                    .build(),
+            );
+        }
+        if !req.params.is_empty() {
+            start = start.set_execution_parameters(Some(req.params.clone()));
+        }
+        let reuse = req
+            .result_reuse
+            .unwrap_or(self.result_reuse_minutes.is_some());
+        if reuse {
+            // Switched on for a run of a connection without a configured age: one hour.
+            let minutes = self.result_reuse_minutes.unwrap_or(60);
+            let by_age = ResultReuseByAgeConfiguration::builder()
+                .enabled(true)
+                .max_age_in_minutes(minutes as i32)
+                .build();
+            start = start.result_reuse_configuration(
+                ResultReuseConfiguration::builder()
+                    .result_reuse_by_age_configuration(by_age)
+                    .build(),
+            );
+        }
+        let out = start.send().await.map_err(|e| {
+            let text = aws::describe_sdk_error("Athena", &e);
+            if text.contains("output location") || text.contains("OutputLocation") {
+                ConnectorError::Query(format!(
+                    "{text}\nneither the connection nor the workgroup has a query result \
+                     location: set `output_location = \"s3://…\"` in the connection, or one on \
+                     the workgroup"
+                ))
+            } else {
+                ConnectorError::Query(text)
+            }
+        })?;
+        out.query_execution_id()
+            .map(str::to_string)
+            .ok_or_else(|| ConnectorError::Query("Athena returned no query execution id".into()))
+    }
+
+    async fn describe(&self, id: &str) -> Result<QueryExecution, ConnectorError> {
+        let out = self
+            .client
+            .get_query_execution()
+            .query_execution_id(id)
+            .send()
+            .await
+            .map_err(|e| ConnectorError::Query(aws::describe_sdk_error("Athena", &e)))?;
+        out.query_execution
+            .ok_or_else(|| ConnectorError::Query(format!("Athena knows no query `{id}`")))
+    }
+
+    /// Stops `id` on the server; errors are only logged (the job ends cancelled either way).
+    async fn stop(&self, id: &str) {
+        let stop = self
+            .client
+            .stop_query_execution()
+            .query_execution_id(id)
+            .send();
+        match tokio::time::timeout(STOP_TIMEOUT, stop).await {
+            Ok(Ok(_)) => tracing::info!(query = id, "stopped on the server"),
+            Ok(Err(e)) => tracing::warn!(
+                query = id,
+                error = %aws::describe_sdk_error("Athena", &e),
+                "StopQueryExecution failed"
+            ),
+            Err(_) => tracing::warn!(query = id, "StopQueryExecution timed out"),
+        }
+    }
+
+    /// Polls until the execution reaches a final state, streaming state and statistics.
+    async fn follow(
+        &self,
+        id: &str,
+        sink: &JobSink,
+        cancel: &CancellationToken,
+    ) -> Result<QueryExecution, ConnectorError> {
+        let mut delay = POLL_MIN;
+        let mut last_state = None;
+        let mut last_stats = None;
+        loop {
+            let execution = tokio::select! {
+                _ = cancel.cancelled() => return Err(self.cancelled(id, sink).await),
+                e = self.describe(id) => e?,
+            };
+            let state = execution.status().and_then(|s| s.state()).cloned();
+            if state != last_state {
+                if let Some(s) = &state {
+                    sink.send(JobEvent::Status(s.as_str().to_string())).await?;
+                }
+                last_state = state.clone();
+            }
+            let stats = self.stats(id, &execution);
+            if Some(&stats) != last_stats.as_ref() {
+                sink.send(JobEvent::Stats(stats.clone())).await?;
+                last_stats = Some(stats);
+            }
+            if let Some(
+                QueryExecutionState::Succeeded
+                | QueryExecutionState::Failed
+                | QueryExecutionState::Cancelled,
+            ) = state
+            {
+                return Ok(execution);
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return Err(self.cancelled(id, sink).await),
+                _ = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(POLL_MAX);
+        }
+    }
+
+    /// Stops the query on the server and reports the job cancelled.
+    async fn cancelled(&self, id: &str, sink: &JobSink) -> ConnectorError {
+        self.stop(id).await;
+        let _ = sink.send(JobEvent::Status("CANCELLED".into())).await;
+        ConnectorError::Cancelled
+    }
+
+    /// The job's statistics as far as Athena reports them.
+    fn stats(&self, id: &str, execution: &QueryExecution) -> JobStats {
+        let mut stats = JobStats {
+            server_id: Some(id.to_string()),
+            ..JobStats::default()
+        };
+        let Some(s) = execution.statistics() else {
+            return stats;
+        };
+        let reused = s
+            .result_reuse_information()
+            .is_some_and(|r| r.reused_previous_result());
+        if let Some(bytes) = s.data_scanned_in_bytes() {
+            let bytes = bytes.max(0) as u64;
+            stats.bytes_scanned = Some(bytes);
+            let state = execution.status().and_then(|st| st.state());
+            // DDL, failed queries and reused results are not charged.
+            let charged = execution.statement_type() != Some(&StatementType::Ddl)
+                && state != Some(&QueryExecutionState::Failed)
+                && !reused;
+            stats.cost_usd = Some(if charged {
+                estimate_cost(bytes, self.price_per_tb)
+            } else {
+                0.0
+            });
+        }
+        let mut extra = Vec::new();
+        let ms = |label: &str, v: Option<i64>, extra: &mut Vec<(String, String)>| {
+            if let Some(v) = v.filter(|v| *v >= 0) {
+                extra.push((
+                    label.to_string(),
+                    format_elapsed(Duration::from_millis(v as u64)),
+                ));
+            }
+        };
+        ms("engine", s.engine_execution_time_in_millis(), &mut extra);
+        ms("queue", s.query_queue_time_in_millis(), &mut extra);
+        ms("planning", s.query_planning_time_in_millis(), &mut extra);
+        if let Some(dpu) = s.dpu_count() {
+            extra.push(("dpu".into(), format!("{dpu}")));
+        }
+        if s.result_reuse_information().is_some() {
+            extra.push(("reused".into(), if reused { "yes" } else { "no" }.into()));
+        }
+        if let Some(wg) = execution.work_group() {
+            extra.push(("workgroup".into(), wg.to_string()));
+        }
+        stats.extra = extra;
+        stats
+    }
+
+    /// Streams the result pages of a SUCCEEDED execution; returns the number of data rows.
+    async fn fetch(
+        &self,
+        id: &str,
+        execution: &QueryExecution,
+        sink: &JobSink,
+        cancel: &CancellationToken,
+    ) -> Result<(u64, Option<i64>, usize), ConnectorError> {
+        let header_expected = execution.statement_type() == Some(&StatementType::Dml);
+        let mut token: Option<String> = None;
+        let mut schema = None;
+        let mut rows = 0u64;
+        let mut update_count = None;
+        let mut columns = 0;
+        loop {
+            let page = self
+                .client
+                .get_query_results()
+                .query_execution_id(id)
+                .max_results(PAGE_ROWS)
+                .set_next_token(token.take());
+            let page = tokio::select! {
+                _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
+                p = page.send() => p.map_err(|e| {
+                    ConnectorError::Query(aws::describe_sdk_error("Athena", &e))
+                })?,
+            };
+            update_count = page.update_count().or(update_count);
+            let Some(result) = page.result_set() else {
+                break;
+            };
+            let info = result
+                .result_set_metadata()
+                .map(|m| m.column_info())
+                .unwrap_or_default();
+            let mut data = result.rows();
+            let schema = match &schema {
+                Some(s) => s,
+                None => {
+                    let s = rows::schema(info);
+                    columns = s.fields().len();
+                    sink.send(JobEvent::Schema(s.clone())).await?;
+                    // Athena repeats the column labels as the first row of a query's first page.
+                    if header_expected
+                        && let Some(first) = data.first()
+                        && rows::is_header_row(info, first)
+                    {
+                        data = &data[1..];
+                    }
+                    schema.insert(s)
+                }
+            };
+            if !data.is_empty() && columns > 0 {
+                let batch = rows::to_batch(schema, data)
+                    .map_err(|e| ConnectorError::Query(e.to_string()))?;
+                rows += batch.num_rows() as u64;
+                sink.send(JobEvent::Batch(batch)).await?;
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok((rows, update_count, columns))
+    }
+}
+
+/// Athena's price for `bytes` scanned: rounded up to whole megabytes, 10 MB minimum per query
+/// (binary units, as AWS bills data).
+pub fn estimate_cost(bytes: u64, price_per_tb: f64) -> f64 {
+    const MB: u64 = 1 << 20;
+    let megabytes = bytes.div_ceil(MB).max(10);
+    megabytes as f64 * price_per_tb / (1u64 << 20) as f64
+}
+
+/// FAILED: the reason and Athena's error classification, as the error view shows them.
+fn failure_text(execution: &QueryExecution) -> String {
+    let status = execution.status();
+    let reason = status
+        .and_then(|s| s.state_change_reason())
+        .unwrap_or("the query failed (Athena gave no reason)");
+    let mut text = reason.trim().to_string();
+    if let Some(e) = status.and_then(|s| s.athena_error()) {
+        let category = match e.error_category() {
+            Some(1) => "system".to_string(),
+            Some(2) => "user".to_string(),
+            Some(3) => "other".to_string(),
+            Some(n) => n.to_string(),
+            None => "unknown".to_string(),
+        };
+        let kind = e
+            .error_type()
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let retry = if e.retryable() {
+            "retryable: yes (running it again may succeed)"
+        } else {
+            "retryable: no"
+        };
+        text.push_str(&format!(
+            "\nAthena error: category {category}, type {kind}, {retry}"
+        ));
+        if let Some(m) = e.error_message().filter(|m| !reason.contains(m.trim())) {
+            text.push_str(&format!("\n{}", m.trim()));
+        }
+    }
+    text
+}
+
+/// What a statement without a result table did: "CREATE TABLE", "INSERT: 3 rows".
+fn statement_message(execution: &QueryExecution, update_count: Option<i64>) -> String {
+    let what = execution
+        .substatement_type()
+        .map(|s| s.replace('_', " "))
+        .or_else(|| execution.statement_type().map(|t| t.as_str().to_string()))
+        .unwrap_or_else(|| "statement".into());
+    match update_count {
+        Some(n) if execution.statement_type() == Some(&StatementType::Dml) => {
+            format!("{what}: {n} row{}", if n == 1 { "" } else { "s" })
+        }
+        _ => format!("{what}: done"),
+    }
+}
+
+#[async_trait]
+impl Connector for AthenaConnector {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            server_cancel: true,
+            sessions: false,
+            parameters: true,
+        }
+    }
+
+    async fn children(&self, path: &CatalogPath) -> Result<Vec<CatalogNode>, ConnectorError> {
+        catalog::children(self, path).await
+    }
+
+    async fn execute(
+        &self,
+        req: QueryRequest,
+        sink: JobSink,
+        cancel: CancellationToken,
+    ) -> Result<JobSummary, ConnectorError> {
+        let started = Instant::now();
+        let id = match &req.reopen {
+            Some(id) => id.clone(),
+            None => {
+                sink.send(JobEvent::Status("STARTING".into())).await?;
+                tokio::select! {
+                    _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
+                    id = self.start(&req) => id?,
+                }
+            }
+        };
+        tracing::info!(query = %id, "athena query started");
+        // The id first, so a cancel or a quit can name (and stop) the query even while queued.
+        sink.send(JobEvent::Stats(JobStats {
+            server_id: Some(id.clone()),
+            ..JobStats::default()
+        }))
+        .await?;
+        let execution = self.follow(&id, &sink, &cancel).await?;
+        let stats = self.stats(&id, &execution);
+        match execution.status().and_then(|s| s.state()) {
+            Some(QueryExecutionState::Succeeded) => {}
+            Some(QueryExecutionState::Failed) => {
+                return Err(ConnectorError::Query(failure_text(&execution)));
+            }
+            Some(QueryExecutionState::Cancelled) => {
+                let why = execution
+                    .status()
+                    .and_then(|s| s.state_change_reason())
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default();
+                return Err(ConnectorError::Query(format!(
+                    "the query was cancelled on the server{why}"
+                )));
+            }
+            _ => {}
+        }
+        let (rows, update_count, columns) = self.fetch(&id, &execution, &sink, &cancel).await?;
+        tracing::info!(query = %id, rows, elapsed_ms = started.elapsed().as_millis() as u64, "athena query done");
+        Ok(JobSummary {
+            rows,
+            message: (columns == 0).then(|| statement_message(&execution, update_count)),
+            stats,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_has_a_ten_megabyte_minimum_and_rounds_up() {
+        let price = 5.0;
+        let ten_mb = estimate_cost(10 << 20, price);
+        assert_eq!(estimate_cost(0, price), ten_mb);
+        assert_eq!(estimate_cost(1, price), ten_mb);
+        assert!((estimate_cost(1 << 40, price) - 5.0).abs() < 1e-9);
+        assert!(estimate_cost((10 << 20) + 1, price) > ten_mb);
+    }
+
+    #[test]
+    fn failures_carry_the_reason_and_the_error_class() {
+        use aws_sdk_athena::types::{AthenaError, QueryExecutionStatus};
+        let execution = QueryExecution::builder()
+            .status(
+                QueryExecutionStatus::builder()
+                    .state(QueryExecutionState::Failed)
+                    .state_change_reason("SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved")
+                    .athena_error(
+                        AthenaError::builder()
+                            .error_category(2)
+                            .error_type(1001)
+                            .retryable(false)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        let text = failure_text(&execution);
+        assert!(text.starts_with("SYNTAX_ERROR"), "{text}");
+        assert!(
+            text.contains("category user, type 1001, retryable: no"),
+            "{text}"
+        );
+    }
+}
