@@ -1,5 +1,5 @@
-//! Criterion benchmarks: grid draw with 1 M rows loaded, startup to the first frame, and
-//! sorting / filtering 1 M loaded rows.
+//! Criterion benchmarks: grid draw with 1 M rows loaded, startup to the first frame,
+//! sorting / filtering 1 M loaded rows, and turning Athena result pages into Arrow batches.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
-use criterion::{Criterion, criterion_group, criterion_main};
+use aws_sdk_athena::types::{ColumnInfo, Datum, Row};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -16,6 +17,7 @@ use ratatui::layout::Rect;
 
 use quarry::app::keymap::Keymap;
 use quarry::app::{Effect, Msg, State, StateInit, update};
+use quarry::connectors::athena::rows as athena_rows;
 use quarry::connectors::{JobEvent, JobSummary};
 use quarry::results::{ResultSet, SortOrder, filter_indices, sort_indices};
 use quarry::ui::{Ui, draw};
@@ -189,5 +191,68 @@ fn sort_filter(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, grid_draw, startup, sort_filter);
+/// 25 GetQueryResults pages of 1 000 rows, 8 columns of Athena's common types.
+fn athena_pages() -> (Vec<ColumnInfo>, Vec<Vec<Row>>) {
+    let col = |name: &str, ty: &str, precision: i32, scale: i32| {
+        ColumnInfo::builder()
+            .name(name)
+            .label(name)
+            .r#type(ty)
+            .precision(precision)
+            .scale(scale)
+            .build()
+            .expect("name and type set")
+    };
+    let columns = vec![
+        col("id", "bigint", 19, 0),
+        col("name", "varchar", 0, 0),
+        col("amount", "decimal", 12, 2),
+        col("score", "double", 17, 0),
+        col("ok", "boolean", 0, 0),
+        col("day", "date", 0, 0),
+        col("ts", "timestamp", 3, 0),
+        col("tags", "array", 0, 0),
+    ];
+    let datum = |v: String| Datum::builder().var_char_value(v).build();
+    let pages = (0..25)
+        .map(|p| {
+            (0..1000)
+                .map(|r| {
+                    let i = p * 1000 + r;
+                    Row::builder()
+                        .set_data(Some(vec![
+                            datum(i.to_string()),
+                            datum(format!("customer-{i}")),
+                            datum(format!("{}.{:02}", i % 10_000, i % 100)),
+                            datum(format!("{}", i as f64 / 7.0)),
+                            datum((i % 2 == 0).to_string()),
+                            datum(format!("2024-{:02}-{:02}", i % 12 + 1, i % 28 + 1)),
+                            datum(format!("2024-01-02 03:04:{:02}.123", i % 60)),
+                            datum(format!("[a{i}, b]")),
+                        ]))
+                        .build()
+                })
+                .collect()
+        })
+        .collect();
+    (columns, pages)
+}
+
+fn athena_conversion(c: &mut Criterion) {
+    let (columns, pages) = athena_pages();
+    let rows: u64 = pages.iter().map(|p| p.len() as u64).sum();
+    let mut group = c.benchmark_group("athena_pages_to_arrow");
+    group.throughput(Throughput::Elements(rows));
+    group.bench_function("25_pages_x1000_rows_x8_cols", |b| {
+        b.iter(|| {
+            let schema = athena_rows::schema(&columns);
+            for page in &pages {
+                black_box(athena_rows::to_batch(&schema, page).expect("converts"));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, grid_draw, startup, sort_filter, athena_conversion);
 criterion_main!(benches);

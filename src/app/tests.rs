@@ -469,3 +469,142 @@ fn columns_widen_for_rows_that_arrive_later() {
         "{before} -> {after}"
     );
 }
+
+/// A state whose first tab is on an Athena connection (`ath`), with `local` next to it.
+fn athena_state() -> State {
+    let mut init = StateInit::first_start(Rect::new(0, 0, 120, 40), Instant::now());
+    init.connections.insert(
+        0,
+        ConnectionInfo {
+            name: "ath".into(),
+            kind: ConnectionKind::Athena,
+            detail: "eu-west-1".into(),
+            result_reuse: false,
+        },
+    );
+    State::new(init)
+}
+
+fn requests(fx: &[Effect]) -> Vec<crate::connectors::QueryRequest> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Worker(WorkerCmd::Run { request, .. }) => Some(request.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn question_marks_ask_for_values_and_go_as_parameters() {
+    let mut s = athena_state();
+    type_text(&mut s, "SELECT * FROM t WHERE id = ? AND name = ?");
+    let fx = update(&mut s, ctrl('j'));
+    assert!(
+        runs(&fx).is_empty(),
+        "nothing runs before the values are given"
+    );
+    assert!(matches!(&s.popup, Some(Popup::Params(f)) if f.fields.len() == 2));
+    type_text(&mut s, "42");
+    update(&mut s, key(KeyCode::Tab, KeyModifiers::NONE));
+    type_text(&mut s, "'bob'");
+    let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    let req = &requests(&fx)[0];
+    assert_eq!(req.params, vec!["42".to_string(), "'bob'".into()]);
+    assert!(req.sql.contains("id = ?"), "the text is sent unchanged");
+    // The next run of the same statement offers the same values; Esc runs nothing.
+    update(&mut s, ctrl('j'));
+    assert!(
+        matches!(&s.popup, Some(Popup::Params(f)) if f.fields[1].value == "'bob'"),
+        "{:?}",
+        s.popup
+    );
+    let fx = update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(runs(&fx).is_empty() && s.popup.is_none());
+}
+
+#[test]
+fn the_local_engine_never_asks_for_parameters() {
+    let mut s = state();
+    type_text(&mut s, "SELECT '?' AS q, 1 WHERE 1 = ?");
+    let fx = update(&mut s, ctrl('j'));
+    assert_eq!(runs(&fx).len(), 1);
+    assert!(s.popup.is_none());
+}
+
+#[test]
+fn workgroup_and_past_query_nodes_act_on_enter() {
+    let mut s = athena_state();
+    assert!(
+        update::on_start(&mut s).is_empty(),
+        "AWS connections are not contacted until opened"
+    );
+    update(&mut s, key(KeyCode::Char('1'), KeyModifiers::ALT));
+    let fx = update(&mut s, key(KeyCode::Right, KeyModifiers::NONE));
+    assert!(matches!(
+        &fx[..],
+        [Effect::Worker(WorkerCmd::LoadChildren { .. })]
+    ));
+    let wg = CatalogNode::new("analysts", NodeKind::Workgroup).with_action(
+        crate::connectors::NodeAction::UseWorkgroup("analysts".into()),
+    );
+    let past = CatalogNode::new("SELECT 1", NodeKind::Query).with_action(
+        crate::connectors::NodeAction::OpenResult {
+            server_id: "q-123".into(),
+            sql: "SELECT 1".into(),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Children {
+            connection: "ath".into(),
+            path: vec![],
+            result: Ok(vec![wg, past]),
+        }),
+    );
+    update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(s.tab().workgroup.as_deref(), Some("analysts"));
+    update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
+    let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    let req = &requests(&fx)[0];
+    assert_eq!(req.reopen.as_deref(), Some("q-123"));
+    assert_eq!(req.workgroup.as_deref(), Some("analysts"));
+    assert_eq!(s.focus, Focus::Results);
+}
+
+#[test]
+fn quitting_with_athena_queries_can_stop_them_or_leave_them() {
+    let mut s = athena_state();
+    type_text(&mut s, "SELECT 1");
+    assert_eq!(runs(&update(&mut s, ctrl('j'))).len(), 1);
+    update(&mut s, ctrl('q'));
+    assert!(matches!(
+        s.popup,
+        Some(Popup::ConfirmQuit {
+            running: 1,
+            on_server: 1
+        })
+    ));
+    // `l` leaves it running on the server: no cancel, and nothing to wait for.
+    let fx = update(&mut s, key(KeyCode::Char('l'), KeyModifiers::NONE));
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { .. })))
+    );
+    assert!(fx.iter().any(|e| matches!(e, Effect::Quit)));
+    assert!(s.jobs.is_empty() && s.quitting);
+}
+
+#[test]
+fn result_reuse_toggles_per_tab_on_athena_only() {
+    let mut s = athena_state();
+    update(&mut s, key(KeyCode::Char('r'), KeyModifiers::ALT));
+    assert_eq!(s.tab().result_reuse, Some(true));
+    type_text(&mut s, "SELECT 1");
+    let fx = update(&mut s, ctrl('j'));
+    assert_eq!(requests(&fx)[0].result_reuse, Some(true));
+    let mut local = state();
+    update(&mut local, key(KeyCode::Char('r'), KeyModifiers::ALT));
+    assert_eq!(local.tab().result_reuse, None);
+    assert!(local.flash.as_ref().is_some_and(|f| f.error));
+}
