@@ -248,3 +248,20 @@ fn wait_with_timeout(mut child: Child, timeout: Duration) -> Output {
         stderr: err.join().unwrap_or_default(),
     }
 }
+
+/// Runs a prepared command (e.g. [`Sandbox::command`] with extra environment variables) and
+/// captures the result; kills it and fails the test after `timeout`.
+#[track_caller]
+pub fn run_command(cmd: &mut Command, timeout: Duration) -> Output {
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {BIN}: {e}"));
+    wait_with_timeout(child, timeout)
+}
+
+/// Waits for a child started from [`Sandbox::command`] (stdout and stderr piped) and captures
+/// what it printed; kills it and fails the test after `timeout`.
+#[track_caller]
+pub fn wait_child(child: Child, timeout: Duration) -> Output {
+    wait_with_timeout(child, timeout)
+}

@@ -1,7 +1,10 @@
 //! Integration tests: one binary (fast to link) with a module per area. They run the real
 //! `quarry` binary in an isolated HOME; see `common`.
 
+mod athena;
 mod cli;
 mod common;
 mod config_errors;
+mod fake_athena;
+mod moto;
 mod pty;

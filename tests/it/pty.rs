@@ -18,6 +18,8 @@ const DEADLINE: Duration = Duration::from_secs(20);
 
 const CTRL_J: u8 = 0x0a;
 const CTRL_Q: u8 = 0x11;
+const CTRL_C: u8 = 0x03;
+const CTRL_N: u8 = 0x0e;
 
 /// What the master side delivered: bytes, or the end of output.
 enum Chunk {
@@ -40,7 +42,15 @@ struct Tui {
 
 impl Tui {
     fn start() -> Tui {
+        Tui::start_with(|_| (Vec::new(), Vec::new()))
+    }
+
+    /// Starts the binary in a fresh sandbox; `setup` may write files into it and returns the
+    /// command-line arguments and extra environment variables.
+    #[allow(clippy::type_complexity)]
+    fn start_with(setup: impl FnOnce(&Sandbox) -> (Vec<String>, Vec<(String, String)>)) -> Tui {
         let sandbox = Sandbox::new();
+        let (args, env) = setup(&sandbox);
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -51,8 +61,9 @@ impl Tui {
             })
             .expect("open a pty");
         let mut cmd = CommandBuilder::new(BIN);
+        cmd.args(&args);
         cmd.env_clear();
-        for (key, value) in sandbox.env_vars() {
+        for (key, value) in sandbox.env_vars().into_iter().chain(env) {
             cmd.env(key, value);
         }
         cmd.env("TERM", "xterm-256color");
@@ -332,5 +343,92 @@ fn sigterm_exits_and_restores_the_terminal() {
     let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
     assert_eq!(rc, 0, "kill failed: {}", std::io::Error::last_os_error());
     let _status = tui.wait_exit();
+    tui.assert_restored();
+}
+
+/// The Athena connection of the pty test, pointed at `endpoint` (moto).
+fn athena_setup(sandbox: &Sandbox, endpoint: &str) -> (Vec<String>, Vec<(String, String)>) {
+    let config = sandbox.config(
+        "athena.toml",
+        &format!(
+            "[[connection]]\nname = \"athena\"\nkind = \"athena\"\nregion = \"us-east-1\"\n\
+             endpoint_url = \"{endpoint}\"\nworkgroup = \"primary\"\n\
+             output_location = \"s3://quarry-results/\"\n"
+        ),
+    );
+    let aws = sandbox.root().join("no-aws");
+    let args = vec![
+        "--config".to_string(),
+        config.to_string_lossy().into_owned(),
+        "-c".into(),
+        "athena".into(),
+    ];
+    let env = vec![
+        ("AWS_ACCESS_KEY_ID".to_string(), "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+        (
+            "AWS_CONFIG_FILE".into(),
+            aws.join("config").to_string_lossy().into_owned(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE".into(),
+            aws.join("credentials").to_string_lossy().into_owned(),
+        ),
+    ];
+    (args, env)
+}
+
+/// On moto: a query reaches SUCCEEDED with its rows; a second one, held QUEUED by moto's state
+/// manager, is cancelled with Ctrl-C, shows CANCELLED, and moto received StopQueryExecution.
+#[test]
+fn athena_query_succeeds_and_ctrl_c_stops_the_next_on_the_server() {
+    let moto = crate::moto::MotoServer::start();
+    moto.manual_athena_transitions(1);
+    moto.queue_results(
+        &[
+            vec![Some("id"), Some("name")],
+            vec![Some("1"), Some("granite")],
+            vec![Some("2"), Some("basalt")],
+        ],
+        &[("id", "integer"), ("name", "varchar")],
+    );
+    let endpoint = moto.url();
+    let mut tui = Tui::start_with(|sb| athena_setup(sb, &endpoint));
+    wait_for_editor(&mut tui);
+    tui.send(b"SELECT id, name FROM rocks");
+    tui.wait_for_text("FROM rocks");
+    tui.send(&[CTRL_J]);
+    tui.wait_for_text("SUCCEEDED");
+    tui.wait_for_text("granite");
+    tui.wait_for_text("basalt");
+    // Athena's header row is not data: two rows, not three.
+    tui.wait_for_text("2 rows");
+
+    // The next execution stays QUEUED for a million polls: long enough to cancel it.
+    moto.manual_athena_transitions(1_000_000);
+    tui.send(&[CTRL_N]);
+    tui.send(b"SELECT 'slow' AS s");
+    tui.wait_for_text("'slow' AS s");
+    tui.send(&[CTRL_J]);
+    tui.wait_for_text("QUEUED");
+    assert!(
+        moto.wait_for("GetQueryExecution", 3, DEADLINE),
+        "the client polls: {:?}",
+        moto.athena_ops()
+    );
+    tui.send(&[CTRL_C]);
+    tui.wait_for_text("CANCELLED");
+    assert!(
+        moto.wait_for("StopQueryExecution", 1, DEADLINE),
+        "moto never received StopQueryExecution: {:?}",
+        moto.athena_ops()
+    );
+    tui.send(&[CTRL_Q]);
+    let status = tui.wait_exit();
+    assert!(
+        status.success(),
+        "exit status {status:?}\n{}",
+        tui.contents()
+    );
     tui.assert_restored();
 }
