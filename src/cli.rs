@@ -86,6 +86,10 @@ pub struct RunArgs {
     /// Athena: do not reuse results even when the connection does.
     #[arg(long)]
     pub no_reuse: bool,
+    /// Athena: fetch the results of an earlier query execution by its id, without running
+    /// anything (while the service still holds them).
+    #[arg(long, value_name = "QUERY_ID", conflicts_with_all = ["sql", "file", "params"])]
+    pub reopen: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,17 +194,31 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             return EXIT_USAGE;
         }
     };
-    let sql = match read_sql(args) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
-            return EXIT_USAGE;
-        }
+    if args.reopen.is_some() && conn.kind != config::ConnectionKind::Athena {
+        eprintln!(
+            "quarry: --reopen fetches Athena query results: connection `{}` is kind {}",
+            conn.name, conn.kind
+        );
+        return EXIT_USAGE;
+    }
+    let sql = match &args.reopen {
+        // Only the execution id matters; the text is what error messages quote.
+        Some(id) => format!("-- results of query execution {id}"),
+        None => match read_sql(args) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+                return EXIT_USAGE;
+            }
+        },
     };
-    let statements: Vec<String> = crate::sql::split_statements(&sql)
-        .into_iter()
-        .map(|s| s.text)
-        .collect();
+    let statements: Vec<String> = match &args.reopen {
+        Some(_) => vec![sql],
+        None => crate::sql::split_statements(&sql)
+            .into_iter()
+            .map(|s| s.text)
+            .collect(),
+    };
     if statements.is_empty() {
         eprintln!("quarry: no SQL statement to run");
         return EXIT_USAGE;
@@ -269,7 +287,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             } else {
                 None
             },
-            reopen: None,
+            reopen: args.reopen.clone(),
         };
         match run_one(&*connector, request, format, output, cancel.clone()).await {
             Ok((out, summary)) => {

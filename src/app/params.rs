@@ -33,7 +33,7 @@ pub enum FormOutcome {
 }
 
 /// How much text before a `?` labels it.
-const LABEL_CHARS: usize = 40;
+const LABEL_CHARS: usize = 28;
 
 impl ParamForm {
     /// The form for `statements`, or `None` when none of them has a `?` placeholder.

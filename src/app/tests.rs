@@ -608,3 +608,32 @@ fn result_reuse_toggles_per_tab_on_athena_only() {
     assert_eq!(local.tab().result_reuse, None);
     assert!(local.flash.as_ref().is_some_and(|f| f.error));
 }
+
+#[test]
+fn athena_complex_values_are_inspected_as_json() {
+    let mut s = state();
+    type_text(&mut s, "SELECT m");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    let meta = [(
+        crate::connectors::athena::rows::ATHENA_TYPE.to_string(),
+        "map".to_string(),
+    )];
+    let field = Field::new("m", DataType::Utf8, true).with_metadata(meta.into());
+    let b = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![field])),
+        vec![Arc::new(StringArray::from(vec!["{k=v, n=1}"]))],
+    )
+    .unwrap();
+    deliver(&mut s, job, b);
+    update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
+    update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    match &s.popup {
+        Some(Popup::Inspector { text, .. }) => {
+            assert!(
+                text.contains("\"k\": \"v\"") && text.contains("\"n\": 1"),
+                "{text}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -499,7 +499,20 @@ fn grid_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                     field.data_type(),
                     row + 1
                 );
-                let text = rs.cell_full(data_row, col);
+                let mut text = rs.cell_full(data_row, col);
+                // Athena's array/map/row text, read back as JSON (best effort).
+                let athena_type = field
+                    .metadata()
+                    .get(crate::connectors::athena::rows::ATHENA_TYPE);
+                if athena_type.is_some_and(|t| {
+                    t.starts_with("array") || t.starts_with("map") || t.starts_with("row")
+                }) && let Some(json) = rs
+                    .cell_raw(data_row, col)
+                    .and_then(|raw| crate::results::trino_text::to_json(&raw))
+                    && let Ok(pretty) = serde_json::to_string_pretty(&json)
+                {
+                    text = crate::results::sanitize_multiline(&pretty).into_owned();
+                }
                 state.popup = Some(Popup::Inspector {
                     title,
                     text,

@@ -282,3 +282,14 @@ pub fn human_bytes(n: u64) -> String {
         format!("{v:.1} {}", UNITS[u])
     }
 }
+
+/// A cost estimate for people: cents when it is worth cents, else enough digits to be non-zero.
+pub fn format_cost(usd: f64) -> String {
+    if usd <= 0.0 {
+        "$0".to_string()
+    } else if usd >= 0.01 {
+        format!("${usd:.2}")
+    } else {
+        format!("${usd:.6}")
+    }
+}

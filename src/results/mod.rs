@@ -11,6 +11,7 @@ mod format;
 mod sanitize;
 mod sort;
 mod temporal;
+pub mod trino_text;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;

@@ -1184,6 +1184,8 @@ profile = "analytics"
 workgroup = "primary"
 database = "sales"
 output_location = "s3://bucket/results/"
+result_reuse_minutes = 30
+scan_price_per_tb = 6.25
 
 [[connection]]
 name = "rs"
@@ -1222,10 +1224,16 @@ paths = ["data/x.csv", "/abs/y.parquet"]
         assert_eq!(c.connections.len(), 5);
         match &c.connections[0].details {
             ConnectionDetails::Athena {
-                catalog, workgroup, ..
+                catalog,
+                workgroup,
+                result_reuse_minutes,
+                scan_price_per_tb,
+                ..
             } => {
                 assert_eq!(catalog.as_deref(), Some("AwsDataCatalog"));
                 assert_eq!(workgroup.as_deref(), Some("primary"));
+                assert_eq!(*result_reuse_minutes, Some(30));
+                assert_eq!(*scan_price_per_tb, Some(6.25));
             }
             other => panic!("{other:?}"),
         }
@@ -1414,6 +1422,16 @@ paths = ["data/x.csv", "/abs/y.parquet"]
             "[[connection]]\nname = \"a\"\nkind = \"athena\"\noutput_location = \"bucket/x\"\n",
             4,
             &["s3://"],
+        );
+        assert_err(
+            "[[connection]]\nname = \"a\"\nkind = \"athena\"\nscan_price_per_tb = -1\n",
+            4,
+            &["`scan_price_per_tb`", "non-negative"],
+        );
+        assert_err(
+            "[[connection]]\nname = \"a\"\nkind = \"athena\"\nresult_reuse_minutes = 20000\n",
+            4,
+            &["between 1 and 10080"],
         );
         assert_err(
             "[[connection]]\nname = \"r\"\nkind = \"redshift-data\"\nworkgroup_name = \"w\"\ndatabase = \"d\"\nsession_keep_alive_seconds = 90000\n",

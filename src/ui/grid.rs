@@ -14,7 +14,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::theme;
 use crate::app::results::{ResultTab, RunState, ViewKind, gutter_width};
 use crate::app::{Focus, State};
-use crate::connectors::{format_elapsed, human_bytes};
+use crate::connectors::{format_cost, format_elapsed, human_bytes};
 use crate::results::{
     CellKind, SortOrder, display_width, sanitize_line, sanitize_multiline, truncate_to_width,
 };
@@ -149,7 +149,7 @@ fn title(result: Option<&ResultTab>, state: &State, focused: bool) -> Line<'stat
         facts.push(format!("{} scanned", human_bytes(b)));
     }
     if let Some(c) = r.stats.cost_usd {
-        facts.push(format!("≈ ${c:.4}"));
+        facts.push(format!("≈ {}", format_cost(c)));
     }
     for (label, value) in &r.stats.extra {
         facts.push(format!("{} {}", sanitize_line(label), sanitize_line(value)));
@@ -322,5 +322,8 @@ mod tests {
         assert_eq!(group(1234567), "1 234 567");
         assert_eq!(human_bytes(1_300_000_000), "1.3 GB");
         assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(format_cost(0.0), "$0");
+        assert_eq!(format_cost(0.000047683), "$0.000048");
+        assert_eq!(format_cost(1.234), "$1.23");
     }
 }

@@ -102,7 +102,11 @@ pub fn draw(frame: &mut Frame, state: &State) {
                 .collect();
             lines.push(Line::raw(""));
             lines.push(Line::styled(
-                "SQL literals: 'text', 42, DATE '2024-01-02'.  Tab next · Enter run · Esc cancel",
+                "Values are SQL literals: 'text', 42, DATE '2024-01-02'",
+                theme::dim(),
+            ));
+            lines.push(Line::styled(
+                "Tab next field · Enter run · Esc cancel",
                 theme::dim(),
             ));
             let height = (lines.len() as u16 + 2).min(screen.height.saturating_sub(2));

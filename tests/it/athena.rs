@@ -936,3 +936,46 @@ fn fake_athena_throttles_starts() {
     assert_eq!(second.status, 200, "{second:?}");
     assert_eq!(fake.query_ids().len(), 1);
 }
+
+#[test]
+fn fake_reopen_fetches_results_without_running_again() {
+    let fake = FakeAthena::start();
+    let athena = Athena::new(&fake.url());
+    let first = athena.run(&["--stats", "--format", "jsonl", "SELECT id, name FROM t"]);
+    first.assert_ok();
+    let id = require_stat(&first, "server id");
+    let again = athena.run(&["--reopen", &id, "--format", "jsonl"]);
+    again.assert_ok();
+    assert_eq!(jsonl_rows(&again), jsonl_rows(&first), "{again}");
+    assert_eq!(
+        fake.count("StartQueryExecution"),
+        1,
+        "reopening starts nothing: {:?}",
+        fake.ops()
+    );
+    // Only Athena has executions to reopen.
+    let local = athena.run_with_timeout(&["run", "-c", "local", "--reopen", &id], TIMEOUT);
+    local.assert_code(2);
+}
+
+#[test]
+fn fake_result_reuse_is_sent_only_when_asked_for() {
+    let fake = FakeAthena::start();
+    let athena = Athena::new(&fake.url());
+    athena
+        .run(&["--reuse", "SELECT id, name FROM t"])
+        .assert_ok();
+    athena.run(&["SELECT id, name FROM t"]).assert_ok();
+    let starts = fake.bodies("StartQueryExecution");
+    assert_eq!(
+        starts[0]["ResultReuseConfiguration"]["ResultReuseByAgeConfiguration"],
+        json!({"Enabled": true, "MaxAgeInMinutes": 60}),
+        "{}",
+        starts[0]
+    );
+    assert!(
+        starts[1].get("ResultReuseConfiguration").is_none(),
+        "{}",
+        starts[1]
+    );
+}

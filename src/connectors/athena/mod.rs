@@ -133,18 +133,10 @@ impl AthenaConnector {
                     .build(),
             );
         }
-        let out = start.send().await.map_err(|e| {
-            let text = aws::describe_sdk_error("Athena", &e);
-            if text.contains("output location") || text.contains("OutputLocation") {
-                ConnectorError::Query(format!(
-                    "{text}\nneither the connection nor the workgroup has a query result \
-                     location: set `output_location = \"s3://…\"` in the connection, or one on \
-                     the workgroup"
-                ))
-            } else {
-                ConnectorError::Query(text)
-            }
-        })?;
+        let out = start
+            .send()
+            .await
+            .map_err(|e| start_error(aws::describe_sdk_error("Athena", &e)))?;
         out.query_execution_id()
             .map(str::to_string)
             .ok_or_else(|| ConnectorError::Query("Athena returned no query execution id".into()))
@@ -348,6 +340,18 @@ impl AthenaConnector {
     }
 }
 
+/// A failed start, with the fix when it is the missing result location.
+fn start_error(text: String) -> ConnectorError {
+    if text.to_ascii_lowercase().contains("output location") {
+        ConnectorError::Query(format!(
+            "{text}\nneither the connection nor its workgroup has a query result location: set \
+             `output_location = \"s3://…\"` in the connection, or one on the workgroup"
+        ))
+    } else {
+        ConnectorError::Query(text)
+    }
+}
+
 /// Athena's price for `bytes` scanned: rounded up to whole megabytes, 10 MB minimum per query
 /// (binary units, as AWS bills data).
 pub fn estimate_cost(bytes: u64, price_per_tb: f64) -> f64 {
@@ -484,6 +488,22 @@ mod tests {
         assert_eq!(estimate_cost(1, price), ten_mb);
         assert!((estimate_cost(1 << 40, price) - 5.0).abs() < 1e-9);
         assert!(estimate_cost((10 << 20) + 1, price) > ten_mb);
+    }
+
+    #[test]
+    fn a_missing_result_location_says_how_to_set_one() {
+        let real = "InvalidRequestException: No output location provided. An output location is \
+                    required either through the Workgroup result configuration setting or as an \
+                    API input.";
+        let text = start_error(real.into()).to_string();
+        assert!(
+            text.starts_with(real) && text.contains("output_location = \"s3://"),
+            "{text}"
+        );
+        assert_eq!(
+            start_error("AccessDenied: no".into()).to_string(),
+            "AccessDenied: no"
+        );
     }
 
     #[test]
