@@ -979,3 +979,70 @@ fn fake_result_reuse_is_sent_only_when_asked_for() {
         starts[1]
     );
 }
+
+/// A sandbox config with one Athena connection without `endpoint_url`, plus `extra` lines.
+fn athena_without_endpoint(extra: &str) -> (Sandbox, PathBuf) {
+    let sandbox = Sandbox::new();
+    let config = sandbox.config(
+        "athena.toml",
+        &format!(
+            "[[connection]]\nname = \"athena\"\nkind = \"athena\"\nregion = \"us-east-1\"\n\
+             output_location = \"s3://quarry-results/\"\n{extra}"
+        ),
+    );
+    (sandbox, config)
+}
+
+#[test]
+fn fake_endpoint_from_the_standard_environment_variable() {
+    let fake = FakeAthena::start();
+    let (sandbox, config) = athena_without_endpoint("");
+    let aws = sandbox.root().join("aws");
+    let mut cmd = sandbox.command(["--config", config.to_str().expect("UTF-8")]);
+    cmd.args([
+        "run",
+        "-c",
+        "athena",
+        "--format",
+        "jsonl",
+        "SELECT id, name FROM t",
+    ])
+    .env("AWS_ACCESS_KEY_ID", "testing")
+    .env("AWS_SECRET_ACCESS_KEY", "testing")
+    .env("AWS_CONFIG_FILE", aws.join("config"))
+    .env("AWS_SHARED_CREDENTIALS_FILE", aws.join("credentials"))
+    .env("AWS_ENDPOINT_URL_ATHENA", fake.url());
+    let out = run_command(&mut cmd, TIMEOUT);
+    out.assert_ok();
+    assert_eq!(jsonl_rows(&out).len(), 2, "{out}");
+    assert_eq!(fake.count("StartQueryExecution"), 1, "{:?}", fake.ops());
+}
+
+#[test]
+fn missing_credentials_are_one_actionable_line() {
+    // No credentials anywhere (the sandbox has no AWS variables and no ~/.aws; instance
+    // metadata is disabled): nothing is sent, and the message says what to do.
+    let (sandbox, config) = athena_without_endpoint("endpoint_url = \"http://127.0.0.1:9\"\n");
+    let cfg = config.to_str().expect("UTF-8");
+    let out = run_command(
+        &mut sandbox.command(["--config", cfg, "run", "-c", "athena", "SELECT 1"]),
+        TIMEOUT,
+    );
+    out.assert_code(2);
+    assert_eq!(out.stderr.trim().lines().count(), 1, "{out}");
+    assert!(out.stderr.contains("no AWS credentials"), "{out}");
+
+    let (sandbox, config) = athena_without_endpoint("profile = \"prod\"\n");
+    let cfg = config.to_str().expect("UTF-8");
+    let out = run_command(
+        &mut sandbox.command(["--config", cfg, "run", "-c", "athena", "SELECT 1"]),
+        TIMEOUT,
+    );
+    out.assert_code(2);
+    assert_eq!(out.stderr.trim().lines().count(), 1, "{out}");
+    assert!(
+        out.stderr.contains("profile `prod`")
+            && out.stderr.contains("aws sso login --profile prod"),
+        "{out}"
+    );
+}
