@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::connectors::{self, ConnectorError, JobEvent, JobSink, QueryRequest};
+use crate::connectors::{self, ConnectorError, JobEvent, JobSink, JobStats, QueryRequest};
 use crate::export::{BatchWriter, Format};
 use crate::results::sanitize_multiline;
 use crate::store::AtomicFile;
@@ -223,20 +223,23 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         eprintln!("quarry: no SQL statement to run");
         return EXIT_USAGE;
     }
-    let params = match split_params(&statements, &args.params) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("quarry: {e}");
-            return EXIT_USAGE;
+    let params = if conn.kind == config::ConnectionKind::Athena {
+        match split_params(&statements, &args.params) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("quarry: {e}");
+                return EXIT_USAGE;
+            }
         }
-    };
-    if !args.params.is_empty() && conn.kind == config::ConnectionKind::Local {
+    } else if args.params.is_empty() {
+        vec![Vec::new(); statements.len()]
+    } else {
         eprintln!(
-            "quarry: connection `{}` (kind local) takes no --param values: write the values in the SQL",
-            conn.name
+            "quarry: connection `{}` (kind {}) takes no --param values: write the values in the SQL",
+            conn.name, conn.kind
         );
         return EXIT_USAGE;
-    }
+    };
     let format = args.format.unwrap_or_else(|| match &args.output {
         Some(p) => Format::from_path(p).unwrap_or(Format::Csv),
         None if io::stdout().is_terminal() => Format::Table,
@@ -289,14 +292,32 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             },
             reopen: args.reopen.clone(),
         };
-        match run_one(&*connector, request, format, output, cancel.clone()).await {
+        let mut last_stats = JobStats::default();
+        let ran = run_one(
+            &*connector,
+            request,
+            format,
+            output,
+            cancel.clone(),
+            &mut last_stats,
+        )
+        .await;
+        match ran {
             Ok((out, summary)) => {
                 output = out;
                 if args.stats {
-                    print_stats(&summary);
+                    print_stats("SUCCEEDED", Some(summary.rows), &summary.stats);
                 }
             }
             Err(e) => {
+                // What a failed or cancelled query scanned (and cost) matters as much.
+                if args.stats && last_stats != JobStats::default() {
+                    let state = match e {
+                        RunError::Cancelled => "CANCELLED",
+                        _ => "FAILED",
+                    };
+                    print_stats(state, None, &last_stats);
+                }
                 // Dropping the output discards a half-written file.
                 let n = statements.len();
                 let which = if n > 1 {
@@ -370,13 +391,11 @@ enum RunError {
 fn split_params(statements: &[String], params: &[String]) -> Result<Vec<Vec<String>>, String> {
     let counts: Vec<usize> = statements
         .iter()
-        .map(|s| {
-            crate::sql::placeholders(s)
-                .iter()
-                .filter(|p| matches!(p.kind, crate::sql::PlaceholderKind::Positional(_)))
-                .count()
-        })
+        .map(|s| crate::sql::positional_count(s))
         .collect();
+    if params.iter().any(|p| p.trim().is_empty()) {
+        return Err("a --param value is empty: give an SQL literal such as '' or NULL".into());
+    }
     let total: usize = counts.iter().sum();
     if total != params.len() {
         return Err(format!(
@@ -396,14 +415,15 @@ fn split_params(statements: &[String], params: &[String]) -> Result<Vec<Vec<Stri
 }
 
 /// `--stats`: one `label: value` line each, on stderr (stdout holds the rows).
-fn print_stats(summary: &connectors::JobSummary) {
-    let s = &summary.stats;
+fn print_stats(state: &str, rows: Option<u64>, s: &JobStats) {
     let mut lines = Vec::new();
     if let Some(id) = &s.server_id {
         lines.push(format!("server id: {id}"));
     }
-    lines.push("state: SUCCEEDED".to_string());
-    lines.push(format!("rows: {}", summary.rows));
+    lines.push(format!("state: {state}"));
+    if let Some(rows) = rows {
+        lines.push(format!("rows: {rows}"));
+    }
     if let Some(b) = s.bytes_scanned {
         lines.push(format!("bytes scanned: {b}"));
     }
@@ -465,6 +485,7 @@ async fn run_one(
     format: Format,
     output: Output,
     cancel: CancellationToken,
+    last_stats: &mut JobStats,
 ) -> Result<(Output, connectors::JobSummary), RunError> {
     let (tx, mut rx) = mpsc::channel(8);
     let sink = JobSink::new(0, tx);
@@ -488,6 +509,7 @@ async fn run_one(
                             .map_err(|e| RunError::Output(e.to_string()))?;
                     }
                 }
+                JobEvent::Stats(stats) => *last_stats = stats,
                 _ => {}
             }
         }

@@ -129,7 +129,15 @@ fn init_logging(paths: &DataPaths) -> Option<tracing_appender::non_blocking::Wor
     let file = tracing_appender::rolling::never(&paths.log_dir, "quarry.log");
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("QUARRY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        // The AWS SDK logs request bodies (SQL, parameter values) at debug and trace: never.
+        .add_directive("aws_smithy_runtime=info".parse().expect("valid directive"))
+        .add_directive(
+            "aws_smithy_runtime_api=info"
+                .parse()
+                .expect("valid directive"),
+        )
+        .add_directive("aws_sdk_athena=info".parse().expect("valid directive"));
     tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)

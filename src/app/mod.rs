@@ -277,7 +277,8 @@ impl State {
             .iter()
             .filter(|t| self.connection_kind(&t.connection) == Some(ConnectionKind::Athena))
             .flat_map(|t| t.results.iter())
-            .filter(|r| matches!(r.state, results::RunState::Running { .. }))
+            // A reopened past query is only followed: it is not ours to stop.
+            .filter(|r| matches!(r.state, results::RunState::Running { .. }) && r.reopen.is_none())
             .count()
     }
 

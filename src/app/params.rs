@@ -92,7 +92,11 @@ impl ParamForm {
         let n = self.fields.len();
         match key.code {
             KeyCode::Esc => return FormOutcome::Cancelled,
-            KeyCode::Enter => return FormOutcome::Submitted(self),
+            KeyCode::Enter => match self.fields.iter().position(|f| f.value.trim().is_empty()) {
+                // Athena refuses empty values: go to the first one instead of failing later.
+                Some(empty) => self.focus = empty,
+                None => return FormOutcome::Submitted(self),
+            },
             KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n,
             KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n - 1) % n,
             KeyCode::Backspace => {

@@ -637,3 +637,27 @@ fn athena_complex_values_are_inspected_as_json() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn an_empty_parameter_keeps_the_form_open_on_that_field() {
+    let mut s = athena_state();
+    type_text(&mut s, "SELECT ?, ?");
+    update(&mut s, ctrl('j'));
+    type_text(&mut s, "1");
+    let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(runs(&fx).is_empty());
+    assert!(matches!(&s.popup, Some(Popup::Params(f)) if f.focus == 1));
+}
+
+#[test]
+fn choosing_another_connection_forgets_the_athena_workgroup() {
+    let mut s = athena_state();
+    s.tab_mut().workgroup = Some("analysts".into());
+    s.tab_mut().result_reuse = Some(true);
+    update(&mut s, key(KeyCode::F(4), KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(s.tab().connection, "local");
+    assert_eq!(s.tab().workgroup, None);
+    assert_eq!(s.tab().result_reuse, None);
+}

@@ -712,8 +712,6 @@ fn collapse_selected(state: &mut State) {
     }
 }
 
-/// Puts a table's query into an editor tab bound to its connection (the active tab when it is
-/// bound to that connection, else a new one), and runs it when `run_now`.
 /// Enter on a workgroup or a past query of the browser.
 fn perform_node_action(
     state: &mut State,
@@ -739,6 +737,8 @@ fn perform_node_action(
     }
 }
 
+/// Puts a table's query into an editor tab bound to its connection (the active tab when it is
+/// bound to that connection, else a new one), and runs it when `run_now`.
 fn open_query(
     state: &mut State,
     connection: String,
@@ -848,7 +848,11 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 KeyCode::Enter => {
                     if let Some(c) = state.connections.get(selected) {
                         let name = c.name.clone();
-                        state.tab_mut().connection = name.clone();
+                        let tab = state.tab_mut();
+                        tab.connection = name.clone();
+                        // A workgroup or reuse choice belonged to the previous connection.
+                        tab.workgroup = None;
+                        tab.result_reuse = None;
                         state.mark_edited();
                         state.flash(format!("this tab now runs on `{name}`"), false);
                     }

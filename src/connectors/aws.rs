@@ -110,6 +110,18 @@ pub fn innermost(e: &(dyn StdError + 'static)) -> String {
     last.lines().next().unwrap_or("").trim().to_string()
 }
 
+/// Whether a credentials provider failure is somewhere in `err`'s chain.
+fn credentials_failed(err: &(dyn StdError + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if e.downcast_ref::<CredentialsError>().is_some() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
 /// Error codes the services use for throttling.
 const THROTTLING: [&str; 5] = [
     "TooManyRequestsException",
@@ -133,6 +145,14 @@ pub fn describe_sdk_error<E>(service: &str, err: &SdkError<E, HttpResponse>) -> 
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata + StdError + 'static,
 {
+    if credentials_failed(err) {
+        // Resolved fine at connect, then failed to refresh (an SSO session ended, say).
+        return format!(
+            "AWS credentials could not be refreshed ({}): log in again (e.g. `aws sso login`) \
+             or check the connection's profile",
+            innermost(err)
+        );
+    }
     match err {
         SdkError::ServiceError(ctx) => {
             let e = ctx.err();

@@ -12,7 +12,11 @@ pub fn to_json(text: &str) -> Option<Value> {
     if !(text.starts_with('[') || text.starts_with('{')) {
         return None;
     }
-    let mut p = Parser { s: text, at: 0 };
+    let mut p = Parser {
+        s: text,
+        at: 0,
+        depth: 0,
+    };
     let v = p.value(None)?;
     (p.at == p.s.len()).then_some(v)
 }
@@ -20,7 +24,11 @@ pub fn to_json(text: &str) -> Option<Value> {
 struct Parser<'a> {
     s: &'a str,
     at: usize,
+    depth: usize,
 }
+
+/// Nesting deeper than this is not read (the text is shown as it is).
+const MAX_DEPTH: usize = 64;
 
 impl Parser<'_> {
     fn rest(&self) -> &str {
@@ -38,6 +46,16 @@ impl Parser<'_> {
 
     /// A value ending before `close` (the enclosing container's closing bracket), or before `, `.
     fn value(&mut self, close: Option<char>) -> Option<Value> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let v = self.value_inner(close);
+        self.depth -= 1;
+        v
+    }
+
+    fn value_inner(&mut self, close: Option<char>) -> Option<Value> {
         if self.eat("[") {
             let mut items = Vec::new();
             if !self.eat("]") {
@@ -72,11 +90,15 @@ impl Parser<'_> {
             }
             return Some(Value::Object(entries));
         }
+        // One forward scan to the first `, ` or closing bracket: linear in the value's length.
         let rest = self.rest();
-        let mut end = rest.find(", ").unwrap_or(rest.len());
-        if let Some(i) = close.and_then(|c| rest.find(c)) {
-            end = end.min(i);
-        }
+        let bytes = rest.as_bytes();
+        let end = (0..bytes.len())
+            .find(|&i| {
+                (bytes[i] == b',' && bytes.get(i + 1) == Some(&b' '))
+                    || close.is_some_and(|c| bytes[i] == c as u8)
+            })
+            .unwrap_or(rest.len());
         let value = scalar_json(&rest[..end]);
         self.at += end;
         Some(value)
@@ -115,6 +137,17 @@ mod tests {
             Some(json!({"id": 7, "tags": ["x", "y"], "inner": {"a": 1.5}}))
         );
         assert_eq!(to_json("[[1, 2], [3]]"), Some(json!([[1, 2], [3]])));
+    }
+
+    #[test]
+    fn big_and_deep_values_stay_cheap() {
+        let big = format!("[{}]", vec!["x"; 100_000].join(", "));
+        assert_eq!(
+            to_json(&big).map(|v| v.as_array().map(Vec::len)),
+            Some(Some(100_000))
+        );
+        let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+        assert_eq!(to_json(&deep), None);
     }
 
     #[test]

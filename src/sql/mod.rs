@@ -192,6 +192,14 @@ pub fn placeholders(text: &str) -> Vec<Placeholder> {
     found
 }
 
+/// How many `?` placeholders `text` has.
+pub fn positional_count(text: &str) -> usize {
+    placeholders(text)
+        .iter()
+        .filter(|p| matches!(p.kind, PlaceholderKind::Positional(_)))
+        .count()
+}
+
 /// Whether the `:` at `i` opens a named placeholder: followed by a name start, and not the second
 /// half of `::` nor glued to a preceding identifier or closing bracket.
 fn starts_named(b: &[u8], i: usize) -> bool {

@@ -813,7 +813,7 @@ impl Fields<'_, '_> {
             return Ok(None);
         };
         let amount = match v.get_ref() {
-            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
+            DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
             DeValue::Integer(_) => Some(self.ctx.integer(key, v)? as f64),
             _ => return Err(self.ctx.type_error(key, "a number (USD)", v)),
         };

@@ -133,9 +133,8 @@ impl Worker {
                 Some(job) = done_rx.recv() => { self.jobs.remove(&job); }
             }
         }
-        for token in self.jobs.values() {
-            token.cancel();
-        }
+        // Jobs still running are not cancelled here: the app cancels what the user wants stopped
+        // (on the server too) before shutting down, and leaves the rest running on purpose.
     }
 
     fn handle(&mut self, cmd: WorkerCmd, done: &mpsc::UnboundedSender<JobId>) {

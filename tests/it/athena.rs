@@ -1046,3 +1046,55 @@ fn missing_credentials_are_one_actionable_line() {
         "{out}"
     );
 }
+
+#[test]
+fn fake_stats_of_a_failed_query_still_go_to_stderr() {
+    let fake = FakeAthena::start();
+    let athena = Athena::new(&fake.url());
+    let out = athena.run(&["--stats", "SELECT nope FROM fail_table"]);
+    out.assert_code(1);
+    assert_eq!(require_stat(&out, "state"), "FAILED", "{out}");
+    assert_eq!(
+        require_stat(&out, "server id"),
+        fake.query_ids()[0],
+        "{out}"
+    );
+    assert_eq!(
+        require_stat(&out, "cost"),
+        "$0.000000",
+        "failed queries cost nothing\n{out}"
+    );
+}
+
+#[test]
+fn fake_empty_param_is_refused_and_local_sql_keeps_its_question_marks() {
+    let fake = FakeAthena::start();
+    let athena = Athena::new(&fake.url());
+    let out = athena.run(&["--param", "", "SELECT * FROM t WHERE a = ?"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("empty"), "{out}");
+    assert_eq!(fake.count("StartQueryExecution"), 0, "{:?}", fake.ops());
+    // `?` in local SQL is the engine's business, not a --param count mismatch.
+    let local = athena.run_with_timeout(
+        &["run", "-c", "local", "--format", "csv", "SELECT '?' AS q"],
+        TIMEOUT,
+    );
+    local.assert_ok();
+    let with_param =
+        athena.run_with_timeout(&["run", "-c", "local", "--param", "1", "SELECT 1"], TIMEOUT);
+    with_param.assert_code(2);
+}
+
+#[test]
+fn fake_ls_recent_queries_of_another_workgroup() {
+    let fake = FakeAthena::start();
+    let athena = Athena::new(&fake.url());
+    let out = athena.run(&["--workgroup", "analysts", "SELECT 'in-analysts' AS m"]);
+    out.assert_ok();
+    let (out, list) = athena.ls(&["workgroups", "analysts"]);
+    assert_eq!(entry(&list, "recent queries", &out).kind, "folder", "{out}");
+    let (out, _) = athena.ls(&["workgroups", "analysts", "recent queries"]);
+    assert!(out.stdout.contains("in-analysts"), "{out}");
+    let starts = fake.bodies("StartQueryExecution");
+    assert_eq!(starts[0]["WorkGroup"], json!("analysts"), "{}", starts[0]);
+}

@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! <catalog> → <database> → <table|view> → <column>      ListDataCatalogs, ListDatabases, ListTableMetadata
-//! workgroups → <workgroup> → settings, saved queries    ListWorkGroups, GetWorkGroup, ListNamedQueries
-//! recent queries → <query>                               ListQueryExecutions, BatchGetQueryExecution
+//! workgroups → <workgroup> → settings, saved queries, recent queries
+//!                                                        ListWorkGroups, GetWorkGroup, ListNamedQueries
+//! recent queries → <query>    (the connection's workgroup) ListQueryExecutions, BatchGetQueryExecution
 //! ```
 //!
 //! A catalog named `workgroups` or `recent queries` would be hidden by the folders; Athena's
@@ -45,7 +46,8 @@ pub async fn children(
         [] => root(a).await,
         [w] if w == WORKGROUPS => workgroups(a).await,
         [w, name] if w == WORKGROUPS => workgroup(a, name).await,
-        [r] if r == RECENT => recent(a).await,
+        [w, name, r] if w == WORKGROUPS && r == RECENT => recent(a, Some(name)).await,
+        [r] if r == RECENT => recent(a, a.workgroup.as_deref()).await,
         [catalog] => databases(a, catalog).await,
         [catalog, db] => tables(a, catalog, db).await,
         [catalog, db, table] => columns(a, catalog, db, table).await,
@@ -57,7 +59,17 @@ async fn root(a: &AthenaConnector) -> Result<Vec<CatalogNode>, ConnectorError> {
     let mut pages = a.client.list_data_catalogs().into_paginator().send();
     let mut nodes = Vec::new();
     while let Some(page) = pages.next().await {
-        for c in page.map_err(sdk_error)?.data_catalogs_summary() {
+        let page = match page {
+            Ok(p) => p,
+            // Listing catalogs is a permission of its own: without it, the connection's catalog
+            // and the folders are still useful.
+            Err(e) => {
+                let error = aws::describe_sdk_error("Athena", &e);
+                tracing::warn!(%error, "ListDataCatalogs failed");
+                break;
+            }
+        };
+        for c in page.data_catalogs_summary() {
             if let Some(name) = c.catalog_name() {
                 let mut node = CatalogNode::new(name, NodeKind::Catalog).with_children();
                 if let Some(t) = c.r#type() {
@@ -79,9 +91,12 @@ async fn root(a: &AthenaConnector) -> Result<Vec<CatalogNode>, ConnectorError> {
             .with_detail("Enter on one: run this tab there")
             .with_children(),
     );
+    let whose = a.workgroup.as_deref().unwrap_or("primary");
     nodes.push(
         CatalogNode::new(RECENT, NodeKind::Folder)
-            .with_detail("Enter on one: show its results again")
+            .with_detail(format!(
+                "workgroup {whose} · Enter on one: show its results again"
+            ))
             .with_children(),
     );
     Ok(nodes)
@@ -285,6 +300,11 @@ async fn workgroup(a: &AthenaConnector, name: &str) -> Result<Vec<CatalogNode>, 
         }
     }
     nodes.extend(named_queries(a, name).await?);
+    nodes.push(
+        CatalogNode::new(RECENT, NodeKind::Folder)
+            .with_detail("in this workgroup")
+            .with_children(),
+    );
     Ok(nodes)
 }
 
@@ -315,7 +335,16 @@ async fn named_queries(
         .await;
     let mut nodes = Vec::new();
     for out in fetched {
-        if let Some(q) = out.map_err(sdk_error)?.named_query() {
+        // One saved query deleted meanwhile does not hide the others.
+        let out = match out {
+            Ok(o) => o,
+            Err(e) => {
+                let error = aws::describe_sdk_error("Athena", &e);
+                tracing::warn!(%error, "GetNamedQuery failed");
+                continue;
+            }
+        };
+        if let Some(q) = out.named_query() {
             let detail = q
                 .description()
                 .filter(|d| !d.is_empty())
@@ -331,11 +360,15 @@ async fn named_queries(
     Ok(nodes)
 }
 
-async fn recent(a: &AthenaConnector) -> Result<Vec<CatalogNode>, ConnectorError> {
+/// The last executions of `workgroup` (Athena's default, `primary`, when `None`).
+async fn recent(
+    a: &AthenaConnector,
+    workgroup: Option<&str>,
+) -> Result<Vec<CatalogNode>, ConnectorError> {
     let ids = a
         .client
         .list_query_executions()
-        .set_work_group(a.workgroup.clone())
+        .set_work_group(workgroup.map(str::to_string))
         .max_results(RECENT_LIMIT)
         .send()
         .await
@@ -353,6 +386,10 @@ async fn recent(a: &AthenaConnector) -> Result<Vec<CatalogNode>, ConnectorError>
         .await
         .map_err(sdk_error)?;
     let executions = out.query_executions();
+    let unprocessed = out.unprocessed_query_execution_ids().len();
+    if unprocessed > 0 {
+        tracing::warn!(unprocessed, "BatchGetQueryExecution left executions out");
+    }
     // In the listing's order: most recent first.
     Ok(ids
         .iter()

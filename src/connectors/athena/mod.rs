@@ -28,8 +28,8 @@ const PAGE_ROWS: i32 = 1000;
 /// Polling starts fast (short queries finish in well under a second) and slows to this.
 const POLL_MIN: Duration = Duration::from_millis(100);
 const POLL_MAX: Duration = Duration::from_secs(2);
-/// How long a StopQueryExecution may take before the job is reported cancelled anyway.
-const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a StopQueryExecution may take (under the TUI's 10 s wait for stops when quitting).
+const STOP_TIMEOUT: Duration = Duration::from_secs(8);
 
 pub struct AthenaConnector {
     client: Client,
@@ -84,10 +84,7 @@ impl AthenaConnector {
 
     /// StartQueryExecution with the connection's context; returns the execution id.
     async fn start(&self, req: &QueryRequest) -> Result<String, ConnectorError> {
-        let positional = crate::sql::placeholders(&req.sql)
-            .iter()
-            .filter(|p| matches!(p.kind, crate::sql::PlaceholderKind::Positional(_)))
-            .count();
+        let positional = crate::sql::positional_count(&req.sql);
         if positional != req.params.len() {
             return Err(ConnectorError::Config(format!(
                 "the statement has {positional} `?` placeholder(s) but {} value(s) were given",
@@ -154,28 +151,34 @@ impl AthenaConnector {
             .ok_or_else(|| ConnectorError::Query(format!("Athena knows no query `{id}`")))
     }
 
-    /// Stops `id` on the server; errors are only logged (the job ends cancelled either way).
-    async fn stop(&self, id: &str) {
+    /// Stops `id` on the server; `Err` says why it may still be running.
+    async fn stop(&self, id: &str) -> Result<(), String> {
         let stop = self
             .client
             .stop_query_execution()
             .query_execution_id(id)
             .send();
-        match tokio::time::timeout(STOP_TIMEOUT, stop).await {
-            Ok(Ok(_)) => tracing::info!(query = id, "stopped on the server"),
-            Ok(Err(e)) => tracing::warn!(
-                query = id,
-                error = %aws::describe_sdk_error("Athena", &e),
-                "StopQueryExecution failed"
-            ),
-            Err(_) => tracing::warn!(query = id, "StopQueryExecution timed out"),
+        let outcome = match tokio::time::timeout(STOP_TIMEOUT, stop).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(aws::describe_sdk_error("Athena", &e)),
+            Err(_) => Err(format!(
+                "StopQueryExecution got no answer in {} s",
+                STOP_TIMEOUT.as_secs()
+            )),
+        };
+        match &outcome {
+            Ok(()) => tracing::info!(query = id, "stopped on the server"),
+            Err(e) => tracing::warn!(query = id, error = %e, "StopQueryExecution failed"),
         }
+        outcome
     }
 
-    /// Polls until the execution reaches a final state, streaming state and statistics.
+    /// Polls until the execution reaches a final state, streaming state and statistics. A
+    /// cancel stops the query on the server when this job `owns` it (started it).
     async fn follow(
         &self,
         id: &str,
+        owns: bool,
         sink: &JobSink,
         cancel: &CancellationToken,
     ) -> Result<QueryExecution, ConnectorError> {
@@ -184,8 +187,8 @@ impl AthenaConnector {
         let mut last_stats = None;
         loop {
             let execution = tokio::select! {
-                _ = cancel.cancelled() => return Err(self.cancelled(id, sink).await),
-                e = self.describe(id) => e?,
+                _ = cancel.cancelled() => return Err(self.cancelled(id, owns, sink).await),
+                e = self.describe(id) => e.map_err(|e| lost_track(id, e))?,
             };
             let state = execution.status().and_then(|s| s.state()).cloned();
             if state != last_state {
@@ -208,16 +211,22 @@ impl AthenaConnector {
                 return Ok(execution);
             }
             tokio::select! {
-                _ = cancel.cancelled() => return Err(self.cancelled(id, sink).await),
+                _ = cancel.cancelled() => return Err(self.cancelled(id, owns, sink).await),
                 _ = tokio::time::sleep(delay) => {}
             }
             delay = (delay * 2).min(POLL_MAX);
         }
     }
 
-    /// Stops the query on the server and reports the job cancelled.
-    async fn cancelled(&self, id: &str, sink: &JobSink) -> ConnectorError {
-        self.stop(id).await;
+    /// Stops the query on the server (when this job started it) and reports the job cancelled;
+    /// a stop that failed is an error, since the query may still run and bill.
+    async fn cancelled(&self, id: &str, owns: bool, sink: &JobSink) -> ConnectorError {
+        if owns && let Err(e) = self.stop(id).await {
+            return ConnectorError::Query(format!(
+                "cancelled here, but stopping query {id} on the server failed: {e}\nit may \
+                 still be running: `aws athena stop-query-execution --query-execution-id {id}`"
+            ));
+        }
         let _ = sink.send(JobEvent::Status("CANCELLED".into())).await;
         ConnectorError::Cancelled
     }
@@ -340,6 +349,14 @@ impl AthenaConnector {
     }
 }
 
+/// Polling failed (after the SDK's retries): the query may well still run and bill.
+fn lost_track(id: &str, e: ConnectorError) -> ConnectorError {
+    ConnectorError::Query(format!(
+        "{e}\nQuarry lost track of query {id}, which may still be running: stop it with \
+         `aws athena stop-query-execution --query-execution-id {id}` if needed"
+    ))
+}
+
 /// A failed start, with the fix when it is the missing result location.
 fn start_error(text: String) -> ConnectorError {
     if text.to_ascii_lowercase().contains("output location") {
@@ -430,14 +447,19 @@ impl Connector for AthenaConnector {
         cancel: CancellationToken,
     ) -> Result<JobSummary, ConnectorError> {
         let started = Instant::now();
+        // A reopened execution belongs to whoever started it: cancelling only stops following.
+        let owns = req.reopen.is_none();
         let id = match &req.reopen {
             Some(id) => id.clone(),
             None => {
                 sink.send(JobEvent::Status("STARTING".into())).await?;
-                tokio::select! {
-                    _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
-                    id = self.start(&req) => id?,
+                // Not raced against the cancel: a start Athena accepted must be stopped, and
+                // only its answer says which query to stop (the SDK's timeouts bound the wait).
+                let id = self.start(&req).await?;
+                if cancel.is_cancelled() {
+                    return Err(self.cancelled(&id, true, &sink).await);
                 }
+                id
             }
         };
         tracing::info!(query = %id, "athena query started");
@@ -447,7 +469,7 @@ impl Connector for AthenaConnector {
             ..JobStats::default()
         }))
         .await?;
-        let execution = self.follow(&id, &sink, &cancel).await?;
+        let execution = self.follow(&id, owns, &sink, &cancel).await?;
         let stats = self.stats(&id, &execution);
         match execution.status().and_then(|s| s.state()) {
             Some(QueryExecutionState::Succeeded) => {}
@@ -468,9 +490,14 @@ impl Connector for AthenaConnector {
         }
         let (rows, update_count, columns) = self.fetch(&id, &execution, &sink, &cancel).await?;
         tracing::info!(query = %id, rows, elapsed_ms = started.elapsed().as_millis() as u64, "athena query done");
+        // A statement that changed rows says so even if Athena also described columns.
+        let changed_rows = update_count.is_some()
+            && execution.statement_type() == Some(&StatementType::Dml)
+            && execution.substatement_type() != Some("SELECT");
         Ok(JobSummary {
             rows,
-            message: (columns == 0).then(|| statement_message(&execution, update_count)),
+            message: (columns == 0 || changed_rows)
+                .then(|| statement_message(&execution, update_count)),
             stats,
         })
     }
