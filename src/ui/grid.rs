@@ -145,6 +145,12 @@ fn title(result: Option<&ResultTab>, state: &State, focused: bool) -> Line<'stat
         _ => format!("{} rows", group(loaded)),
     };
     facts.push(rows);
+    // A message the body does not show (the grid is drawn instead): in the title.
+    if let RunState::Succeeded { message: Some(m) } = &r.state
+        && r.num_columns() > 0
+    {
+        facts.push(sanitize_line(m).into_owned());
+    }
     if let Some(b) = r.stats.bytes_scanned {
         facts.push(format!("{} scanned", human_bytes(b)));
     }
