@@ -183,6 +183,9 @@ pub enum ConnectorError {
     Config(String),
     #[error("cancelled")]
     Cancelled,
+    /// Cancelled here, but the server may still be running the work (the stop failed).
+    #[error("{0}")]
+    StopFailed(String),
     #[error("the receiver of the results went away")]
     Disconnected,
 }

@@ -291,6 +291,8 @@ async fn run_job(
     match result {
         Ok(summary) => JobOutcome::Succeeded(summary),
         Err(ConnectorError::Cancelled) => JobOutcome::Cancelled,
+        // The user must learn that the query may still run (and bill) on the server.
+        Err(e @ ConnectorError::StopFailed(_)) => JobOutcome::Failed(e.to_string()),
         Err(_) if cancel.is_cancelled() => JobOutcome::Cancelled,
         Err(e) => JobOutcome::Failed(e.to_string()),
     }

@@ -1098,3 +1098,26 @@ fn fake_ls_recent_queries_of_another_workgroup() {
     let starts = fake.bodies("StartQueryExecution");
     assert_eq!(starts[0]["WorkGroup"], json!("analysts"), "{}", starts[0]);
 }
+
+#[test]
+fn fake_a_refused_stop_says_the_query_may_still_run() {
+    let fake = FakeAthena::start();
+    let athena = Athena::new(&fake.url());
+    let child = athena
+        .command(&["run", "-c", "athena", "SELECT * FROM stubborn_table"])
+        .spawn()
+        .expect("start quarry");
+    let pid = child.id() as libc::pid_t;
+    let polling = fake.wait_for("GetQueryExecution", 2, Duration::from_secs(60));
+    // SAFETY: kill(2) on the pid of our own child, which has not been waited for yet.
+    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(sent, 0, "kill(SIGINT) failed");
+    let out = wait_child(child, Duration::from_secs(60));
+    assert!(polling, "{:?}\n{out}", fake.ops());
+    out.assert_no_panic().assert_code(1);
+    let id = &fake.query_ids()[0];
+    assert!(
+        out.stderr.contains("may still be running") && out.stderr.contains(id.as_str()),
+        "{out}"
+    );
+}

@@ -16,7 +16,8 @@
 //! what the client sent.
 //!
 //! Behaviour of a query is chosen by its SQL text (case-insensitive substring, first match):
-//! `fail` → FAILED; `slow` → RUNNING until stopped, then CANCELLED; `big` → a 25,000-row result
+//! `fail` → FAILED; `slow` → RUNNING until stopped, then CANCELLED (`stubborn`: the same, but
+//! StopQueryExecution is refused); `big` → a 25,000-row result
 //! with eight column types; `insert` → DML with an update count of 3; `create` → DDL, no rows;
 //! anything else → two rows `(1, 'a'), (2, NULL)` of `id integer, name varchar`. A query reports
 //! QUEUED on its first GetQueryExecution, RUNNING on the second, its final state from the third.
@@ -124,7 +125,7 @@ impl Scenario {
         let sql = sql.to_ascii_lowercase();
         if sql.contains("fail") {
             Scenario::Fail
-        } else if sql.contains("slow") {
+        } else if sql.contains("slow") || sql.contains("stubborn") {
             Scenario::Slow
         } else if sql.contains("big") {
             Scenario::Big
@@ -669,6 +670,10 @@ fn handle(shared: &Shared, request: &Request) -> Reply {
             let Some(exec) = inner.executions.iter_mut().find(|e| e.id == id) else {
                 return invalid(&format!("QueryExecution {id} was not found"));
             };
+            // `stubborn`: a slow query whose stop the service refuses.
+            if exec.sql.to_ascii_lowercase().contains("stubborn") {
+                return invalid("the fake refuses to stop this query");
+            }
             if !exec.state().terminal() {
                 exec.cancelled = true;
                 exec.completed = Some(now());

@@ -222,7 +222,7 @@ impl AthenaConnector {
     /// a stop that failed is an error, since the query may still run and bill.
     async fn cancelled(&self, id: &str, owns: bool, sink: &JobSink) -> ConnectorError {
         if owns && let Err(e) = self.stop(id).await {
-            return ConnectorError::Query(format!(
+            return ConnectorError::StopFailed(format!(
                 "cancelled here, but stopping query {id} on the server failed: {e}\nit may \
                  still be running: `aws athena stop-query-execution --query-execution-id {id}`"
             ));
