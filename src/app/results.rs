@@ -130,6 +130,24 @@ impl ResultTab {
         t
     }
 
+    /// A schema after rows arrived widens them (new columns, wider types) instead of starting
+    /// over; a widening that cannot be done fails the result rather than dropping rows.
+    pub fn widen_schema(&mut self, schema: SchemaRef, max_width: usize) -> Result<(), String> {
+        let Some(rows) = self.rows.as_mut().filter(|r| r.num_rows() > 0) else {
+            self.set_schema(schema, max_width);
+            return Ok(());
+        };
+        Arc::make_mut(rows)
+            .widen(schema)
+            .map_err(|e| format!("the result changed shape in a way Quarry cannot show: {e}"))?;
+        let widths = rows.column_widths(100, max_width);
+        self.grid.widths.resize(widths.len(), 0);
+        for (w, s) in self.grid.widths.iter_mut().zip(widths) {
+            *w = (*w).max(s);
+        }
+        Ok(())
+    }
+
     pub fn set_schema(&mut self, schema: SchemaRef, max_width: usize) {
         let rs = ResultSet::new(schema);
         self.grid.widths = rs.column_widths(0, max_width);

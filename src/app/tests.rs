@@ -661,3 +661,27 @@ fn choosing_another_connection_forgets_the_athena_workgroup() {
     assert_eq!(s.tab().workgroup, None);
     assert_eq!(s.tab().result_reuse, None);
 }
+
+#[test]
+fn a_wider_schema_mid_stream_keeps_the_rows_loaded_so_far() {
+    let mut s = state();
+    type_text(&mut s, "SELECT 1");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    deliver(&mut s, job, batch(3));
+    // `id` becomes text and a new column appears, as DynamoDB pages can make it.
+    let wider = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Utf8, true),
+        Field::new("name", DataType::Utf8, true),
+        Field::new("extra", DataType::Utf8, true),
+    ]));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(wider))),
+    );
+    let r = s.tab().active_result().unwrap();
+    let rows = r.rows.as_ref().unwrap();
+    assert_eq!((rows.num_rows(), rows.num_columns()), (3, 3));
+    assert_eq!(rows.cell(2, 0).text, "2");
+    assert_eq!(rows.cell(0, 2).kind, crate::results::CellKind::Null);
+    assert_eq!(r.grid.widths.len(), 3);
+}

@@ -994,7 +994,11 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                         service_state: Some(s),
                     }
                 }
-                JobEvent::Schema(schema) => r.set_schema(schema, max_width),
+                JobEvent::Schema(schema) => {
+                    if let Err(error) = r.widen_schema(schema, max_width) {
+                        r.state = RunState::Failed { error };
+                    }
+                }
                 JobEvent::Batch(batch) => r.push_batch(batch, max_width),
                 JobEvent::Stats(stats) => r.stats = stats,
             }

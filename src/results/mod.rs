@@ -99,6 +99,36 @@ impl ResultSet {
         &self.batches
     }
 
+    /// Re-expresses the loaded rows in a wider `schema` (a source whose rows have no fixed
+    /// shape, like DynamoDB, grows columns and widens types as pages arrive): columns are
+    /// matched by name, cast where the type changed, and new columns are all NULL.
+    pub fn widen(&mut self, schema: SchemaRef) -> Result<(), arrow::error::ArrowError> {
+        let mut widened = Vec::with_capacity(self.batches.len());
+        for batch in &self.batches {
+            let columns = schema
+                .fields()
+                .iter()
+                .map(|f| match batch.column_by_name(f.name()) {
+                    Some(c) if c.data_type() == f.data_type() => Ok(c.clone()),
+                    Some(c) => arrow::compute::cast(c, f.data_type()),
+                    None => Ok(arrow::array::new_null_array(
+                        f.data_type(),
+                        batch.num_rows(),
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            widened.push(RecordBatch::try_new(schema.clone(), columns)?);
+        }
+        *self = ResultSet {
+            names: ResultSet::new(schema.clone()).names,
+            schema,
+            batches: widened,
+            starts: std::mem::take(&mut self.starts),
+            num_rows: self.num_rows,
+        };
+        Ok(())
+    }
+
     pub fn num_rows(&self) -> usize {
         self.num_rows
     }

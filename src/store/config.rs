@@ -33,6 +33,8 @@ pub const DEFAULT_MAX_COLUMN_WIDTH: usize = 40;
 
 /// Athena's list price per TB scanned (USD), used for cost estimates unless configured.
 pub const DEFAULT_ATHENA_PRICE_PER_TB: f64 = 5.0;
+/// Items per DynamoDB run before pausing.
+const DYNAMODB_LIMIT: std::ops::Range<i64> = 1..10_000_001;
 /// Athena keeps reusable results up to 7 days.
 const RESULT_REUSE_MINUTES: std::ops::Range<i64> = 1..10_081;
 
@@ -192,7 +194,7 @@ impl ConnectionKind {
                 "engine",
                 "iam",
             ],
-            ConnectionKind::Dynamodb => &[],
+            ConnectionKind::Dynamodb => &["limit", "consistent_read"],
             ConnectionKind::Local => &["paths"],
         }
     }
@@ -255,7 +257,12 @@ pub enum ConnectionDetails {
         /// Get temporary credentials from IAM (`GetClusterCredentials`) instead of a password.
         iam: bool,
     },
-    Dynamodb {},
+    Dynamodb {
+        /// Items loaded per run before Quarry pauses (the rest on "load more"); `None`: all.
+        limit: Option<u32>,
+        /// Strongly consistent reads (twice the read capacity).
+        consistent_read: bool,
+    },
     Local {
         /// Files and directories to register, `~` expanded, relative ones made relative to the
         /// config file's directory. They need not exist yet.
@@ -850,7 +857,10 @@ impl Fields<'_, '_> {
             ConnectionKind::Athena => self.athena(),
             ConnectionKind::RedshiftData => self.redshift_data(),
             ConnectionKind::Redshift => self.redshift(),
-            ConnectionKind::Dynamodb => Ok(ConnectionDetails::Dynamodb {}),
+            ConnectionKind::Dynamodb => Ok(ConnectionDetails::Dynamodb {
+                limit: self.int_in("limit", DYNAMODB_LIMIT)?.map(|n| n as u32),
+                consistent_read: self.bool_or_false("consistent_read")?.0,
+            }),
             ConnectionKind::Local => self.local(),
         }
     }
@@ -1209,6 +1219,8 @@ engine = "postgres"
 name = "ddb"
 kind = "dynamodb"
 endpoint_url = "http://127.0.0.1:8000"
+limit = 500
+consistent_read = true
 
 [[connection]]
 name = "rel"
@@ -1256,6 +1268,13 @@ paths = ["data/x.csv", "/abs/y.parquet"]
             }
             other => panic!("{other:?}"),
         }
+        assert_eq!(
+            c.connections[3].details,
+            ConnectionDetails::Dynamodb {
+                limit: Some(500),
+                consistent_read: true
+            }
+        );
         match &c.connections[4].details {
             ConnectionDetails::Local { paths } => {
                 assert_eq!(paths[0], PathBuf::from("/cfg/data/x.csv"));
