@@ -39,6 +39,11 @@ impl CellText {
     }
 }
 
+/// Field metadata key: `"true"` when a NULL in the column means the value is absent.
+pub const MISSING_KEY: &str = "quarry.missing";
+/// How an absent value is shown (dim, like NULL, but not the word NULL).
+pub const MISSING_TEXT: &str = "—";
+
 /// What a cell holds, so the UI can style NULL apart from the text "NULL" and align numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CellKind {
@@ -93,6 +98,15 @@ impl ResultSet {
         self.starts.push(self.num_rows);
         self.num_rows += batch.num_rows();
         self.batches.push(batch);
+    }
+
+    /// Whether a NULL in `col` means "attribute absent" (field metadata [`MISSING_KEY`]), as in
+    /// DynamoDB items, where a stored NULL is a value of its own.
+    fn missing_means_absent(&self, col: usize) -> bool {
+        self.schema
+            .fields()
+            .get(col)
+            .is_some_and(|f| f.metadata().get(MISSING_KEY).is_some_and(|v| v == "true"))
     }
 
     pub fn batches(&self) -> &[RecordBatch] {
@@ -168,6 +182,10 @@ impl ResultSet {
     /// round-trip, decimals exact, dates and timestamps ISO-8601. Out-of-range cells are "".
     pub fn cell(&self, row: usize, col: usize) -> CellText {
         match self.locate(row, col) {
+            Some((array, i)) if array.is_null(i) && self.missing_means_absent(col) => CellText {
+                text: MISSING_TEXT.to_string(),
+                kind: CellKind::Null,
+            },
             Some((array, i)) => format::line(array, i),
             None => CellText {
                 text: String::new(),

@@ -509,3 +509,26 @@ fn column_widths_use_header_sample_and_cap() {
     );
     assert_eq!(first_only.column_widths(5, 40), [12]);
 }
+
+#[test]
+fn absent_values_are_not_shown_as_null_where_the_column_says_so() {
+    let meta = [(MISSING_KEY.to_string(), "true".to_string())];
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("a", DataType::Utf8, true).with_metadata(meta.into()),
+        Field::new("b", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec![None, Some("null")])),
+            Arc::new(StringArray::from(vec![None::<&str>, None])),
+        ],
+    )
+    .unwrap();
+    let mut rs = ResultSet::new(schema);
+    rs.push_batch(batch);
+    assert_eq!(rs.cell(0, 0).text, MISSING_TEXT);
+    assert_eq!(rs.cell(0, 0).kind, CellKind::Null);
+    assert_eq!(rs.cell(1, 0).text, "null");
+    assert_eq!(rs.cell(0, 1).text, "NULL");
+}
