@@ -1,6 +1,8 @@
 //! Criterion benchmarks: grid draw with 1 M rows loaded, startup to the first frame,
-//! sorting / filtering 1 M loaded rows, and turning Athena result pages into Arrow batches.
+//! sorting / filtering 1 M loaded rows, and turning Athena result pages and DynamoDB item pages
+//! into Arrow batches.
 
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,6 +11,7 @@ use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use aws_sdk_athena::types::{ColumnInfo, Datum, Row};
+use aws_sdk_dynamodb::types::AttributeValue;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -18,6 +21,8 @@ use ratatui::layout::Rect;
 use quarry::app::keymap::Keymap;
 use quarry::app::{Effect, Msg, State, StateInit, update};
 use quarry::connectors::athena::rows as athena_rows;
+use quarry::connectors::dynamodb::items::ItemsToArrow;
+use quarry::connectors::dynamodb::values::write_dynamodb_json;
 use quarry::connectors::{JobEvent, JobSummary};
 use quarry::results::{ResultSet, SortOrder, filter_indices, sort_indices};
 use quarry::ui::{Ui, draw};
@@ -254,5 +259,89 @@ fn athena_conversion(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, grid_draw, startup, sort_filter, athena_conversion);
+/// One ExecuteStatement page at DynamoDB's 1 MB limit: 2 000 items of ~500 bytes (a string
+/// partition key, a numeric sort key, strings, an integer, a decimal, a BOOL, a small map and a
+/// string set).
+fn dynamodb_page() -> Vec<HashMap<String, AttributeValue>> {
+    let s = |v: String| AttributeValue::S(v);
+    let n = |v: String| AttributeValue::N(v);
+    (0..2000u64)
+        .map(|i| {
+            let address = HashMap::from([
+                (
+                    "street".to_string(),
+                    s(format!("{} Long Example Street", i % 900)),
+                ),
+                ("city".to_string(), s(format!("City number {}", i % 50))),
+                ("zip".to_string(), s(format!("{:05}", i * 37 % 100_000))),
+            ]);
+            HashMap::from([
+                ("pk".to_string(), s(format!("CUSTOMER#{:08}", i / 10))),
+                ("sk".to_string(), n((1_700_000_000_000 + i).to_string())),
+                (
+                    "name".to_string(),
+                    s(format!("Customer {i} with a longer display name")),
+                ),
+                (
+                    "email".to_string(),
+                    s(format!("customer.{i}@example-company.com")),
+                ),
+                (
+                    "note".to_string(),
+                    s(format!(
+                        "{i}: {}",
+                        "free text written by people. ".repeat(4)
+                    )),
+                ),
+                ("qty".to_string(), n((i % 500).to_string())),
+                (
+                    "price".to_string(),
+                    n(format!("{}.{:02}", i % 1000, i % 100)),
+                ),
+                ("active".to_string(), AttributeValue::Bool(i % 3 != 0)),
+                ("address".to_string(), AttributeValue::M(address)),
+                (
+                    "tags".to_string(),
+                    AttributeValue::Ss(vec![
+                        "vip".into(),
+                        "newsletter".into(),
+                        format!("segment-{}", i % 7),
+                    ]),
+                ),
+            ])
+        })
+        .collect()
+}
+
+fn dynamodb_conversion(c: &mut Criterion) {
+    let items = dynamodb_page();
+    // The page's size as DynamoDB JSON, the form it crosses the network in.
+    let mut json = String::new();
+    for item in &items {
+        for (name, v) in item {
+            json.push_str(name);
+            write_dynamodb_json(&mut json, v);
+        }
+    }
+    let kb = json.len() / 1000;
+    let mut group = c.benchmark_group(format!("dynamodb_page_{kb}kB_to_arrow"));
+    group.throughput(Throughput::Elements(items.len() as u64));
+    group.bench_function(format!("{}_items_x10_attributes", items.len()), |b| {
+        b.iter(|| {
+            ItemsToArrow::new(vec!["pk".into(), "sk".into()])
+                .page(black_box(&items))
+                .expect("converts")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    grid_draw,
+    startup,
+    sort_filter,
+    athena_conversion,
+    dynamodb_conversion
+);
 criterion_main!(benches);

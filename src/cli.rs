@@ -90,6 +90,10 @@ pub struct RunArgs {
     /// anything (while the service still holds them).
     #[arg(long, value_name = "QUERY_ID", conflicts_with_all = ["sql", "file", "params"])]
     pub reopen: Option<String>,
+    /// DynamoDB with --format json/jsonl: write items as DynamoDB JSON (typed AttributeValues,
+    /// so they round-trip) instead of plain JSON.
+    #[arg(long)]
+    pub dynamodb_json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,7 +227,11 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         eprintln!("quarry: no SQL statement to run");
         return EXIT_USAGE;
     }
-    let params = if conn.kind == config::ConnectionKind::Athena {
+    let takes_params = matches!(
+        conn.kind,
+        config::ConnectionKind::Athena | config::ConnectionKind::Dynamodb
+    );
+    let params = if takes_params {
         match split_params(&statements, &args.params) {
             Ok(p) => p,
             Err(e) => {
@@ -291,6 +299,14 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
                 None
             },
             reopen: args.reopen.clone(),
+            // DynamoDB items as JSON keep exact numbers, sets and binary (Arrow would not).
+            item_json: (conn.kind == config::ConnectionKind::Dynamodb
+                && matches!(format, Format::Json | Format::Jsonl))
+            .then_some(if args.dynamodb_json {
+                connectors::ItemJson::Typed
+            } else {
+                connectors::ItemJson::Plain
+            }),
         };
         let mut last_stats = JobStats::default();
         let ran = run_one(
@@ -331,10 +347,10 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
                     "quarry: query failed{which}: {}",
                     sanitize_multiline(&message)
                 );
-                return if matches!(e, RunError::Cancelled) {
-                    130
-                } else {
-                    EXIT_QUERY
+                return match e {
+                    RunError::Cancelled => 130,
+                    RunError::Usage(_) => EXIT_USAGE,
+                    _ => EXIT_QUERY,
                 };
             }
         }
@@ -383,6 +399,9 @@ enum RunError {
     Query(String),
     #[error("cancelled")]
     Cancelled,
+    /// The request itself was wrong (a parameter value, a count): nothing ran.
+    #[error("{0}")]
+    Usage(String),
     #[error("writing the output failed: {0}")]
     Output(String),
 }
@@ -489,12 +508,30 @@ async fn run_one(
 ) -> Result<(Output, connectors::JobSummary), RunError> {
     let (tx, mut rx) = mpsc::channel(8);
     let sink = JobSink::new(0, tx);
+    let item_mode = request.item_json.is_some();
     let execute = connector.execute(request, sink, cancel);
     let consume = async {
         let mut output = Some(output);
         let mut writer: Option<BatchWriter<Output>> = None;
+        let mut json_items = 0usize;
         while let Some((_, event)) = rx.recv().await {
             match event {
+                JobEvent::Json(lines) => {
+                    let out = output.as_mut().ok_or_else(|| {
+                        RunError::Output("items and rows mixed in one result".into())
+                    })?;
+                    for line in lines {
+                        let sep = match (format, json_items) {
+                            (Format::Json, 0) => "[\n",
+                            (Format::Json, _) => ",\n",
+                            _ => "",
+                        };
+                        let end = if format == Format::Json { "" } else { "\n" };
+                        write!(out, "{sep}{line}{end}")
+                            .map_err(|e| RunError::Output(e.to_string()))?;
+                        json_items += 1;
+                    }
+                }
                 JobEvent::Schema(schema) if !schema.fields().is_empty() => {
                     if let Some(out) = output.take() {
                         writer = Some(
@@ -513,6 +550,13 @@ async fn run_one(
                 _ => {}
             }
         }
+        if format == Format::Json
+            && item_mode
+            && let Some(out) = output.as_mut()
+        {
+            let close = if json_items > 0 { "\n]" } else { "[]" };
+            writeln!(out, "{close}").map_err(|e| RunError::Output(e.to_string()))?;
+        }
         match (writer, output) {
             (Some(w), _) => w.finish().map_err(|e| RunError::Output(e.to_string())),
             (None, Some(out)) => Ok(out),
@@ -528,6 +572,7 @@ async fn run_one(
             written.map(|out| (out, summary))
         }
         Err(ConnectorError::Cancelled) => Err(RunError::Cancelled),
+        Err(ConnectorError::Config(e)) => Err(RunError::Usage(e)),
         Err(e) => Err(RunError::Query(e.to_string())),
     }
 }

@@ -17,12 +17,31 @@ pub struct ParamField {
     pub value: String,
 }
 
+/// How the service wants the values written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueSyntax {
+    /// Athena: SQL literals (`'abc'`, `42`, `DATE '2024-01-02'`).
+    Sql,
+    /// DynamoDB: JSON-ish literals that become AttributeValues (`42`, `"x"`, `{"a": 1}`).
+    Json,
+}
+
+impl ValueSyntax {
+    pub fn hint(self) -> &'static str {
+        match self {
+            ValueSyntax::Sql => "Values are SQL literals: 'text', 42, DATE '2024-01-02'",
+            ValueSyntax::Json => "Values are JSON: 42, \"text\", true, null, [1, 2], {\"a\": 1}",
+        }
+    }
+}
+
 /// A run waiting for its placeholder values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamForm {
     pub statements: Vec<String>,
     pub fields: Vec<ParamField>,
     pub focus: usize,
+    pub syntax: ValueSyntax,
 }
 
 /// What a key did to the form.
@@ -40,6 +59,7 @@ impl ParamForm {
     pub fn for_run(
         statements: &[String],
         remembered: &HashMap<String, Vec<String>>,
+        syntax: ValueSyntax,
     ) -> Option<Self> {
         let mut fields = Vec::new();
         for (i, sql) in statements.iter().enumerate() {
@@ -75,6 +95,7 @@ impl ParamForm {
             statements: statements.to_vec(),
             fields,
             focus: 0,
+            syntax,
         })
     }
 
@@ -127,7 +148,7 @@ mod tests {
     #[test]
     fn one_field_per_question_mark_labelled_by_its_context() {
         let sql = vec!["SELECT * FROM t WHERE id = ? AND name = '?' AND d > ?".to_string()];
-        let form = ParamForm::for_run(&sql, &HashMap::new()).unwrap();
+        let form = ParamForm::for_run(&sql, &HashMap::new(), ValueSyntax::Sql).unwrap();
         assert_eq!(
             form.fields.len(),
             2,
@@ -143,10 +164,13 @@ mod tests {
 
     #[test]
     fn no_placeholders_no_form_and_remembered_values_come_back() {
-        assert!(ParamForm::for_run(&["SELECT 1".into()], &HashMap::new()).is_none());
+        assert!(
+            ParamForm::for_run(&["SELECT 1".into()], &HashMap::new(), ValueSyntax::Sql).is_none()
+        );
         let sql = "SELECT ?, ?".to_string();
         let remembered = HashMap::from([(sql.clone(), vec!["1".into(), "'x'".into()])]);
-        let form = ParamForm::for_run(std::slice::from_ref(&sql), &remembered).unwrap();
+        let form =
+            ParamForm::for_run(std::slice::from_ref(&sql), &remembered, ValueSyntax::Json).unwrap();
         assert_eq!(
             form.values_by_statement(),
             vec![vec!["1".to_string(), "'x'".into()]]

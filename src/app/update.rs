@@ -11,7 +11,7 @@ use super::browser::Children;
 use super::editor::EditorTab;
 use super::keymap::{KeyCombo, KeyContext};
 use super::layout;
-use super::params::{FormOutcome, ParamForm};
+use super::params::{FormOutcome, ParamForm, ValueSyntax};
 use super::results::{ResultTab, RunState, View, ViewKind};
 use super::{Effect, Focus, InputPurpose, JobTarget, Msg, Popup, State};
 use crate::connectors::{JobEvent, NodeAction, QueryRequest};
@@ -269,17 +269,21 @@ fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
     state.mark_edited();
 }
 
-/// Whether the connection sends `?` placeholders as query parameters (asked for in a form).
-fn takes_parameters(state: &State, connection: &str) -> bool {
-    state.connection_kind(connection) == Some(ConnectionKind::Athena)
+/// How the connection takes `?` placeholder values (asked for in a form), if it does.
+fn parameter_syntax(state: &State, connection: &str) -> Option<ValueSyntax> {
+    match state.connection_kind(connection)? {
+        ConnectionKind::Athena => Some(ValueSyntax::Sql),
+        ConnectionKind::Dynamodb => Some(ValueSyntax::Json),
+        _ => None,
+    }
 }
 
 /// Starts `statements` in the active tab as one run, first asking for placeholder values when
 /// the connection takes parameters and the statements have `?`s.
 fn run(state: &mut State, statements: Vec<String>, fx: &mut Vec<Effect>) {
     let connection = state.tab().connection.clone();
-    if takes_parameters(state, &connection)
-        && let Some(form) = ParamForm::for_run(&statements, &state.param_memory)
+    if let Some(syntax) = parameter_syntax(state, &connection)
+        && let Some(form) = ParamForm::for_run(&statements, &state.param_memory, syntax)
     {
         state.popup = Some(Popup::Params(form));
         return;
@@ -345,6 +349,7 @@ fn start_result(
         workgroup: tab.workgroup.clone(),
         result_reuse: tab.result_reuse,
         reopen: r.reopen.clone(),
+        item_json: None,
     };
     fx.push(Effect::Worker(WorkerCmd::Run {
         job,
@@ -1001,6 +1006,8 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                 }
                 JobEvent::Batch(batch) => r.push_batch(batch, max_width),
                 JobEvent::Stats(stats) => r.stats = stats,
+                // Only scripts ask for JSON text.
+                JobEvent::Json(_) => {}
             }
         }
         WorkerEvent::JobFinished {

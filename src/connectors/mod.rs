@@ -4,6 +4,7 @@
 
 pub mod athena;
 pub mod aws;
+pub mod dynamodb;
 #[cfg(feature = "local")]
 pub mod local;
 
@@ -135,6 +136,17 @@ pub struct QueryRequest {
     pub result_reuse: Option<bool>,
     /// Do not start anything: follow (and fetch the results of) this existing server execution.
     pub reopen: Option<String>,
+    /// DynamoDB for scripts: send items as JSON text ([`JobEvent::Json`]) instead of batches.
+    pub item_json: Option<ItemJson>,
+}
+
+/// How DynamoDB items are written as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemJson {
+    /// Plain JSON: numbers exact, sets as arrays, binary as base64.
+    Plain,
+    /// DynamoDB JSON (typed AttributeValues), which round-trips.
+    Typed,
 }
 
 impl QueryRequest {
@@ -164,6 +176,8 @@ pub enum JobEvent {
     Schema(SchemaRef),
     Batch(RecordBatch),
     Stats(JobStats),
+    /// Rows already written as JSON objects, one per element (when the request asked for it).
+    Json(Vec<String>),
 }
 
 /// How a job ended when it did not fail.
@@ -249,9 +263,10 @@ pub async fn connect(conn: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conn
             conn.name
         ))),
         ConnectionKind::Athena => Ok(Arc::new(athena::AthenaConnector::connect(conn).await?)),
+        ConnectionKind::Dynamodb => Ok(Arc::new(dynamodb::DynamoConnector::connect(conn).await?)),
         kind => Err(ConnectorError::Config(format!(
             "connection `{}`: kind `{kind}` is not available in this version of Quarry yet \
-             (supported today: local, athena)",
+             (supported today: local, athena, dynamodb)",
             conn.name
         ))),
     }

@@ -39,6 +39,30 @@ impl CellText {
     }
 }
 
+/// Re-expresses `batch` in a later, wider `schema`: columns matched by name, cast where the
+/// type changed (Arrow writes `42` and `true`, the text a connector would have produced), and
+/// all-null where the batch lacks them.
+pub fn widen_batch(
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| match batch.column_by_name(field.name()) {
+            Some(col) if col.data_type() == field.data_type() => Ok(col.clone()),
+            Some(col) => arrow::compute::cast(col, field.data_type()),
+            None => Ok(arrow::array::new_null_array(
+                field.data_type(),
+                batch.num_rows(),
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let options =
+        arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    RecordBatch::try_new_with_options(schema.clone(), columns, &options)
+}
+
 /// Field metadata key: `"true"` when a NULL in the column means the value is absent.
 pub const MISSING_KEY: &str = "quarry.missing";
 /// How an absent value is shown (dim, like NULL, but not the word NULL).
@@ -117,22 +141,11 @@ impl ResultSet {
     /// shape, like DynamoDB, grows columns and widens types as pages arrive): columns are
     /// matched by name, cast where the type changed, and new columns are all NULL.
     pub fn widen(&mut self, schema: SchemaRef) -> Result<(), arrow::error::ArrowError> {
-        let mut widened = Vec::with_capacity(self.batches.len());
-        for batch in &self.batches {
-            let columns = schema
-                .fields()
-                .iter()
-                .map(|f| match batch.column_by_name(f.name()) {
-                    Some(c) if c.data_type() == f.data_type() => Ok(c.clone()),
-                    Some(c) => arrow::compute::cast(c, f.data_type()),
-                    None => Ok(arrow::array::new_null_array(
-                        f.data_type(),
-                        batch.num_rows(),
-                    )),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            widened.push(RecordBatch::try_new(schema.clone(), columns)?);
-        }
+        let widened = self
+            .batches
+            .iter()
+            .map(|b| widen_batch(b, &schema))
+            .collect::<Result<Vec<_>, _>>()?;
         *self = ResultSet {
             names: ResultSet::new(schema.clone()).names,
             schema,

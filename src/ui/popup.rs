@@ -101,10 +101,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
                 })
                 .collect();
             lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                "Values are SQL literals: 'text', 42, DATE '2024-01-02'",
-                theme::dim(),
-            ));
+            lines.push(Line::styled(form.syntax.hint(), theme::dim()));
             lines.push(Line::styled(
                 "Tab next field · Enter run · Esc cancel",
                 theme::dim(),

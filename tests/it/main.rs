@@ -5,6 +5,8 @@ mod athena;
 mod cli;
 mod common;
 mod config_errors;
+mod dynamo_local;
+mod dynamodb;
 mod fake_athena;
 mod moto;
 mod pty;

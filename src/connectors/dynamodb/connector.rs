@@ -1,0 +1,440 @@
+//! The DynamoDB connector: PartiQL statements through ExecuteStatement, paged with `NextToken`
+//! and streamed as Arrow batches; the table browser from ListTables and DescribeTable.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConsumedCapacity, KeyType, ProjectionType, ReturnConsumedCapacity,
+    TableDescription,
+};
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use super::items::ItemsToArrow;
+use super::values::{parse_param, write_dynamodb_json, write_plain_json};
+use crate::connectors::{
+    Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, ItemJson, JobEvent, JobSink,
+    JobStats, JobSummary, NodeKind, QueryRequest, aws, human_bytes,
+};
+use crate::store::config::{ConnectionConfig, ConnectionDetails};
+
+pub struct DynamoConnector {
+    client: Client,
+    limit: Option<u32>,
+    consistent_read: bool,
+    /// Key attribute names per table, so result columns start with the keys.
+    keys: Mutex<HashMap<String, Vec<String>>>,
+}
+
+impl DynamoConnector {
+    pub async fn connect(conn: &ConnectionConfig) -> Result<Self, ConnectorError> {
+        let sdk = aws::load(conn).await?;
+        Ok(Self::with_sdk_config(conn, &sdk))
+    }
+
+    pub fn with_sdk_config(conn: &ConnectionConfig, sdk: &SdkConfig) -> Self {
+        let (limit, consistent_read) = match &conn.details {
+            ConnectionDetails::Dynamodb {
+                limit,
+                consistent_read,
+            } => (*limit, *consistent_read),
+            _ => (None, false),
+        };
+        DynamoConnector {
+            client: Client::new(sdk),
+            limit,
+            consistent_read,
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn describe(&self, table: &str) -> Result<TableDescription, ConnectorError> {
+        self.client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| ConnectorError::Query(aws::describe_sdk_error("DynamoDB", &e)))?
+            .table
+            .ok_or_else(|| ConnectorError::Query(format!("DynamoDB describes no table `{table}`")))
+    }
+
+    /// The table's key attributes (partition, then sort), cached; empty when unknown.
+    async fn key_attributes(&self, table: &str) -> Vec<String> {
+        if let Some(k) = self.keys.lock().await.get(table) {
+            return k.clone();
+        }
+        let keys = match self.describe(table).await {
+            Ok(t) => key_names(&t),
+            // Not fatal: the statement itself reports a missing table far more precisely.
+            Err(_) => return Vec::new(),
+        };
+        self.keys
+            .lock()
+            .await
+            .insert(table.to_string(), keys.clone());
+        keys
+    }
+}
+
+/// Partition key first, then the sort key.
+fn key_names(t: &TableDescription) -> Vec<String> {
+    let mut keys: Vec<_> = t.key_schema().iter().collect();
+    keys.sort_by_key(|k| k.key_type() != &KeyType::Hash);
+    keys.iter()
+        .map(|k| k.attribute_name().to_string())
+        .collect()
+}
+
+/// The table a PartiQL statement reads or writes: the first name after FROM, INTO or UPDATE
+/// (double-quoted or bare; `"t"."index"` gives `t`).
+pub fn statement_table(sql: &str) -> Option<String> {
+    let lower = sql.to_ascii_lowercase();
+    let words = ["from", "into", "update"];
+    let start = words
+        .iter()
+        .filter_map(|w| find_word(&lower, w).map(|i| i + w.len()))
+        .min()?;
+    let rest = sql[start..].trim_start();
+    if let Some(quoted) = rest.strip_prefix('"') {
+        let end = quoted.find('"')?;
+        Some(quoted[..end].to_string())
+    } else {
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .collect();
+        let table = name.split('.').next().unwrap_or("").to_string();
+        (!table.is_empty()).then_some(table)
+    }
+}
+
+/// Byte offset of `word` in `text` as a whole word (both texts lower-case ASCII-compatible).
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = text[from..].find(word).map(|i| i + from) {
+        let before = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        let after = bytes
+            .get(i + word.len())
+            .is_none_or(|b| !b.is_ascii_alphanumeric());
+        if before && after {
+            return Some(i);
+        }
+        from = i + word.len();
+    }
+    None
+}
+
+/// Consumed capacity as the results title shows it.
+fn capacity_stats(total: f64, read: f64, write: f64) -> Vec<(String, String)> {
+    let mut extra = vec![("capacity".to_string(), format!("{total:.1} units"))];
+    if read > 0.0 {
+        extra.push(("read".into(), format!("{read:.1} RCU")));
+    }
+    if write > 0.0 {
+        extra.push(("write".into(), format!("{write:.1} WCU")));
+    }
+    extra
+}
+
+/// Running totals of the consumed capacity of a run's pages.
+#[derive(Default)]
+struct Capacity {
+    total: f64,
+    read: f64,
+    write: f64,
+}
+
+impl Capacity {
+    fn add(&mut self, c: Option<&ConsumedCapacity>) {
+        if let Some(c) = c {
+            self.total += c.capacity_units().unwrap_or(0.0);
+            self.read += c.read_capacity_units().unwrap_or(0.0);
+            self.write += c.write_capacity_units().unwrap_or(0.0);
+        }
+    }
+}
+
+#[async_trait]
+impl Connector for DynamoConnector {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            server_cancel: false,
+            sessions: false,
+            parameters: true,
+        }
+    }
+
+    async fn children(&self, path: &CatalogPath) -> Result<Vec<CatalogNode>, ConnectorError> {
+        match path.as_slice() {
+            [] => {
+                let mut pages = self.client.list_tables().into_paginator().send();
+                let mut nodes = Vec::new();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| {
+                        ConnectorError::Query(aws::describe_sdk_error("DynamoDB", &e))
+                    })?;
+                    for name in page.table_names() {
+                        nodes.push(
+                            CatalogNode::new(name, NodeKind::Table)
+                                .with_children()
+                                .with_query(format!("SELECT * FROM {}", quote(name))),
+                        );
+                    }
+                }
+                Ok(nodes)
+            }
+            [table] => Ok(table_children(&self.describe(table).await?)),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    async fn execute(
+        &self,
+        req: QueryRequest,
+        sink: JobSink,
+        cancel: CancellationToken,
+    ) -> Result<JobSummary, ConnectorError> {
+        let params = req
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                parse_param(p).map_err(|e| {
+                    ConnectorError::Config(format!("parameter {} (`{p}`): {e}", i + 1))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let positional = crate::sql::positional_count(&req.sql);
+        if positional != params.len() {
+            return Err(ConnectorError::Config(format!(
+                "the statement has {positional} `?` placeholder(s) but {} value(s) were given",
+                params.len()
+            )));
+        }
+        let keys = match statement_table(&req.sql) {
+            Some(t) => self.key_attributes(&t).await,
+            None => Vec::new(),
+        };
+        let mut convert = ItemsToArrow::new(keys);
+        let mut token: Option<String> = None;
+        let mut rows = 0u64;
+        let mut capacity = Capacity::default();
+        let mut pages = 0u32;
+        let mut stats = JobStats::default();
+        loop {
+            let mut call = self
+                .client
+                .execute_statement()
+                .statement(&req.sql)
+                .consistent_read(self.consistent_read)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .set_next_token(token.take());
+            if !params.is_empty() {
+                call = call.set_parameters(Some(params.clone()));
+            }
+            // With a limit, ask for no more than what is left (DynamoDB counts items evaluated,
+            // so a filtered statement may need several calls to fill it).
+            if let Some(limit) = self.limit {
+                let left = u64::from(limit).saturating_sub(rows).max(1);
+                call = call.limit(i32::try_from(left).unwrap_or(i32::MAX));
+            }
+            let page = tokio::select! {
+                _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
+                p = call.send() => p.map_err(|e| {
+                    ConnectorError::Query(aws::describe_sdk_error("DynamoDB", &e))
+                })?,
+            };
+            pages += 1;
+            capacity.add(page.consumed_capacity());
+            let items = page.items();
+            if let Some(mode) = req.item_json {
+                rows += items.len() as u64;
+                let lines = items.iter().map(|item| item_json(item, mode)).collect();
+                sink.send(JobEvent::Json(lines)).await?;
+            } else if !items.is_empty() || pages == 1 {
+                let (schema, batch) = convert.page(items).map_err(ConnectorError::Query)?;
+                if let Some(schema) = schema {
+                    sink.send(JobEvent::Schema(schema)).await?;
+                }
+                if batch.num_rows() > 0 {
+                    rows += batch.num_rows() as u64;
+                    sink.send(JobEvent::Batch(batch)).await?;
+                }
+            }
+            stats.extra = capacity_stats(capacity.total, capacity.read, capacity.write);
+            stats.extra.push(("pages".into(), pages.to_string()));
+            sink.send(JobEvent::Stats(stats.clone())).await?;
+            match page.next_token() {
+                Some(t) if self.limit.is_none_or(|l| rows < u64::from(l)) => {
+                    token = Some(t.to_string());
+                }
+                Some(_) => {
+                    return Ok(JobSummary {
+                        rows,
+                        message: Some(format!(
+                            "stopped after {rows} items (the connection's limit); more remain"
+                        )),
+                        stats,
+                    });
+                }
+                None => break,
+            }
+        }
+        Ok(JobSummary {
+            rows,
+            message: None,
+            stats,
+        })
+    }
+}
+
+/// One item as a JSON object in `mode`.
+fn item_json(item: &HashMap<String, AttributeValue>, mode: ItemJson) -> String {
+    let mut out = String::new();
+    match mode {
+        ItemJson::Plain => write_plain_json(&mut out, &AttributeValue::M(item.clone())),
+        ItemJson::Typed => {
+            // An item is its attributes' map itself, not `{"M": …}`.
+            out.push('{');
+            let mut names: Vec<_> = item.keys().collect();
+            names.sort();
+            for (i, name) in names.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(name).unwrap_or_default());
+                out.push(':');
+                write_dynamodb_json(&mut out, &item[name]);
+            }
+            out.push('}');
+        }
+    }
+    out
+}
+
+/// A PartiQL identifier, always double-quoted (table names may hold `-` and `.`).
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Keys, indexes and figures of one table.
+fn table_children(t: &TableDescription) -> Vec<CatalogNode> {
+    let name = t.table_name().unwrap_or_default();
+    let attr_type = |attr: &str| {
+        t.attribute_definitions()
+            .iter()
+            .find(|d| d.attribute_name() == attr)
+            .map(|d| d.attribute_type().as_str().to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    let key_text = |schema: &[aws_sdk_dynamodb::types::KeySchemaElement]| {
+        let mut keys: Vec<_> = schema.iter().collect();
+        keys.sort_by_key(|k| k.key_type() != &KeyType::Hash);
+        keys.iter()
+            .map(|k| format!("{} ({})", k.attribute_name(), attr_type(k.attribute_name())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut nodes = Vec::new();
+    for k in t.key_schema() {
+        let role = if k.key_type() == &KeyType::Hash {
+            "partition key"
+        } else {
+            "sort key"
+        };
+        nodes.push(
+            CatalogNode::new(k.attribute_name(), NodeKind::Column)
+                .with_detail(format!("{} · {role}", attr_type(k.attribute_name()))),
+        );
+    }
+    let projection = |p: Option<&aws_sdk_dynamodb::types::Projection>| match p
+        .and_then(|p| p.projection_type())
+    {
+        Some(ProjectionType::All) => "all attributes".to_string(),
+        Some(ProjectionType::KeysOnly) => "keys only".to_string(),
+        Some(other) => other.as_str().to_lowercase(),
+        None => "?".to_string(),
+    };
+    for g in t.global_secondary_indexes() {
+        let index = g.index_name().unwrap_or_default();
+        nodes.push(
+            CatalogNode::new(index, NodeKind::View)
+                .with_detail(format!(
+                    "GSI · {} · {}",
+                    key_text(g.key_schema()),
+                    projection(g.projection())
+                ))
+                .with_query(format!("SELECT * FROM {}.{}", quote(name), quote(index))),
+        );
+    }
+    for l in t.local_secondary_indexes() {
+        let index = l.index_name().unwrap_or_default();
+        nodes.push(
+            CatalogNode::new(index, NodeKind::View)
+                .with_detail(format!(
+                    "LSI · {} · {}",
+                    key_text(l.key_schema()),
+                    projection(l.projection())
+                ))
+                .with_query(format!("SELECT * FROM {}.{}", quote(name), quote(index))),
+        );
+    }
+    let billing = t
+        .billing_mode_summary()
+        .and_then(|b| b.billing_mode())
+        .map(|b| b.as_str().to_string())
+        .unwrap_or_else(|| "PROVISIONED".into());
+    nodes.push(CatalogNode::new("billing mode", NodeKind::Property).with_detail(billing));
+    if let Some(n) = t.item_count() {
+        nodes.push(
+            CatalogNode::new("items", NodeKind::Property)
+                .with_detail(format!("{n} (updated about every 6 hours)")),
+        );
+    }
+    if let Some(b) = t.table_size_bytes() {
+        nodes.push(
+            CatalogNode::new("size", NodeKind::Property).with_detail(human_bytes(b.max(0) as u64)),
+        );
+    }
+    nodes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_statement_table() {
+        assert_eq!(
+            statement_table("SELECT * FROM \"orders\" WHERE pk = ?").as_deref(),
+            Some("orders")
+        );
+        assert_eq!(
+            statement_table("select * from \"t-1\".\"gsi\"").as_deref(),
+            Some("t-1")
+        );
+        assert_eq!(
+            statement_table("INSERT INTO users VALUE {'pk': 'a'}").as_deref(),
+            Some("users")
+        );
+        assert_eq!(
+            statement_table("UPDATE t SET a = 1 WHERE pk = 'x'").as_deref(),
+            Some("t")
+        );
+        assert_eq!(
+            statement_table("SELECT fromage FROM cheese").as_deref(),
+            Some("cheese")
+        );
+        assert_eq!(statement_table("EXISTS"), None);
+    }
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote("a\"b"), "\"a\"\"b\"");
+    }
+}

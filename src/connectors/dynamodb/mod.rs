@@ -1,0 +1,8 @@
+//! Amazon DynamoDB through PartiQL (ExecuteStatement): the connector, parameter literals and
+//! item pages.
+
+mod connector;
+pub mod items;
+pub mod values;
+
+pub use connector::{DynamoConnector, quote, statement_table};
