@@ -432,3 +432,78 @@ fn athena_query_succeeds_and_ctrl_c_stops_the_next_on_the_server() {
     );
     tui.assert_restored();
 }
+
+/// On DynamoDB Local: expand the connection in the browser, Enter on a table inserts its SELECT,
+/// Ctrl-J runs it, the item shows in the grid and its nested map opens as JSON in the inspector.
+#[test]
+fn dynamodb_browse_run_and_inspect_a_nested_map() {
+    let db = crate::dynamo_local::DynamoLocal::start();
+    db.create_table("rocks", ("pk", "S"), Some(("sk", "N")));
+    db.put_items(
+        "rocks",
+        &[serde_json::json!({
+            "pk": {"S": "granite"}, "sk": {"N": "1"},
+            "m": {"M": {"inner": {"M": {"deep": {"BOOL": true}}}}}
+        })],
+    );
+    let endpoint = db.url();
+    let mut tui = Tui::start_with(|sb| {
+        let config = sb.config(
+            "ddb.toml",
+            &format!(
+                "[[connection]]\nname = \"ddb\"\nkind = \"dynamodb\"\nregion = \"us-east-1\"\n\
+                 endpoint_url = \"{endpoint}\"\n"
+            ),
+        );
+        let aws = sb.root().join("no-aws");
+        let args = vec![
+            "--config".to_string(),
+            config.to_string_lossy().into_owned(),
+            "-c".into(),
+            "ddb".into(),
+        ];
+        let env = vec![
+            ("AWS_ACCESS_KEY_ID".to_string(), "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            (
+                "AWS_CONFIG_FILE".into(),
+                aws.join("config").to_string_lossy().into_owned(),
+            ),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".into(),
+                aws.join("credentials").to_string_lossy().into_owned(),
+            ),
+        ];
+        (args, env)
+    });
+    wait_for_editor(&mut tui);
+    tui.send(b"\x1b1"); // Alt-1: the browser
+    tui.wait_for_text("BROWSER");
+    tui.send(b"j");
+    tui.send(b"\x1b[C"); // →: expand `ddb`
+    tui.wait_for_text("rocks");
+    tui.send(b"j");
+    tui.send(b"\r"); // Enter: insert the table's SELECT
+    tui.wait_for_text("SELECT * FROM \"rocks\"");
+    tui.send(&[CTRL_J]);
+    tui.wait_for_text("granite");
+    tui.wait_for_text("1 rows");
+    tui.send(b"\x1b3"); // Alt-3: the results
+    tui.wait_for_text("RESULTS");
+    tui.send(b"$"); // last column: `m`
+    tui.send(b"\r");
+    tui.wait_for_text("\"deep\": true");
+    tui.send(b"\x1b");
+    // Esc on its own, or the next key would read as Alt+key.
+    tui.wait_for("the inspector to close", |s| {
+        !s.contents().contains("\"deep\": true")
+    });
+    tui.send(&[CTRL_Q]);
+    let status = tui.wait_exit();
+    assert!(
+        status.success(),
+        "exit status {status:?}\n{}",
+        tui.contents()
+    );
+    tui.assert_restored();
+}
