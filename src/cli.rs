@@ -90,6 +90,13 @@ pub struct RunArgs {
     /// anything (while the service still holds them).
     #[arg(long, value_name = "QUERY_ID", conflicts_with_all = ["sql", "file", "params"])]
     pub reopen: Option<String>,
+    /// DynamoDB: run all statements as one BatchExecuteStatement group (up to 25 per call,
+    /// each succeeds or fails on its own; reads and writes go in separate calls).
+    #[arg(long, conflicts_with_all = ["transaction", "reopen"])]
+    pub batch: bool,
+    /// DynamoDB: run all statements as one ExecuteTransaction (all or nothing, up to 100).
+    #[arg(long, conflicts_with = "reopen")]
+    pub transaction: bool,
     /// DynamoDB with --format json/jsonl: write items as DynamoDB JSON (typed AttributeValues,
     /// so they round-trip) instead of plain JSON.
     #[arg(long)]
@@ -198,6 +205,13 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             return EXIT_USAGE;
         }
     };
+    if (args.batch || args.transaction) && conn.kind != config::ConnectionKind::Dynamodb {
+        eprintln!(
+            "quarry: --batch and --transaction are DynamoDB calls: connection `{}` is kind {}",
+            conn.name, conn.kind
+        );
+        return EXIT_USAGE;
+    }
     if args.reopen.is_some() && conn.kind != config::ConnectionKind::Athena {
         eprintln!(
             "quarry: --reopen fetches Athena query results: connection `{}` is kind {}",
@@ -278,6 +292,31 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         },
         None => Output::Stdout(io::BufWriter::new(io::stdout())),
     };
+    let item_json = (conn.kind == config::ConnectionKind::Dynamodb
+        && matches!(format, Format::Json | Format::Jsonl))
+    .then_some(if args.dynamodb_json {
+        connectors::ItemJson::Typed
+    } else {
+        connectors::ItemJson::Plain
+    });
+    if args.batch || args.transaction {
+        let mode = if args.batch {
+            connectors::GroupMode::Batch
+        } else {
+            connectors::GroupMode::Transaction
+        };
+        let requests = statements
+            .iter()
+            .zip(params)
+            .map(|(sql, params)| QueryRequest {
+                sql: sql.clone(),
+                params,
+                item_json,
+                ..QueryRequest::default()
+            })
+            .collect();
+        return run_group(&*connector, mode, requests, format, output, cancel).await;
+    }
     for (i, (sql, params)) in statements.iter().zip(params).enumerate() {
         if i > 0
             && matches!(
@@ -300,13 +339,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             },
             reopen: args.reopen.clone(),
             // DynamoDB items as JSON keep exact numbers, sets and binary (Arrow would not).
-            item_json: (conn.kind == config::ConnectionKind::Dynamodb
-                && matches!(format, Format::Json | Format::Jsonl))
-            .then_some(if args.dynamodb_json {
-                connectors::ItemJson::Typed
-            } else {
-                connectors::ItemJson::Plain
-            }),
+            item_json,
         };
         let mut last_stats = JobStats::default();
         let ran = run_one(
@@ -506,64 +539,20 @@ async fn run_one(
     cancel: CancellationToken,
     last_stats: &mut JobStats,
 ) -> Result<(Output, connectors::JobSummary), RunError> {
-    let (tx, mut rx) = mpsc::channel(8);
+    let (tx, rx) = mpsc::channel(8);
     let sink = JobSink::new(0, tx);
     let item_mode = request.item_json.is_some();
     let execute = connector.execute(request, sink, cancel);
-    let consume = async {
-        let mut output = Some(output);
-        let mut writer: Option<BatchWriter<Output>> = None;
-        let mut json_items = 0usize;
-        while let Some((_, event)) = rx.recv().await {
-            match event {
-                JobEvent::Json(lines) => {
-                    let out = output.as_mut().ok_or_else(|| {
-                        RunError::Output("items and rows mixed in one result".into())
-                    })?;
-                    for line in lines {
-                        let sep = match (format, json_items) {
-                            (Format::Json, 0) => "[\n",
-                            (Format::Json, _) => ",\n",
-                            _ => "",
-                        };
-                        let end = if format == Format::Json { "" } else { "\n" };
-                        write!(out, "{sep}{line}{end}")
-                            .map_err(|e| RunError::Output(e.to_string()))?;
-                        json_items += 1;
-                    }
-                }
-                JobEvent::Schema(schema) if !schema.fields().is_empty() => {
-                    if let Some(out) = output.take() {
-                        writer = Some(
-                            BatchWriter::new(out, format, schema)
-                                .map_err(|e| RunError::Output(e.to_string()))?,
-                        );
-                    }
-                }
-                JobEvent::Batch(batch) => {
-                    if let Some(w) = writer.as_mut() {
-                        w.write(&batch)
-                            .map_err(|e| RunError::Output(e.to_string()))?;
-                    }
-                }
-                JobEvent::Stats(stats) => *last_stats = stats,
-                _ => {}
-            }
-        }
-        if format == Format::Json
-            && item_mode
-            && let Some(out) = output.as_mut()
-        {
-            let close = if json_items > 0 { "\n]" } else { "[]" };
-            writeln!(out, "{close}").map_err(|e| RunError::Output(e.to_string()))?;
-        }
-        match (writer, output) {
-            (Some(w), _) => w.finish().map_err(|e| RunError::Output(e.to_string())),
-            (None, Some(out)) => Ok(out),
-            (None, None) => Err(RunError::Output("the output was lost".into())),
-        }
-    };
+    let consume = write_events(rx, format, output, item_mode, last_stats);
     let (result, written) = tokio::join!(execute, consume);
+    finish(result, written)
+}
+
+/// A finished statement: its message on stderr, or the error it ended with.
+fn finish(
+    result: Result<connectors::JobSummary, ConnectorError>,
+    written: Result<Output, RunError>,
+) -> Result<(Output, connectors::JobSummary), RunError> {
     match result {
         Ok(summary) => {
             if let Some(m) = &summary.message {
@@ -574,6 +563,123 @@ async fn run_one(
         Err(ConnectorError::Cancelled) => Err(RunError::Cancelled),
         Err(ConnectorError::Config(e)) => Err(RunError::Usage(e)),
         Err(e) => Err(RunError::Query(e.to_string())),
+    }
+}
+
+/// Writes one statement's events into `output` in `format`: batches through the format's
+/// writer, or items already rendered as JSON (DynamoDB). Returns the output for the next one.
+async fn write_events(
+    mut rx: mpsc::Receiver<(connectors::JobId, JobEvent)>,
+    format: Format,
+    output: Output,
+    item_mode: bool,
+    last_stats: &mut JobStats,
+) -> Result<Output, RunError> {
+    let mut output = Some(output);
+    let mut writer: Option<BatchWriter<Output>> = None;
+    let mut json_items = 0usize;
+    while let Some((_, event)) = rx.recv().await {
+        match event {
+            JobEvent::Json(lines) => {
+                let out = output
+                    .as_mut()
+                    .ok_or_else(|| RunError::Output("items and rows mixed in one result".into()))?;
+                for line in lines {
+                    let sep = match (format, json_items) {
+                        (Format::Json, 0) => "[\n",
+                        (Format::Json, _) => ",\n",
+                        _ => "",
+                    };
+                    let end = if format == Format::Json { "" } else { "\n" };
+                    write!(out, "{sep}{line}{end}").map_err(|e| RunError::Output(e.to_string()))?;
+                    json_items += 1;
+                }
+            }
+            JobEvent::Schema(schema) if !schema.fields().is_empty() => {
+                if let Some(out) = output.take() {
+                    writer = Some(
+                        BatchWriter::new(out, format, schema)
+                            .map_err(|e| RunError::Output(e.to_string()))?,
+                    );
+                }
+            }
+            JobEvent::Batch(batch) => {
+                if let Some(w) = writer.as_mut() {
+                    w.write(&batch)
+                        .map_err(|e| RunError::Output(e.to_string()))?;
+                }
+            }
+            JobEvent::Stats(stats) => *last_stats = stats,
+            _ => {}
+        }
+    }
+    if format == Format::Json
+        && item_mode
+        && let Some(out) = output.as_mut()
+    {
+        let close = if json_items > 0 { "\n]" } else { "[]" };
+        writeln!(out, "{close}").map_err(|e| RunError::Output(e.to_string()))?;
+    }
+    match (writer, output) {
+        (Some(w), _) => w.finish().map_err(|e| RunError::Output(e.to_string())),
+        (None, Some(out)) => Ok(out),
+        (None, None) => Err(RunError::Output("the output was lost".into())),
+    }
+}
+
+/// `--batch` / `--transaction`: every statement in one group call (DynamoDB). Each statement's
+/// rows are written in order; failures are reported per statement, then a summary line.
+async fn run_group(
+    connector: &dyn connectors::Connector,
+    mode: connectors::GroupMode,
+    requests: Vec<QueryRequest>,
+    format: Format,
+    mut output: Output,
+    cancel: CancellationToken,
+) -> i32 {
+    let item_mode = requests.iter().any(|r| r.item_json.is_some());
+    let mut sinks = Vec::new();
+    let mut receivers = Vec::new();
+    for i in 0..requests.len() {
+        // Each statement of a group yields a handful of events (≤ 1 item): they all fit.
+        let (tx, rx) = mpsc::channel(16);
+        sinks.push(JobSink::new(i as u64, tx));
+        receivers.push(rx);
+    }
+    let outcomes = connector.execute_group(mode, requests, sinks, cancel).await;
+    let (mut ok, mut failed, mut usage) = (0, 0, false);
+    for (i, (rx, outcome)) in receivers.into_iter().zip(outcomes).enumerate() {
+        let mut stats = JobStats::default();
+        let written = write_events(rx, format, output, item_mode, &mut stats).await;
+        output = match written {
+            Ok(out) => out,
+            Err(e) => {
+                eprintln!("quarry: {e}");
+                return EXIT_QUERY;
+            }
+        };
+        match outcome {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                failed += 1;
+                usage |= matches!(e, ConnectorError::Config(_));
+                eprintln!(
+                    "statement {}: {}",
+                    i + 1,
+                    sanitize_multiline(&e.to_string())
+                );
+            }
+        }
+    }
+    eprintln!("{}: {ok} succeeded, {failed} failed", mode.name());
+    if let Err(e) = output.commit() {
+        eprintln!("quarry: writing the output failed: {e}");
+        return EXIT_QUERY;
+    }
+    match (failed, usage) {
+        (0, _) => 0,
+        (_, true) => EXIT_USAGE,
+        _ => EXIT_QUERY,
     }
 }
 

@@ -140,6 +140,24 @@ pub struct QueryRequest {
     pub item_json: Option<ItemJson>,
 }
 
+/// How a group of statements runs in one service call (DynamoDB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupMode {
+    /// Independent statements (BatchExecuteStatement): each succeeds or fails on its own.
+    Batch,
+    /// All or nothing (ExecuteTransaction).
+    Transaction,
+}
+
+impl GroupMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupMode::Batch => "batch",
+            GroupMode::Transaction => "transaction",
+        }
+    }
+}
+
 /// How DynamoDB items are written as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemJson {
@@ -244,6 +262,27 @@ pub trait Connector: Send + Sync {
         sink: JobSink,
         cancel: CancellationToken,
     ) -> Result<JobSummary, ConnectorError>;
+
+    /// Runs `requests` together as `mode`, each streaming into its own sink; one outcome per
+    /// request, in order. Only services with batch or transaction calls support it.
+    async fn execute_group(
+        &self,
+        mode: GroupMode,
+        requests: Vec<QueryRequest>,
+        sinks: Vec<JobSink>,
+        cancel: CancellationToken,
+    ) -> Vec<Result<JobSummary, ConnectorError>> {
+        let _ = (sinks, cancel);
+        requests
+            .iter()
+            .map(|_| {
+                Err(ConnectorError::Config(format!(
+                    "this connection cannot run statements as a {}",
+                    mode.name()
+                )))
+            })
+            .collect()
+    }
 }
 
 /// Builds the connector for a configured connection.

@@ -7,6 +7,7 @@ mod common;
 mod config_errors;
 mod dynamo_local;
 mod dynamodb;
+mod dynamodb_groups;
 mod fake_athena;
 mod moto;
 mod pty;

@@ -16,15 +16,15 @@ use tokio_util::sync::CancellationToken;
 use super::items::ItemsToArrow;
 use super::values::{parse_param, write_dynamodb_json, write_plain_json};
 use crate::connectors::{
-    Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, ItemJson, JobEvent, JobSink,
-    JobStats, JobSummary, NodeKind, QueryRequest, aws, human_bytes,
+    Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, ItemJson,
+    JobEvent, JobSink, JobStats, JobSummary, NodeKind, QueryRequest, aws, human_bytes,
 };
 use crate::store::config::{ConnectionConfig, ConnectionDetails};
 
 pub struct DynamoConnector {
-    client: Client,
+    pub(super) client: Client,
     limit: Option<u32>,
-    consistent_read: bool,
+    pub(super) consistent_read: bool,
     /// Key attribute names per table, so result columns start with the keys.
     keys: Mutex<HashMap<String, Vec<String>>>,
 }
@@ -193,6 +193,19 @@ impl Connector for DynamoConnector {
         }
     }
 
+    async fn execute_group(
+        &self,
+        mode: GroupMode,
+        requests: Vec<QueryRequest>,
+        sinks: Vec<JobSink>,
+        cancel: CancellationToken,
+    ) -> Vec<Result<JobSummary, ConnectorError>> {
+        match mode {
+            GroupMode::Batch => self.run_batch(&requests, &sinks, &cancel).await,
+            GroupMode::Transaction => self.run_transaction(&requests, &sinks, &cancel).await,
+        }
+    }
+
     async fn execute(
         &self,
         req: QueryRequest,
@@ -291,6 +304,36 @@ impl Connector for DynamoConnector {
             stats,
         })
     }
+}
+
+/// Sends one statement's items to its result: as JSON text when the request asked for it, else
+/// as a batch (keys first). Returns the number of items.
+pub(super) async fn send_items(
+    c: &DynamoConnector,
+    req: &QueryRequest,
+    sink: &JobSink,
+    items: &[HashMap<String, AttributeValue>],
+) -> Result<u64, ConnectorError> {
+    if let Some(mode) = req.item_json {
+        let lines = items.iter().map(|item| item_json(item, mode)).collect();
+        sink.send(JobEvent::Json(lines)).await?;
+        return Ok(items.len() as u64);
+    }
+    let keys = match statement_table(&req.sql) {
+        Some(t) => c.key_attributes(&t).await,
+        None => Vec::new(),
+    };
+    let (schema, batch) = ItemsToArrow::new(keys)
+        .page(items)
+        .map_err(ConnectorError::Query)?;
+    if let Some(schema) = schema {
+        sink.send(JobEvent::Schema(schema)).await?;
+    }
+    let rows = batch.num_rows() as u64;
+    if rows > 0 {
+        sink.send(JobEvent::Batch(batch)).await?;
+    }
+    Ok(rows)
 }
 
 /// One item as a JSON object in `mode`.

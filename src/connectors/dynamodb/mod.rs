@@ -2,6 +2,7 @@
 //! item pages.
 
 mod connector;
+mod group;
 pub mod items;
 pub mod values;
 
