@@ -19,6 +19,7 @@ pub enum Action {
     PrevTab,
     RunStatement,
     RunAll,
+    RunTransaction,
     Cancel,
     Export,
     NextResultTab,
@@ -65,6 +66,7 @@ impl Action {
         Action::PrevTab,
         Action::RunStatement,
         Action::RunAll,
+        Action::RunTransaction,
         Action::Cancel,
         Action::Export,
         Action::NextResultTab,
@@ -125,7 +127,10 @@ impl Action {
             Action::NextTab => "next editor tab",
             Action::PrevTab => "previous editor tab",
             Action::RunStatement => "run the statement under the cursor, or the selection",
-            Action::RunAll => "run every statement of the tab, one result tab each",
+            Action::RunAll => {
+                "run every statement of the tab, one result tab each (DynamoDB: as a batch)"
+            }
+            Action::RunTransaction => "DynamoDB: run every statement of the tab as one transaction",
             Action::Cancel => "cancel the tab's running job (editor: copy when none runs)",
             Action::Export => {
                 "export the result to a file (format from the extension, CSV by default)"

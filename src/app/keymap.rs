@@ -241,6 +241,7 @@ const DEFAULTS: &[(KeyContext, &str, Action)] = {
         (Global, "ctrl-enter", RunStatement),
         (Global, "f5", RunStatement),
         (Global, "f6", RunAll),
+        (Global, "f7", RunTransaction),
         (Global, "ctrl-c", Cancel),
         (Global, "ctrl-e", Export),
         (Global, "alt-]", NextResultTab),

@@ -42,6 +42,8 @@ pub struct ParamForm {
     pub fields: Vec<ParamField>,
     pub focus: usize,
     pub syntax: ValueSyntax,
+    /// The run goes as one batch or transaction once the values are in.
+    pub group: Option<crate::connectors::GroupMode>,
 }
 
 /// What a key did to the form.
@@ -96,6 +98,7 @@ impl ParamForm {
             fields,
             focus: 0,
             syntax,
+            group: None,
         })
     }
 

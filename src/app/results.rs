@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
-use crate::connectors::{JobId, JobStats};
+use crate::connectors::{GroupMode, JobId, JobStats};
 use crate::results::{ResultSet, SortOrder};
 
 /// Where a result tab's job is in its life.
@@ -83,6 +83,8 @@ pub struct ResultTab {
     pub params: Vec<String>,
     /// Follow this existing server execution instead of starting the statement.
     pub reopen: Option<String>,
+    /// Ran in one service call with the rest of its group (DynamoDB batch or transaction).
+    pub service_group: Option<GroupMode>,
     pub job: Option<JobId>,
     pub state: RunState,
     pub rows: Option<Arc<ResultSet>>,
@@ -103,6 +105,7 @@ impl ResultTab {
             sql,
             params: Vec::new(),
             reopen: None,
+            service_group: None,
             job: None,
             state: RunState::Queued,
             rows: None,

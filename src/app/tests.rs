@@ -685,3 +685,74 @@ fn a_wider_schema_mid_stream_keeps_the_rows_loaded_so_far() {
     assert_eq!(rows.cell(0, 2).kind, crate::results::CellKind::Null);
     assert_eq!(r.grid.widths.len(), 3);
 }
+
+fn dynamo_state() -> State {
+    let mut init = StateInit::first_start(Rect::new(0, 0, 120, 40), Instant::now());
+    init.connections.insert(
+        0,
+        ConnectionInfo {
+            name: "ddb".into(),
+            kind: ConnectionKind::Dynamodb,
+            detail: String::new(),
+            result_reuse: false,
+        },
+    );
+    State::new(init)
+}
+
+#[test]
+fn run_all_on_dynamodb_is_one_batch_and_ends_with_a_summary() {
+    let mut s = dynamo_state();
+    type_text(
+        &mut s,
+        "INSERT INTO \"t\" VALUE {'pk': 'a'};\nSELECT * FROM \"t\" WHERE pk = ?",
+    );
+    update(&mut s, key(KeyCode::F(6), KeyModifiers::NONE));
+    // The `?` asks first (JSON values for DynamoDB).
+    assert!(matches!(&s.popup, Some(Popup::Params(f)) if f.syntax == params::ValueSyntax::Json));
+    type_text(&mut s, "\"a\"");
+    let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    let (jobs, mode, requests) = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Worker(WorkerCmd::RunGroup {
+                jobs,
+                mode,
+                requests,
+                ..
+            }) => Some((jobs.clone(), *mode, requests.clone())),
+            _ => None,
+        })
+        .expect("one group run");
+    assert_eq!(mode, crate::connectors::GroupMode::Batch);
+    assert_eq!(requests[1].params, vec!["\"a\"".to_string()]);
+    assert_eq!(s.active_jobs(), 2, "both statements run at once");
+    finish(&mut s, jobs[0], ok());
+    assert!(s.flash.is_none(), "no summary before the last one ends");
+    finish(
+        &mut s,
+        jobs[1],
+        JobOutcome::Failed("DuplicateItem: exists".into()),
+    );
+    let flash = s.flash.clone().expect("a summary");
+    assert_eq!(flash.text, "batch: 1 succeeded, 1 failed");
+    assert!(flash.error);
+}
+
+#[test]
+fn f7_runs_a_transaction_on_dynamodb_only() {
+    let mut s = dynamo_state();
+    type_text(&mut s, "DELETE FROM \"t\" WHERE pk = 'a'");
+    let fx = update(&mut s, key(KeyCode::F(7), KeyModifiers::NONE));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Worker(WorkerCmd::RunGroup {
+            mode: crate::connectors::GroupMode::Transaction,
+            ..
+        })
+    )));
+    let mut local = state();
+    type_text(&mut local, "SELECT 1");
+    let fx = update(&mut local, key(KeyCode::F(7), KeyModifiers::NONE));
+    assert!(fx.is_empty() && local.flash.as_ref().is_some_and(|f| f.error));
+}

@@ -14,7 +14,7 @@ use super::layout;
 use super::params::{FormOutcome, ParamForm, ValueSyntax};
 use super::results::{ResultTab, RunState, View, ViewKind};
 use super::{Effect, Focus, InputPurpose, JobTarget, Msg, Popup, State};
-use crate::connectors::{JobEvent, NodeAction, QueryRequest};
+use crate::connectors::{GroupMode, JobEvent, NodeAction, QueryRequest};
 use crate::export::Format;
 use crate::results::SortOrder;
 use crate::store::config::ConnectionKind;
@@ -182,7 +182,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.active_tab = (state.active_tab + state.tabs.len() - 1) % state.tabs.len()
         }
         Action::RunStatement => match state.tab().statement_to_run() {
-            Some(sql) => run(state, vec![sql], fx),
+            Some(sql) => run(state, vec![sql], None, fx),
             None => state.flash("nothing to run: the cursor is not on a statement", true),
         },
         Action::RunAll => {
@@ -190,7 +190,24 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             if all.is_empty() {
                 state.flash("nothing to run: the tab has no statements", true);
             } else {
-                run(state, all, fx);
+                // DynamoDB runs a tab's statements in one BatchExecuteStatement.
+                let dynamo = state.connection_kind(&state.tab().connection)
+                    == Some(ConnectionKind::Dynamodb);
+                let group = (dynamo && all.len() > 1).then_some(GroupMode::Batch);
+                run(state, all, group, fx);
+            }
+        }
+        Action::RunTransaction => {
+            let all = state.tab().all_statements();
+            if state.connection_kind(&state.tab().connection) != Some(ConnectionKind::Dynamodb) {
+                state.flash(
+                    "transactions of a tab's statements are a DynamoDB feature: this tab is not on DynamoDB",
+                    true,
+                );
+            } else if all.is_empty() {
+                state.flash("nothing to run: the tab has no statements", true);
+            } else {
+                run(state, all, Some(GroupMode::Transaction), fx);
             }
         }
         Action::Cancel => cancel_tab_jobs(state, fx),
@@ -280,16 +297,17 @@ fn parameter_syntax(state: &State, connection: &str) -> Option<ValueSyntax> {
 
 /// Starts `statements` in the active tab as one run, first asking for placeholder values when
 /// the connection takes parameters and the statements have `?`s.
-fn run(state: &mut State, statements: Vec<String>, fx: &mut Vec<Effect>) {
+fn run(state: &mut State, statements: Vec<String>, group: Option<GroupMode>, fx: &mut Vec<Effect>) {
     let connection = state.tab().connection.clone();
     if let Some(syntax) = parameter_syntax(state, &connection)
-        && let Some(form) = ParamForm::for_run(&statements, &state.param_memory, syntax)
+        && let Some(mut form) = ParamForm::for_run(&statements, &state.param_memory, syntax)
     {
+        form.group = group;
         state.popup = Some(Popup::Params(form));
         return;
     }
     let none = vec![Vec::new(); statements.len()];
-    run_with(state, statements, none, None, fx);
+    run_with(state, statements, none, None, group, fx);
 }
 
 /// Starts `statements` (with their parameter values) as one run: one result tab each, in order.
@@ -299,6 +317,7 @@ fn run_with(
     statements: Vec<String>,
     params: Vec<Vec<String>>,
     reopen: Option<String>,
+    group_mode: Option<GroupMode>,
     fx: &mut Vec<Effect>,
 ) {
     let group = state.next_id();
@@ -310,6 +329,7 @@ fn run_with(
         let mut result = ResultTab::new(id, group, sql);
         result.params = params;
         result.reopen = reopen.clone();
+        result.service_group = group_mode;
         state.tab_mut().push_result(result);
     }
     // Show the first result of the run; the others follow as they start.
@@ -318,9 +338,86 @@ fn run_with(
         tab.active_result = tab.results.iter().position(|r| r.id == *first).unwrap_or(0);
     }
     let tab_id = tab.id;
-    if let Some(first) = ids.first() {
-        start_result(state, tab_id, *first, &connection, fx);
+    match group_mode {
+        Some(mode) => start_service_group(state, tab_id, &ids, &connection, mode, fx),
+        None => {
+            if let Some(first) = ids.first() {
+                start_result(state, tab_id, *first, &connection, fx);
+            }
+        }
     }
+}
+
+/// Starts every result of a group at once: the service runs them in one call.
+fn start_service_group(
+    state: &mut State,
+    tab_id: u64,
+    result_ids: &[u64],
+    connection: &str,
+    mode: GroupMode,
+    fx: &mut Vec<Effect>,
+) {
+    let mut jobs = Vec::new();
+    let mut requests = Vec::new();
+    for &result in result_ids {
+        let job = state.next_id();
+        let now = state.now;
+        let Some(r) = state
+            .tabs
+            .iter_mut()
+            .find(|t| t.id == tab_id)
+            .and_then(|t| t.results.iter_mut().find(|r| r.id == result))
+        else {
+            continue;
+        };
+        r.job = Some(job);
+        r.state = RunState::Running {
+            service_state: None,
+        };
+        r.started = Some(now);
+        requests.push(QueryRequest {
+            sql: r.sql.clone(),
+            params: r.params.clone(),
+            ..QueryRequest::default()
+        });
+        jobs.push(job);
+        state.jobs.insert(
+            job,
+            JobTarget {
+                tab: tab_id,
+                result,
+            },
+        );
+    }
+    fx.push(Effect::Worker(WorkerCmd::RunGroup {
+        jobs,
+        connection: connection.to_string(),
+        mode,
+        requests,
+    }));
+}
+
+/// When the last statement of a batch or transaction ends: n succeeded / m failed.
+fn summarize_service_group(state: &mut State, tab_id: u64, group: u64) {
+    let Some(tab) = state.tabs.iter().find(|t| t.id == tab_id) else {
+        return;
+    };
+    let members: Vec<_> = tab.results.iter().filter(|r| r.group == group).collect();
+    let Some(mode) = members.first().and_then(|r| r.service_group) else {
+        return;
+    };
+    if members.iter().any(|r| r.state.is_active()) {
+        return;
+    }
+    let ok = members
+        .iter()
+        .filter(|r| matches!(r.state, RunState::Succeeded { .. }))
+        .count();
+    let failed = members.len() - ok;
+    state.flash(
+        format!("{}: {ok} succeeded, {failed} failed", mode.name()),
+        failed > 0,
+    );
 }
 
 fn start_result(
@@ -737,7 +834,14 @@ fn perform_node_action(
         }
         NodeAction::OpenResult { server_id, sql } => {
             state.focus = Focus::Results;
-            run_with(state, vec![sql], vec![Vec::new()], Some(server_id), fx);
+            run_with(
+                state,
+                vec![sql],
+                vec![Vec::new()],
+                Some(server_id),
+                None,
+                fx,
+            );
         }
     }
 }
@@ -768,7 +872,7 @@ fn open_query(
     state.mark_edited();
     state.focus = Focus::Editor;
     if run_now {
-        run(state, vec![query.to_string()], fx);
+        run(state, vec![query.to_string()], None, fx);
     }
 }
 
@@ -828,7 +932,7 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                         state.param_memory.insert(sql.clone(), v.clone());
                     }
                 }
-                run_with(state, form.statements, values, None, fx);
+                run_with(state, form.statements, values, None, form.group, fx);
                 None
             }
         },
@@ -1047,6 +1151,7 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             r.clamp_cursor(page, width);
             let group = r.group;
             continue_group(state, target.tab, group, ok, fx);
+            summarize_service_group(state, target.tab, group);
         }
         WorkerEvent::Children {
             connection,

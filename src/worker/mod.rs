@@ -11,7 +11,7 @@ use tokio::sync::{OnceCell, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::connectors::{
-    self, CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobId, JobSink,
+    self, CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, JobEvent, JobId, JobSink,
     JobSummary, QueryRequest,
 };
 use crate::export::{self, Format};
@@ -31,6 +31,14 @@ pub enum WorkerCmd {
         job: JobId,
         connection: String,
         request: QueryRequest,
+    },
+    /// Statements run together in one service call (DynamoDB batch or transaction), one job
+    /// (and result) each.
+    RunGroup {
+        jobs: Vec<JobId>,
+        connection: String,
+        mode: GroupMode,
+        requests: Vec<QueryRequest>,
     },
     Cancel {
         job: JobId,
@@ -164,6 +172,46 @@ impl Worker {
                     let _ = done.send(job);
                 });
             }
+            WorkerCmd::RunGroup {
+                jobs,
+                connection,
+                mode,
+                requests,
+            } => {
+                // One token for the group: cancelling any of its jobs cancels the call.
+                let token = CancellationToken::new();
+                for job in &jobs {
+                    self.jobs.insert(*job, token.clone());
+                }
+                let conn = self.connections.get(&connection).cloned();
+                let cache = self.connected.clone();
+                let events = self.events.clone();
+                let done = done.clone();
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let outcomes = run_group(
+                        &jobs,
+                        conn,
+                        &connection,
+                        mode,
+                        requests,
+                        cache,
+                        &events,
+                        token,
+                    )
+                    .await;
+                    for (job, outcome) in jobs.iter().zip(outcomes) {
+                        let _ = events
+                            .send(WorkerEvent::JobFinished {
+                                job: *job,
+                                outcome,
+                                elapsed: started.elapsed(),
+                            })
+                            .await;
+                        let _ = done.send(*job);
+                    }
+                });
+            }
             WorkerCmd::Cancel { job } => {
                 if let Some(token) = self.jobs.get(&job) {
                     token.cancel();
@@ -259,6 +307,47 @@ async fn connector_for(
     cell.get_or_try_init(|| connectors::connect(&conn))
         .await
         .cloned()
+}
+
+/// Runs a group call, forwarding each job's events; one outcome per job.
+#[allow(clippy::too_many_arguments)]
+async fn run_group(
+    jobs: &[JobId],
+    conn: Option<ConnectionConfig>,
+    name: &str,
+    mode: GroupMode,
+    requests: Vec<QueryRequest>,
+    cache: ConnectorCache,
+    events: &mpsc::Sender<WorkerEvent>,
+    cancel: CancellationToken,
+) -> Vec<JobOutcome> {
+    let connector = tokio::select! {
+        _ = cancel.cancelled() => return jobs.iter().map(|_| JobOutcome::Cancelled).collect(),
+        c = connector_for(conn, name, &cache) => match c {
+            Ok(c) => c,
+            Err(e) => return jobs.iter().map(|_| JobOutcome::Failed(e.to_string())).collect(),
+        },
+    };
+    let (tx, mut rx) = mpsc::channel(16);
+    let sinks = jobs.iter().map(|j| JobSink::new(*j, tx.clone())).collect();
+    drop(tx);
+    let execute = connector.execute_group(mode, requests, sinks, cancel.clone());
+    let forward = async {
+        while let Some((job, event)) = rx.recv().await {
+            if events.send(WorkerEvent::Job(job, event)).await.is_err() {
+                break;
+            }
+        }
+    };
+    let (results, ()) = tokio::join!(execute, forward);
+    results
+        .into_iter()
+        .map(|r| match r {
+            Ok(summary) => JobOutcome::Succeeded(summary),
+            Err(ConnectorError::Cancelled) => JobOutcome::Cancelled,
+            Err(e) => JobOutcome::Failed(e.to_string()),
+        })
+        .collect()
 }
 
 async fn run_job(
