@@ -97,6 +97,15 @@ pub struct RunArgs {
     /// DynamoDB: run all statements as one ExecuteTransaction (all or nothing, up to 100).
     #[arg(long, conflicts_with = "reopen")]
     pub transaction: bool,
+    /// DynamoDB: strongly consistent reads for this run.
+    #[arg(long)]
+    pub consistent_read: bool,
+    /// DynamoDB: report consumed capacity per index too (ReturnConsumedCapacity=INDEXES).
+    #[arg(long)]
+    pub index_capacity: bool,
+    /// DynamoDB: stop after N items (overrides the connection's `limit`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
     /// DynamoDB with --format json/jsonl: write items as DynamoDB JSON (typed AttributeValues,
     /// so they round-trip) instead of plain JSON.
     #[arg(long)]
@@ -340,6 +349,10 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             reopen: args.reopen.clone(),
             // DynamoDB items as JSON keep exact numbers, sets and binary (Arrow would not).
             item_json,
+            consistent_read: args.consistent_read.then_some(true),
+            capacity_by_index: args.index_capacity,
+            limit: args.limit,
+            resume: None,
         };
         let mut last_stats = JobStats::default();
         let ran = run_one(

@@ -21,6 +21,10 @@ pub struct EditorTab {
     pub workgroup: Option<String>,
     /// Athena: result reuse switched on or off for this tab (else the connection's setting).
     pub result_reuse: Option<bool>,
+    /// DynamoDB: consistent reads switched on or off for this tab (else the connection's).
+    pub consistent_read: Option<bool>,
+    /// DynamoDB: consumed capacity per index (INDEXES) instead of the total.
+    pub capacity_by_index: bool,
 }
 
 /// At most this many result tabs are kept per editor tab; the oldest finished ones go first.
@@ -59,6 +63,8 @@ impl EditorTab {
             active_result: 0,
             workgroup: None,
             result_reuse: None,
+            consistent_read: None,
+            capacity_by_index: false,
         }
     }
 

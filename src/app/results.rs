@@ -85,6 +85,8 @@ pub struct ResultTab {
     pub reopen: Option<String>,
     /// Ran in one service call with the rest of its group (DynamoDB batch or transaction).
     pub service_group: Option<GroupMode>,
+    /// Where a paused run goes on (DynamoDB `NextToken`): "load more" starts from it.
+    pub resume: Option<String>,
     pub job: Option<JobId>,
     pub state: RunState,
     pub rows: Option<Arc<ResultSet>>,
@@ -106,6 +108,7 @@ impl ResultTab {
             params: Vec::new(),
             reopen: None,
             service_group: None,
+            resume: None,
             job: None,
             state: RunState::Queued,
             rows: None,

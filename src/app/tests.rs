@@ -756,3 +756,31 @@ fn f7_runs_a_transaction_on_dynamodb_only() {
     let fx = update(&mut local, key(KeyCode::F(7), KeyModifiers::NONE));
     assert!(fx.is_empty() && local.flash.as_ref().is_some_and(|f| f.error));
 }
+
+#[test]
+fn load_more_goes_on_from_where_a_paused_result_stopped() {
+    let mut s = dynamo_state();
+    update(&mut s, key(KeyCode::Char('c'), KeyModifiers::ALT));
+    assert_eq!(s.tab().consistent_read, Some(true));
+    type_text(&mut s, "SELECT * FROM \"t\"");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    deliver(&mut s, job, batch(3));
+    let paused = JobSummary {
+        rows: 3,
+        resume: Some("token-1".into()),
+        ..JobSummary::default()
+    };
+    finish(&mut s, job, JobOutcome::Succeeded(paused));
+    update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
+    let fx = update(&mut s, key(KeyCode::Char('m'), KeyModifiers::NONE));
+    let req = &requests(&fx)[0];
+    assert_eq!(req.resume.as_deref(), Some("token-1"));
+    assert_eq!(req.consistent_read, Some(true));
+    // The rows already loaded stay while the next page comes.
+    assert_eq!(s.tab().active_result().unwrap().loaded_rows(), 3);
+    // Nothing more once a run ends without a token.
+    let job2 = s.tab().active_result().unwrap().job.unwrap();
+    finish(&mut s, job2, ok());
+    let fx = update(&mut s, key(KeyCode::Char('m'), KeyModifiers::NONE));
+    assert!(requests(&fx).is_empty());
+}

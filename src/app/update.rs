@@ -232,6 +232,30 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 .unwrap_or(0);
             state.popup = Some(Popup::ConnectionPicker { selected });
         }
+        Action::ToggleConsistentRead | Action::ToggleIndexCapacity => {
+            if state.connection_kind(&state.tab().connection) != Some(ConnectionKind::Dynamodb) {
+                state.flash("a DynamoDB setting: this tab is not on DynamoDB", true);
+                return;
+            }
+            let tab = state.tab_mut();
+            let text = if action == Action::ToggleConsistentRead {
+                let on = !tab.consistent_read.unwrap_or(false);
+                tab.consistent_read = Some(on);
+                if on {
+                    "consistent reads on for this tab (twice the read capacity)"
+                } else {
+                    "consistent reads off for this tab (eventually consistent)"
+                }
+            } else {
+                tab.capacity_by_index = !tab.capacity_by_index;
+                if tab.capacity_by_index {
+                    "consumed capacity per index (INDEXES) for this tab"
+                } else {
+                    "consumed capacity in total for this tab"
+                }
+            };
+            state.flash(text, false);
+        }
         Action::ToggleResultReuse => {
             let connection = state.tab().connection.clone();
             if state.connection_kind(&connection) != Some(ConnectionKind::Athena) {
@@ -348,6 +372,20 @@ fn run_with(
     }
 }
 
+/// Goes on with a paused result from where it stopped, adding to the rows already loaded.
+fn load_more(state: &mut State, fx: &mut Vec<Effect>) {
+    let tab = state.tab();
+    let Some(r) = tab.active_result() else {
+        return;
+    };
+    if r.state.is_active() || r.resume.is_none() {
+        state.flash("nothing more to load for this result", false);
+        return;
+    }
+    let (tab_id, result_id, connection) = (tab.id, r.id, tab.connection.clone());
+    start_result(state, tab_id, result_id, &connection, fx);
+}
+
 /// Starts every result of a group at once: the service runs them in one call.
 fn start_service_group(
     state: &mut State,
@@ -446,7 +484,10 @@ fn start_result(
         workgroup: tab.workgroup.clone(),
         result_reuse: tab.result_reuse,
         reopen: r.reopen.clone(),
-        item_json: None,
+        consistent_read: tab.consistent_read,
+        capacity_by_index: tab.capacity_by_index,
+        resume: r.resume.take(),
+        ..QueryRequest::default()
     };
     fx.push(Effect::Worker(WorkerCmd::Run {
         job,
@@ -559,6 +600,10 @@ fn keep_visible(state: &mut State) {
 }
 
 fn grid_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    if action == Action::LoadMore {
+        load_more(state, fx);
+        return;
+    }
     let (page, width) = grid_page(state);
     let max_width = state.max_column_width;
     let Some(r) = state.tab_mut().active_result_mut() else {
@@ -1134,6 +1179,7 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                     if summary.stats != Default::default() {
                         r.stats = summary.stats;
                     }
+                    r.resume = summary.resume;
                     RunState::Succeeded {
                         message: summary.message,
                     }

@@ -138,6 +138,14 @@ pub struct QueryRequest {
     pub reopen: Option<String>,
     /// DynamoDB for scripts: send items as JSON text ([`JobEvent::Json`]) instead of batches.
     pub item_json: Option<ItemJson>,
+    /// DynamoDB: continue an earlier run of the same statement from this `NextToken`.
+    pub resume: Option<String>,
+    /// DynamoDB: overrides the connection's `consistent_read` for this run.
+    pub consistent_read: Option<bool>,
+    /// DynamoDB: report consumed capacity per index too (INDEXES instead of TOTAL).
+    pub capacity_by_index: bool,
+    /// DynamoDB: overrides the connection's `limit` (items before pausing) for this run.
+    pub limit: Option<u32>,
 }
 
 /// How a group of statements runs in one service call (DynamoDB).
@@ -202,6 +210,8 @@ pub enum JobEvent {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobSummary {
     pub rows: u64,
+    /// Where a paused run goes on ("load more"): DynamoDB's `NextToken`.
+    pub resume: Option<String>,
     /// For statements without rows: what happened ("CREATE TABLE", "3 rows inserted").
     pub message: Option<String>,
     pub stats: JobStats,

@@ -253,3 +253,26 @@ fn the_browser_lists_tables_keys_and_indexes() {
         "{out}"
     );
 }
+
+#[test]
+fn a_run_limit_and_consistent_reads_from_the_command_line() {
+    let db = DynamoLocal::start();
+    db.create_table("nums", ("pk", "S"), Some(("sk", "N")));
+    let items: Vec<Value> = (0..50)
+        .map(|i| json!({"pk": {"S": "p"}, "sk": {"N": i.to_string()}}))
+        .collect();
+    db.put_items("nums", &items);
+    let ddb = Dynamo::new(&db, "");
+    let out = ddb.run(&[
+        "--format",
+        "csv",
+        "--limit",
+        "10",
+        "--consistent-read",
+        "--index-capacity",
+        "SELECT sk FROM \"nums\" WHERE pk = 'p'",
+    ]);
+    out.assert_ok();
+    assert_eq!(out.lines().len(), 11, "header + 10 items\n{out}");
+    assert!(out.stderr.contains("more remain"), "{out}");
+}

@@ -499,6 +499,7 @@ impl Connector for AthenaConnector {
             message: (columns == 0 || changed_rows)
                 .then(|| statement_message(&execution, update_count)),
             stats,
+            resume: None,
         })
     }
 }

@@ -234,7 +234,14 @@ impl Connector for DynamoConnector {
             None => Vec::new(),
         };
         let mut convert = ItemsToArrow::new(keys);
-        let mut token: Option<String> = None;
+        let mut token: Option<String> = req.resume.clone();
+        let limit = req.limit.or(self.limit);
+        let consistent = req.consistent_read.unwrap_or(self.consistent_read);
+        let capacity_mode = if req.capacity_by_index {
+            ReturnConsumedCapacity::Indexes
+        } else {
+            ReturnConsumedCapacity::Total
+        };
         let mut rows = 0u64;
         let mut capacity = Capacity::default();
         let mut pages = 0u32;
@@ -244,15 +251,15 @@ impl Connector for DynamoConnector {
                 .client
                 .execute_statement()
                 .statement(&req.sql)
-                .consistent_read(self.consistent_read)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .consistent_read(consistent)
+                .return_consumed_capacity(capacity_mode.clone())
                 .set_next_token(token.take());
             if !params.is_empty() {
                 call = call.set_parameters(Some(params.clone()));
             }
             // With a limit, ask for no more than what is left (DynamoDB counts items evaluated,
             // so a filtered statement may need several calls to fill it).
-            if let Some(limit) = self.limit {
+            if let Some(limit) = limit {
                 let left = u64::from(limit).saturating_sub(rows).max(1);
                 call = call.limit(i32::try_from(left).unwrap_or(i32::MAX));
             }
@@ -283,15 +290,18 @@ impl Connector for DynamoConnector {
             stats.extra.push(("pages".into(), pages.to_string()));
             sink.send(JobEvent::Stats(stats.clone())).await?;
             match page.next_token() {
-                Some(t) if self.limit.is_none_or(|l| rows < u64::from(l)) => {
+                Some(t) if limit.is_none_or(|l| rows < u64::from(l)) => {
                     token = Some(t.to_string());
                 }
-                Some(_) => {
+                Some(t) => {
                     return Ok(JobSummary {
                         rows,
                         message: Some(format!(
-                            "stopped after {rows} items (the connection's limit); more remain"
+                            "paused after {rows} items (limit {}); more remain: load-more \
+                             (m in the results) goes on",
+                            limit.unwrap_or_default()
                         )),
+                        resume: Some(t.to_string()),
                         stats,
                     });
                 }
@@ -300,8 +310,8 @@ impl Connector for DynamoConnector {
         }
         Ok(JobSummary {
             rows,
-            message: None,
             stats,
+            ..JobSummary::default()
         })
     }
 }
