@@ -44,6 +44,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             theme::dim(),
         ));
     }
+    if let Some(consistent) = tab.consistent_read {
+        spans.push(Span::styled(
+            format!(
+                " · {} reads",
+                if consistent { "consistent" } else { "eventual" }
+            ),
+            theme::dim(),
+        ));
+    }
+    if tab.capacity_by_index {
+        spans.push(Span::styled(" · capacity per index", theme::dim()));
+    }
     if let Some(r) = tab.active_result() {
         let shown = r.visible_rows();
         let at = if shown == 0 { 0 } else { r.grid.row + 1 };
