@@ -182,6 +182,18 @@ impl QueryRequest {
             ..QueryRequest::default()
         }
     }
+
+    /// As many values as the statement has `?` placeholders, or a usage error saying both.
+    pub fn check_param_count(&self) -> Result<(), ConnectorError> {
+        let positional = crate::sql::positional_count(&self.sql);
+        if positional == self.params.len() {
+            return Ok(());
+        }
+        Err(ConnectorError::Config(format!(
+            "the statement has {positional} `?` placeholder(s) but {} value(s) were given",
+            self.params.len()
+        )))
+    }
 }
 
 /// Statistics a service reports about a job; the fields a service lacks stay `None`.

@@ -156,6 +156,27 @@ fn loose_f64(v: &Value) -> Option<f64> {
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
+/// `quarry run <sql>`, interrupted with SIGINT once it polls the query on the fake.
+#[track_caller]
+fn interrupt_while_polling(athena: &Athena, fake: &FakeAthena, sql: &str) -> Output {
+    let child = athena
+        .command(&["run", "-c", "athena", sql])
+        .spawn()
+        .expect("start quarry");
+    let pid = child.id() as libc::pid_t;
+    let polling = fake.wait_for("GetQueryExecution", 2, Duration::from_secs(60));
+    // SAFETY: kill(2) on the pid of our own child, which has not been waited for yet.
+    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(sent, 0, "kill(SIGINT) failed");
+    let out = wait_child(child, Duration::from_secs(60));
+    assert!(
+        polling,
+        "quarry never polled the query: {:?}\n{out}",
+        fake.ops()
+    );
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // Against the fake.
 
@@ -438,21 +459,7 @@ fn fake_stats_lines_on_stderr() {
 fn fake_sigint_stops_the_running_query() {
     let fake = FakeAthena::start();
     let athena = Athena::new(&fake.url());
-    let child = athena
-        .command(&["run", "-c", "athena", "SELECT * FROM slow_table"])
-        .spawn()
-        .expect("start quarry");
-    let pid = child.id() as libc::pid_t;
-    let polling = fake.wait_for("GetQueryExecution", 2, Duration::from_secs(60));
-    // SAFETY: kill(2) on the pid of our own child, which has not been waited for yet.
-    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
-    assert_eq!(sent, 0, "kill(SIGINT) failed");
-    let out = wait_child(child, Duration::from_secs(60));
-    assert!(
-        polling,
-        "quarry never polled the query: {:?}\n{out}",
-        fake.ops()
-    );
+    let out = interrupt_while_polling(&athena, &fake, "SELECT * FROM slow_table");
     out.assert_no_panic().assert_code(130);
     let ids = fake.query_ids();
     assert_eq!(ids.len(), 1, "{:?}", fake.ops());
@@ -1103,17 +1110,7 @@ fn fake_ls_recent_queries_of_another_workgroup() {
 fn fake_a_refused_stop_says_the_query_may_still_run() {
     let fake = FakeAthena::start();
     let athena = Athena::new(&fake.url());
-    let child = athena
-        .command(&["run", "-c", "athena", "SELECT * FROM stubborn_table"])
-        .spawn()
-        .expect("start quarry");
-    let pid = child.id() as libc::pid_t;
-    let polling = fake.wait_for("GetQueryExecution", 2, Duration::from_secs(60));
-    // SAFETY: kill(2) on the pid of our own child, which has not been waited for yet.
-    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
-    assert_eq!(sent, 0, "kill(SIGINT) failed");
-    let out = wait_child(child, Duration::from_secs(60));
-    assert!(polling, "{:?}\n{out}", fake.ops());
+    let out = interrupt_while_polling(&athena, &fake, "SELECT * FROM stubborn_table");
     out.assert_no_panic().assert_code(1);
     let id = &fake.query_ids()[0];
     assert!(

@@ -13,14 +13,14 @@ use crate::dynamo_local::DynamoLocal;
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A sandbox with a `ddb` connection to `db` (plus `extra` config lines).
-struct Dynamo {
+pub struct Dynamo {
     sandbox: Sandbox,
     config: PathBuf,
     env: Vec<(String, String)>,
 }
 
 impl Dynamo {
-    fn new(db: &DynamoLocal, extra: &str) -> Self {
+    pub fn new(db: &DynamoLocal, extra: &str) -> Self {
         let sandbox = Sandbox::new();
         let config = sandbox.config(
             "ddb.toml",
@@ -47,7 +47,7 @@ impl Dynamo {
         }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = self.sandbox.command(["--config", &path(&self.config)]);
         cmd.args(args).envs(self.env.iter().cloned());
         cmd

@@ -16,13 +16,12 @@
 //! reads and writes is a `ValidationException`, and a cancelled transaction lists one reason a
 //! statement (`None` for those that were fine).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{Output, Sandbox, run_command};
+use crate::common::{Output, run_command};
 use crate::dynamo_local::DynamoLocal;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -30,45 +29,20 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// The table every test uses, keyed by the string `pk`.
 const TABLE: &str = "grp";
 
-/// A sandbox with a `ddb` connection to one DynamoDB Local.
+/// The `ddb` connection of `dynamodb.rs`, with the group helpers below.
 struct Dynamo {
-    sandbox: Sandbox,
-    config: PathBuf,
-    env: Vec<(String, String)>,
+    base: crate::dynamodb::Dynamo,
 }
 
 impl Dynamo {
     fn new(db: &DynamoLocal) -> Self {
-        let sandbox = Sandbox::new();
-        let config = sandbox.config(
-            "ddb.toml",
-            &format!(
-                "[[connection]]\nname = \"ddb\"\nkind = \"dynamodb\"\nregion = \"us-east-1\"\n\
-                 endpoint_url = \"{}\"\n",
-                db.url()
-            ),
-        );
-        let aws = sandbox.root().join("aws");
-        let env = vec![
-            ("AWS_ACCESS_KEY_ID".to_string(), "testing".to_string()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
-            ("AWS_CONFIG_FILE".into(), path(&aws.join("config"))),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE".into(),
-                path(&aws.join("credentials")),
-            ),
-        ];
         Dynamo {
-            sandbox,
-            config,
-            env,
+            base: crate::dynamodb::Dynamo::new(db, ""),
         }
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = self.sandbox.command(["--config", &path(&self.config)]);
-        cmd.args(args).envs(self.env.iter().cloned());
-        cmd
+        self.base.command(args)
     }
 
     /// `quarry run -c CONNECTION ARGS…`.
@@ -111,10 +85,6 @@ impl Dynamo {
         items.sort_by(|a, b| a["pk"].as_str().cmp(&b["pk"].as_str()));
         items
     }
-}
-
-fn path(p: &Path) -> String {
-    p.to_str().expect("UTF-8 path").to_string()
 }
 
 /// Starts DynamoDB Local with [`TABLE`] holding `{pk: "a", v: 1}` and `{pk: "b", v: 1}`.

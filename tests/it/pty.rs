@@ -346,22 +346,20 @@ fn sigterm_exits_and_restores_the_terminal() {
     tui.assert_restored();
 }
 
-/// The Athena connection of the pty test, pointed at `endpoint` (moto).
-fn athena_setup(sandbox: &Sandbox, endpoint: &str) -> (Vec<String>, Vec<(String, String)>) {
-    let config = sandbox.config(
-        "athena.toml",
-        &format!(
-            "[[connection]]\nname = \"athena\"\nkind = \"athena\"\nregion = \"us-east-1\"\n\
-             endpoint_url = \"{endpoint}\"\nworkgroup = \"primary\"\n\
-             output_location = \"s3://quarry-results/\"\n"
-        ),
-    );
+/// Arguments and environment for a TUI on `connection`, configured by `toml`, with test AWS
+/// credentials and no ~/.aws.
+fn aws_setup(
+    sandbox: &Sandbox,
+    toml: &str,
+    connection: &str,
+) -> (Vec<String>, Vec<(String, String)>) {
+    let config = sandbox.config("aws.toml", toml);
     let aws = sandbox.root().join("no-aws");
     let args = vec![
         "--config".to_string(),
         config.to_string_lossy().into_owned(),
         "-c".into(),
-        "athena".into(),
+        connection.into(),
     ];
     let env = vec![
         ("AWS_ACCESS_KEY_ID".to_string(), "testing".to_string()),
@@ -376,6 +374,16 @@ fn athena_setup(sandbox: &Sandbox, endpoint: &str) -> (Vec<String>, Vec<(String,
         ),
     ];
     (args, env)
+}
+
+/// The Athena connection of the pty test, pointed at `endpoint` (moto).
+fn athena_setup(sandbox: &Sandbox, endpoint: &str) -> (Vec<String>, Vec<(String, String)>) {
+    let toml = format!(
+        "[[connection]]\nname = \"athena\"\nkind = \"athena\"\nregion = \"us-east-1\"\n\
+         endpoint_url = \"{endpoint}\"\nworkgroup = \"primary\"\n\
+         output_location = \"s3://quarry-results/\"\n"
+    );
+    aws_setup(sandbox, &toml, "athena")
 }
 
 /// On moto: a query reaches SUCCEEDED with its rows; a second one, held QUEUED by moto's state
@@ -447,35 +455,11 @@ fn dynamodb_browse_run_and_inspect_a_nested_map() {
         })],
     );
     let endpoint = db.url();
-    let mut tui = Tui::start_with(|sb| {
-        let config = sb.config(
-            "ddb.toml",
-            &format!(
-                "[[connection]]\nname = \"ddb\"\nkind = \"dynamodb\"\nregion = \"us-east-1\"\n\
-                 endpoint_url = \"{endpoint}\"\n"
-            ),
-        );
-        let aws = sb.root().join("no-aws");
-        let args = vec![
-            "--config".to_string(),
-            config.to_string_lossy().into_owned(),
-            "-c".into(),
-            "ddb".into(),
-        ];
-        let env = vec![
-            ("AWS_ACCESS_KEY_ID".to_string(), "testing".to_string()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
-            (
-                "AWS_CONFIG_FILE".into(),
-                aws.join("config").to_string_lossy().into_owned(),
-            ),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE".into(),
-                aws.join("credentials").to_string_lossy().into_owned(),
-            ),
-        ];
-        (args, env)
-    });
+    let toml = format!(
+        "[[connection]]\nname = \"ddb\"\nkind = \"dynamodb\"\nregion = \"us-east-1\"\n\
+         endpoint_url = \"{endpoint}\"\n"
+    );
+    let mut tui = Tui::start_with(|sb| aws_setup(sb, &toml, "ddb"));
     wait_for_editor(&mut tui);
     tui.send(b"\x1b1"); // Alt-1: the browser
     tui.wait_for_text("BROWSER");

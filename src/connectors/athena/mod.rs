@@ -84,13 +84,7 @@ impl AthenaConnector {
 
     /// StartQueryExecution with the connection's context; returns the execution id.
     async fn start(&self, req: &QueryRequest) -> Result<String, ConnectorError> {
-        let positional = crate::sql::positional_count(&req.sql);
-        if positional != req.params.len() {
-            return Err(ConnectorError::Config(format!(
-                "the statement has {positional} `?` placeholder(s) but {} value(s) were given",
-                req.params.len()
-            )));
-        }
+        req.check_param_count()?;
         let context = QueryExecutionContext::builder()
             .catalog(&self.catalog)
             .set_database(self.database.clone())

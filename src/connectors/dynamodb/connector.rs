@@ -222,13 +222,7 @@ impl Connector for DynamoConnector {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let positional = crate::sql::positional_count(&req.sql);
-        if positional != params.len() {
-            return Err(ConnectorError::Config(format!(
-                "the statement has {positional} `?` placeholder(s) but {} value(s) were given",
-                params.len()
-            )));
-        }
+        req.check_param_count()?;
         let keys = match statement_table(&req.sql) {
             Some(t) => self.key_attributes(&t).await,
             None => Vec::new(),
