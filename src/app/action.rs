@@ -28,6 +28,7 @@ pub enum Action {
     ToggleResultReuse,
     ToggleConsistentRead,
     ToggleIndexCapacity,
+    SetRunLimit,
     // Lists, grid and browser
     Up,
     Down,
@@ -78,6 +79,7 @@ impl Action {
         Action::ToggleResultReuse,
         Action::ToggleConsistentRead,
         Action::ToggleIndexCapacity,
+        Action::SetRunLimit,
         Action::Up,
         Action::Down,
         Action::Left,
@@ -147,6 +149,7 @@ impl Action {
             Action::ToggleResultReuse => "Athena result reuse for this tab (on/off)",
             Action::ToggleConsistentRead => "DynamoDB consistent reads for this tab (on/off)",
             Action::ToggleIndexCapacity => "DynamoDB capacity per index for this tab (on/off)",
+            Action::SetRunLimit => "DynamoDB: items per run before pausing, for this tab",
             Action::Up => "up",
             Action::Down => "down",
             Action::Left => "left / previous column",

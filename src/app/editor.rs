@@ -25,6 +25,8 @@ pub struct EditorTab {
     pub consistent_read: Option<bool>,
     /// DynamoDB: consumed capacity per index (INDEXES) instead of the total.
     pub capacity_by_index: bool,
+    /// DynamoDB: items per run before pausing for this tab (else the connection's `limit`).
+    pub limit: Option<u32>,
 }
 
 /// At most this many result tabs are kept per editor tab; the oldest finished ones go first.
@@ -65,6 +67,7 @@ impl EditorTab {
             result_reuse: None,
             consistent_read: None,
             capacity_by_index: false,
+            limit: None,
         }
     }
 

@@ -251,6 +251,7 @@ const DEFAULTS: &[(KeyContext, &str, Action)] = {
         (Global, "alt-r", ToggleResultReuse),
         (Global, "alt-c", ToggleConsistentRead),
         (Global, "alt-i", ToggleIndexCapacity),
+        (Global, "alt-l", SetRunLimit),
         (Browser, "tab", CycleFocus),
         (Grid, "tab", CycleFocus),
         (Browser, "?", Help),

@@ -39,6 +39,8 @@ pub enum InputPurpose {
     GridFilter,
     BrowserFilter,
     ExportPath,
+    /// DynamoDB: items per run before pausing, for this tab.
+    RunLimit,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -784,3 +784,19 @@ fn load_more_goes_on_from_where_a_paused_result_stopped() {
     let fx = update(&mut s, key(KeyCode::Char('m'), KeyModifiers::NONE));
     assert!(requests(&fx).is_empty());
 }
+
+#[test]
+fn a_tab_limit_goes_with_its_dynamodb_runs() {
+    let mut s = dynamo_state();
+    update(&mut s, key(KeyCode::Char('l'), KeyModifiers::ALT));
+    type_text(&mut s, "25");
+    update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(s.tab().limit, Some(25));
+    type_text(&mut s, "SELECT * FROM \"t\"");
+    let fx = update(&mut s, ctrl('j'));
+    assert_eq!(requests(&fx)[0].limit, Some(25));
+    update(&mut s, key(KeyCode::Char('l'), KeyModifiers::ALT));
+    type_text(&mut s, "x");
+    update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(s.flash.as_ref().is_some_and(|f| f.error));
+}

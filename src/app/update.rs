@@ -232,6 +232,17 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 .unwrap_or(0);
             state.popup = Some(Popup::ConnectionPicker { selected });
         }
+        Action::SetRunLimit => {
+            if state.connection_kind(&state.tab().connection) != Some(ConnectionKind::Dynamodb) {
+                state.flash("a DynamoDB setting: this tab is not on DynamoDB", true);
+                return;
+            }
+            let text = state.tab().limit.map(|l| l.to_string()).unwrap_or_default();
+            state.popup = Some(Popup::Input {
+                purpose: InputPurpose::RunLimit,
+                text,
+            });
+        }
         Action::ToggleConsistentRead | Action::ToggleIndexCapacity => {
             if state.connection_kind(&state.tab().connection) != Some(ConnectionKind::Dynamodb) {
                 state.flash("a DynamoDB setting: this tab is not on DynamoDB", true);
@@ -486,6 +497,7 @@ fn start_result(
         reopen: r.reopen.clone(),
         consistent_read: tab.consistent_read,
         capacity_by_index: tab.capacity_by_index,
+        limit: tab.limit,
         resume: r.resume.take(),
         ..QueryRequest::default()
     };
@@ -1090,6 +1102,19 @@ fn submit_input(state: &mut State, purpose: InputPurpose, text: String, fx: &mut
                 set_view(r, ViewKind::Filter { needle: text }, fx);
             }
         }
+        InputPurpose::RunLimit => match text.trim() {
+            "" => {
+                state.tab_mut().limit = None;
+                state.flash("this tab uses the connection's limit again", false);
+            }
+            t => match t.parse::<u32>() {
+                Ok(n) if n > 0 => {
+                    state.tab_mut().limit = Some(n);
+                    state.flash(format!("this tab pauses after {n} items"), false);
+                }
+                _ => state.flash(format!("`{t}` is not a number of items (1 or more)"), true),
+            },
+        },
         InputPurpose::ExportPath => {
             let path = text.trim().to_string();
             if path.is_empty() {

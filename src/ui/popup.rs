@@ -163,6 +163,9 @@ pub fn draw(frame: &mut Frame, state: &State) {
                 InputPurpose::GridFilter => " Filter rows (substring, any column; empty clears) ",
                 InputPurpose::BrowserFilter => " Filter the tree ",
                 InputPurpose::ExportPath => " Export to file (.csv .tsv .json .jsonl .md .txt) ",
+                InputPurpose::RunLimit => {
+                    " Items per run before pausing (empty: the connection's) "
+                }
             };
             let line = Line::from(vec![
                 Span::raw(sanitize_line(text).into_owned()),

@@ -53,6 +53,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             theme::dim(),
         ));
     }
+    if let Some(limit) = tab.limit {
+        spans.push(Span::styled(format!(" · limit {limit}"), theme::dim()));
+    }
     if tab.capacity_by_index {
         spans.push(Span::styled(" · capacity per index", theme::dim()));
     }
