@@ -143,8 +143,10 @@ impl ResultTab {
             self.set_schema(schema, max_width);
             return Ok(());
         };
+        // A run that goes on (load more) may describe fewer or other columns: keep them all.
+        let merged = crate::results::merge_schemas(rows.schema(), &schema);
         Arc::make_mut(rows)
-            .widen(schema)
+            .widen(merged)
             .map_err(|e| format!("the result changed shape in a way Quarry cannot show: {e}"))?;
         let widths = rows.column_widths(100, max_width);
         self.grid.widths.resize(widths.len(), 0);
@@ -160,14 +162,21 @@ impl ResultTab {
         self.rows = Some(Arc::new(rs));
     }
 
-    /// Appends a batch; the first rows also size the columns.
-    pub fn push_batch(&mut self, batch: RecordBatch, max_width: usize) {
+    /// Appends a batch; the first rows also size the columns. A batch of another shape than the
+    /// result's (after a widening) is fitted to it by column name.
+    pub fn push_batch(&mut self, batch: RecordBatch, max_width: usize) -> Result<(), String> {
         let Some(rows) = self.rows.as_mut() else {
             let mut rs = ResultSet::new(batch.schema());
             rs.push_batch(batch);
             self.grid.widths = rs.column_widths(100, max_width);
             self.rows = Some(Arc::new(rs));
-            return;
+            return Ok(());
+        };
+        let batch = if batch.schema().fields() == rows.schema().fields() {
+            batch
+        } else {
+            crate::results::widen_batch(&batch, rows.schema())
+                .map_err(|e| format!("rows of another shape could not be shown: {e}"))?
         };
         let first = rows.num_rows() == 0;
         // Cheap: a ResultSet is a list of Arc'd batches; clones only if a sort task holds it.
@@ -176,6 +185,7 @@ impl ResultTab {
             let widths = rows.column_widths(100, max_width);
             self.grid.widths = widths;
         }
+        Ok(())
     }
 
     /// Widens columns to fit the rows that arrived after the first batch (the first and last

@@ -800,3 +800,46 @@ fn a_tab_limit_goes_with_its_dynamodb_runs() {
     update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
     assert!(s.flash.as_ref().is_some_and(|f| f.error));
 }
+
+#[test]
+fn a_resumed_run_with_other_columns_keeps_every_column_aligned() {
+    let mut s = dynamo_state();
+    type_text(&mut s, "SELECT * FROM \"t\"");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    deliver(&mut s, job, batch(2)); // id Int64, name Utf8
+    let paused = JobSummary {
+        rows: 2,
+        resume: Some("t1".into()),
+        ..JobSummary::default()
+    };
+    finish(&mut s, job, JobOutcome::Succeeded(paused));
+    update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
+    update(&mut s, key(KeyCode::Char('m'), KeyModifiers::NONE));
+    let job2 = s.tab().active_result().unwrap().job.unwrap();
+    // The next page describes `extra` and `id`, but not `name`, and `id` as text.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("extra", DataType::Utf8, true),
+        Field::new("id", DataType::Utf8, true),
+    ]));
+    let b = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(vec!["e"])),
+            Arc::new(StringArray::from(vec!["x9"])),
+        ],
+    )
+    .unwrap();
+    deliver(&mut s, job2, b);
+    let r = s.tab().active_result().unwrap();
+    assert!(!matches!(r.state, RunState::Failed { .. }), "{:?}", r.state);
+    let rows = r.rows.as_ref().unwrap();
+    let names: Vec<_> = (0..rows.num_columns())
+        .map(|c| rows.column_name(c).to_string())
+        .collect();
+    assert_eq!(names, vec!["id", "name", "extra"]);
+    assert_eq!(rows.cell(1, 0).text, "1");
+    assert_eq!(rows.cell(1, 1).text, "n1");
+    assert_eq!(rows.cell(2, 0).text, "x9");
+    assert_eq!(rows.cell(2, 1).kind, crate::results::CellKind::Null);
+    assert_eq!(rows.cell(2, 2).text, "e");
+}

@@ -1178,7 +1178,11 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                         r.state = RunState::Failed { error };
                     }
                 }
-                JobEvent::Batch(batch) => r.push_batch(batch, max_width),
+                JobEvent::Batch(batch) => {
+                    if let Err(error) = r.push_batch(batch, max_width) {
+                        r.state = RunState::Failed { error };
+                    }
+                }
                 JobEvent::Stats(stats) => r.stats = stats,
                 // Only scripts ask for JSON text.
                 JobEvent::Json(_) => {}

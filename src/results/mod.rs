@@ -39,6 +39,28 @@ impl CellText {
     }
 }
 
+/// The union of two schemas by field name: `old`'s fields first, in their order, then the new
+/// ones; a field whose type differs becomes text (every Arrow type casts to Utf8), and the newer
+/// metadata wins. Rows of either fit the result ([`widen_batch`]).
+pub fn merge_schemas(old: &SchemaRef, new: &SchemaRef) -> SchemaRef {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let mut fields: Vec<Field> = old
+        .fields()
+        .iter()
+        .map(|f| match new.field_with_name(f.name()) {
+            Ok(n) if n.data_type() == f.data_type() => n.clone(),
+            Ok(n) => Field::new(f.name(), DataType::Utf8, true).with_metadata(n.metadata().clone()),
+            Err(_) => f.as_ref().clone(),
+        })
+        .collect();
+    for f in new.fields() {
+        if old.field_with_name(f.name()).is_err() {
+            fields.push(f.as_ref().clone());
+        }
+    }
+    std::sync::Arc::new(Schema::new(fields))
+}
+
 /// Re-expresses `batch` in a later, wider `schema`: columns matched by name, cast where the
 /// type changed (Arrow writes `42` and `true`, the text a connector would have produced), and
 /// all-null where the batch lacks them.
