@@ -503,7 +503,7 @@ fn write_json_list(out: &mut String, items: &ArrayRef, budget: usize) {
 }
 
 /// Writes `s` as a JSON string literal (control characters escaped).
-fn write_json_str(out: &mut String, s: &str) {
+pub(crate) fn write_json_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -8,6 +8,7 @@
 
 mod filter;
 mod format;
+pub(crate) use format::write_json_str;
 mod sanitize;
 mod sort;
 mod temporal;

@@ -16,6 +16,8 @@ use aws_smithy_types::Blob;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::results::write_json_str;
+
 /// Type tags in DynamoDB JSON, indexed by [`type_index`]; `unknown` stands for a type this SDK
 /// does not know yet.
 pub(crate) const TYPE_TAGS: [&str; 11] = [
@@ -404,29 +406,11 @@ fn is_json_number(s: &str) -> bool {
     i == b.len()
 }
 
+/// `s` as a JSON string literal, for messages.
 fn json_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    write_json_string(&mut out, s);
+    write_json_str(&mut out, s);
     out
-}
-
-/// `s` as a JSON string literal (the escapes serde_json writes), without an intermediate String.
-fn write_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if c < ' ' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// A DynamoDB number as a JSON number with the same digits. DynamoDB accepts spellings JSON does
@@ -451,7 +435,7 @@ fn write_json_number(out: &mut String, n: &str) {
     if is_json_number(&respelled) {
         out.push_str(&respelled);
     } else {
-        write_json_string(out, n);
+        write_json_str(out, n);
     }
 }
 
@@ -486,7 +470,7 @@ fn write_object(
         if i > 0 {
             out.push(',');
         }
-        write_json_string(out, k);
+        write_json_str(out, k);
         out.push(':');
         each(out, v);
     }
@@ -497,13 +481,13 @@ fn write_object(
 /// base64 strings, sets as arrays, map keys sorted. The type is lost (a set reads as a list).
 pub fn write_plain_json(out: &mut String, v: &AttributeValue) {
     match v {
-        AttributeValue::S(s) => write_json_string(out, s),
+        AttributeValue::S(s) => write_json_str(out, s),
         AttributeValue::N(n) => write_json_number(out, n),
         AttributeValue::B(b) => write_base64(out, b),
         AttributeValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         AttributeValue::L(items) => write_array(out, items, write_plain_json),
         AttributeValue::M(m) => write_object(out, m, write_plain_json),
-        AttributeValue::Ss(ss) => write_array(out, ss, |o, s| write_json_string(o, s)),
+        AttributeValue::Ss(ss) => write_array(out, ss, |o, s| write_json_str(o, s)),
         AttributeValue::Ns(ns) => write_array(out, ns, |o, n| write_json_number(o, n)),
         AttributeValue::Bs(bs) => write_array(out, bs, write_base64),
         // NULL, and a type newer than this SDK.
@@ -522,13 +506,13 @@ pub fn write_dynamodb_json(out: &mut String, v: &AttributeValue) {
     out.push_str(type_tag(v));
     out.push_str("\":");
     match v {
-        AttributeValue::S(s) | AttributeValue::N(s) => write_json_string(out, s),
+        AttributeValue::S(s) | AttributeValue::N(s) => write_json_str(out, s),
         AttributeValue::B(b) => write_base64(out, b),
         AttributeValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         AttributeValue::L(items) => write_array(out, items, write_dynamodb_json),
         AttributeValue::M(m) => write_object(out, m, write_dynamodb_json),
         AttributeValue::Ss(ss) | AttributeValue::Ns(ss) => {
-            write_array(out, ss, |o, s| write_json_string(o, s))
+            write_array(out, ss, |o, s| write_json_str(o, s))
         }
         AttributeValue::Bs(bs) => write_array(out, bs, write_base64),
         // NULL is always `true` in DynamoDB JSON.
