@@ -70,7 +70,8 @@ pub struct RunArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// A value for the next `?` placeholder, as an SQL literal ('abc', 42); repeat in order.
-    /// Sent as query parameters (Athena ExecutionParameters), never spliced into the text.
+    /// Redshift Data: `name=value` for each `:name` parameter (plain text, no quotes).
+    /// Sent as query parameters, never spliced into the text.
     #[arg(long = "param", value_name = "VALUE", allow_hyphen_values = true)]
     pub params: Vec<String>,
     /// Write each statement's statistics (server id, state, rows, bytes scanned, cost, …) to
@@ -92,9 +93,11 @@ pub struct RunArgs {
     pub reopen: Option<String>,
     /// DynamoDB: run all statements as one BatchExecuteStatement group (up to 25 per call,
     /// each succeeds or fails on its own; reads and writes go in separate calls).
+    /// Redshift Data: run them in one BatchExecuteStatement, which is one transaction.
     #[arg(long, conflicts_with_all = ["transaction", "reopen"])]
     pub batch: bool,
     /// DynamoDB: run all statements as one ExecuteTransaction (all or nothing, up to 100).
+    /// Redshift Data: the same as --batch.
     #[arg(long, conflicts_with = "reopen")]
     pub transaction: bool,
     /// DynamoDB: strongly consistent reads for this run.
@@ -214,9 +217,13 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             return EXIT_USAGE;
         }
     };
-    if (args.batch || args.transaction) && conn.kind != config::ConnectionKind::Dynamodb {
+    let redshift_data = conn.kind == config::ConnectionKind::RedshiftData;
+    if (args.batch || args.transaction)
+        && conn.kind != config::ConnectionKind::Dynamodb
+        && !redshift_data
+    {
         eprintln!(
-            "quarry: --batch and --transaction are DynamoDB calls: connection `{}` is kind {}",
+            "quarry: --batch and --transaction run on DynamoDB and Redshift Data: connection `{}` is kind {}",
             conn.name, conn.kind
         );
         return EXIT_USAGE;
@@ -254,7 +261,15 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         conn.kind,
         config::ConnectionKind::Athena | config::ConnectionKind::Dynamodb
     );
-    let params = if takes_params {
+    let params = if redshift_data {
+        match named_param_values(&statements, &args.params) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("quarry: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    } else if takes_params {
         match split_params(&statements, &args.params) {
             Ok(p) => p,
             Err(e) => {
@@ -308,8 +323,16 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
     } else {
         connectors::ItemJson::Plain
     });
+    // Redshift Data: a script's statements share one session (temp tables carry over); it is
+    // ended when the script is done instead of idling on the server.
+    let session = |req: QueryRequest| QueryRequest {
+        session_key: Some(CLI_SESSION.to_string()),
+        use_session: (statements.len() > 1).then_some(true),
+        label: Some(script_label(args)),
+        ..req
+    };
     if args.batch || args.transaction {
-        let mode = if args.batch {
+        let mode = if args.batch && !redshift_data {
             connectors::GroupMode::Batch
         } else {
             connectors::GroupMode::Transaction
@@ -317,14 +340,18 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         let requests = statements
             .iter()
             .zip(params)
-            .map(|(sql, params)| QueryRequest {
-                sql: sql.clone(),
-                params,
-                item_json,
-                ..QueryRequest::default()
+            .map(|(sql, params)| {
+                session(QueryRequest {
+                    sql: sql.clone(),
+                    params,
+                    item_json,
+                    ..QueryRequest::default()
+                })
             })
             .collect();
-        return run_group(&*connector, mode, requests, format, output, cancel).await;
+        let code = run_group(&*connector, mode, requests, format, output, cancel).await;
+        end_cli_session(&*connector).await;
+        return code;
     }
     for (i, (sql, params)) in statements.iter().zip(params).enumerate() {
         if i > 0
@@ -352,7 +379,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             consistent_read: args.consistent_read.then_some(true),
             capacity_by_index: args.index_capacity,
             limit: args.limit,
-            resume: None,
+            ..session(QueryRequest::default())
         };
         let mut last_stats = JobStats::default();
         let ran = run_one(
@@ -387,6 +414,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
                 } else {
                     String::new()
                 };
+                end_cli_session(&*connector).await;
                 // Server messages echo identifiers and values: never raw control characters.
                 let message = e.to_string();
                 eprintln!(
@@ -401,11 +429,70 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             }
         }
     }
+    end_cli_session(&*connector).await;
     if let Err(e) = output.commit() {
         eprintln!("quarry: writing the output failed: {e}");
         return EXIT_QUERY;
     }
     0
+}
+
+/// The key a script's session is kept under.
+const CLI_SESSION: &str = "cli";
+
+/// `StatementName` of a script's statements: `quarry:<file name>`, or `quarry:cli`.
+fn script_label(args: &RunArgs) -> String {
+    args.file
+        .as_deref()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| CLI_SESSION.to_string())
+}
+
+/// Ends the script's server-side session, if it opened one (a failure only warns: the session
+/// idles out by itself).
+async fn end_cli_session(connector: &dyn connectors::Connector) {
+    if let Err(e) = connector.end_session(CLI_SESSION).await {
+        eprintln!("quarry: note: {}", sanitize_multiline(&e.to_string()));
+    }
+}
+
+/// `--param name=value` values for the `:name` parameters of each statement (Redshift Data).
+fn named_param_values(
+    statements: &[String],
+    params: &[String],
+) -> Result<Vec<Vec<String>>, String> {
+    let mut given: Vec<(&str, &str)> = Vec::new();
+    for p in params {
+        let Some((name, value)) = p.split_once('=') else {
+            return Err(format!(
+                "--param `{p}`: Redshift Data parameters are given as name=value (for `:name`)"
+            ));
+        };
+        given.push((name.trim().trim_start_matches(':'), value));
+    }
+    let mut used = vec![false; given.len()];
+    let mut all = Vec::new();
+    for sql in statements {
+        let mut values = Vec::new();
+        for name in crate::sql::named_params(sql) {
+            let Some(i) = given.iter().position(|(n, _)| *n == name) else {
+                return Err(format!(
+                    "the SQL uses `:{name}` but no --param {name}=VALUE was given"
+                ));
+            };
+            used[i] = true;
+            values.push(given[i].1.to_string());
+        }
+        all.push(values);
+    }
+    if let Some(i) = used.iter().position(|u| !u) {
+        return Err(format!(
+            "--param {}: the SQL has no `:{}` parameter",
+            params[i], given[i].0
+        ));
+    }
+    Ok(all)
 }
 
 /// Where `quarry run` writes: stdout, or a file that appears only when everything succeeded.
@@ -623,6 +710,7 @@ async fn write_events(
                 }
             }
             JobEvent::Stats(stats) => *last_stats = stats,
+            JobEvent::Notice(text) => eprintln!("quarry: note: {}", sanitize_multiline(&text)),
             _ => {}
         }
     }

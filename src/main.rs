@@ -88,12 +88,33 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
                         .collect::<Vec<_>>()
                         .join(" · ")
                 }
+                ConnectionDetails::RedshiftData {
+                    cluster_identifier,
+                    workgroup_name,
+                    database,
+                    ..
+                } => [
+                    c.region.clone(),
+                    cluster_identifier.clone().or(workgroup_name.clone()),
+                    Some(database.clone()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · "),
                 _ => c.region.clone().unwrap_or_default(),
             },
             result_reuse: matches!(
                 c.details,
                 ConnectionDetails::Athena {
                     result_reuse_minutes: Some(_),
+                    ..
+                }
+            ),
+            sessions: matches!(
+                c.details,
+                ConnectionDetails::RedshiftData {
+                    session_keep_alive_seconds: Some(1..),
                     ..
                 }
             ),

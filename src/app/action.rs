@@ -29,6 +29,8 @@ pub enum Action {
     ToggleConsistentRead,
     ToggleIndexCapacity,
     SetRunLimit,
+    ToggleSession,
+    EndSession,
     // Lists, grid and browser
     Up,
     Down,
@@ -80,6 +82,8 @@ impl Action {
         Action::ToggleConsistentRead,
         Action::ToggleIndexCapacity,
         Action::SetRunLimit,
+        Action::ToggleSession,
+        Action::EndSession,
         Action::Up,
         Action::Down,
         Action::Left,
@@ -138,7 +142,7 @@ impl Action {
             Action::RunAll => {
                 "run every statement of the tab, one result tab each (DynamoDB: as a batch)"
             }
-            Action::RunTransaction => "DynamoDB: run every statement of the tab as one transaction",
+            Action::RunTransaction => "run all as one transaction (DynamoDB, Redshift Data)",
             Action::Cancel => "cancel the tab's running job (editor: copy when none runs)",
             Action::Export => {
                 "export the result to a file (format from the extension, CSV by default)"
@@ -150,6 +154,8 @@ impl Action {
             Action::ToggleConsistentRead => "DynamoDB consistent reads for this tab (on/off)",
             Action::ToggleIndexCapacity => "DynamoDB capacity per index for this tab (on/off)",
             Action::SetRunLimit => "DynamoDB: items per run before pausing, for this tab",
+            Action::ToggleSession => "Redshift Data: run this tab in a session or without (on/off)",
+            Action::EndSession => "Redshift Data: end this tab's session (temp tables go with it)",
             Action::Up => "up",
             Action::Down => "down",
             Action::Left => "left / previous column",

@@ -27,6 +27,34 @@ pub struct EditorTab {
     pub capacity_by_index: bool,
     /// DynamoDB: items per run before pausing for this tab (else the connection's `limit`).
     pub limit: Option<u32>,
+    /// Redshift Data: sessions switched on or off for this tab (else the connection's choice).
+    pub use_session: Option<bool>,
+    /// Redshift Data: the server-side session this tab's statements run in.
+    pub session: Option<TabSession>,
+}
+
+/// A Data API session held for a tab, as the status bar shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TabSession {
+    pub id: String,
+    pub keep_alive: std::time::Duration,
+    /// When the service last reported it (its idle clock starts when a statement ends).
+    pub since: std::time::Instant,
+}
+
+impl TabSession {
+    /// Time left before it idles out, counted from its last statement; zero once gone.
+    pub fn time_left(&self, now: std::time::Instant) -> std::time::Duration {
+        self.keep_alive
+            .saturating_sub(now.saturating_duration_since(self.since))
+    }
+}
+
+impl EditorTab {
+    /// The key the connector keeps this tab's session under.
+    pub fn session_key(&self) -> String {
+        format!("tab-{}", self.id)
+    }
 }
 
 /// At most this many result tabs are kept per editor tab; the oldest finished ones go first.
@@ -68,6 +96,8 @@ impl EditorTab {
             consistent_read: None,
             capacity_by_index: false,
             limit: None,
+            use_session: None,
+            session: None,
         }
     }
 

@@ -252,6 +252,8 @@ const DEFAULTS: &[(KeyContext, &str, Action)] = {
         (Global, "alt-c", ToggleConsistentRead),
         (Global, "alt-i", ToggleIndexCapacity),
         (Global, "alt-l", SetRunLimit),
+        (Global, "alt-s", ToggleSession),
+        (Global, "alt-e", EndSession),
         (Browser, "tab", CycleFocus),
         (Grid, "tab", CycleFocus),
         (Browser, "?", Help),

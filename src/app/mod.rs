@@ -102,6 +102,8 @@ pub struct ConnectionInfo {
     pub detail: String,
     /// Athena: result reuse is on by default for this connection.
     pub result_reuse: bool,
+    /// Redshift Data: tabs run in sessions by default (`session_keep_alive_seconds` is set).
+    pub sessions: bool,
 }
 
 /// What the browser shows after a connection's name: its kind, and the detail when there is one.
@@ -176,6 +178,7 @@ impl StateInit {
                 kind: ConnectionKind::Local,
                 detail: "sample data".into(),
                 result_reuse: false,
+                sessions: false,
             }],
             keymap: Keymap::default(),
             drafts: Vec::new(),
@@ -277,7 +280,12 @@ impl State {
     pub fn active_server_jobs(&self) -> usize {
         self.tabs
             .iter()
-            .filter(|t| self.connection_kind(&t.connection) == Some(ConnectionKind::Athena))
+            .filter(|t| {
+                matches!(
+                    self.connection_kind(&t.connection),
+                    Some(ConnectionKind::Athena | ConnectionKind::RedshiftData)
+                )
+            })
             .flat_map(|t| t.results.iter())
             // A reopened past query is only followed: it is not ours to stop.
             .filter(|r| matches!(r.state, results::RunState::Running { .. }) && r.reopen.is_none())

@@ -1,12 +1,12 @@
-//! The small form that asks for the values of `?` placeholders before a run (Athena sends them as
-//! `ExecutionParameters`). Values are SQL literals as the service expects them: `'abc'`, `42`,
-//! `DATE '2024-01-02'`. What was typed for a statement is offered again the next time it runs.
+//! The small form that asks for the values of `?` placeholders (Athena, DynamoDB) or `:name`
+//! parameters (Redshift Data) before a run. Values are written as the service expects them (see
+//! `ValueSyntax`). What was typed for a statement is offered again the next time it runs.
 
 use std::collections::HashMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::sql::{PlaceholderKind, placeholders};
+use crate::sql::{PlaceholderKind, named_params, placeholders};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamField {
@@ -24,6 +24,9 @@ pub enum ValueSyntax {
     Sql,
     /// DynamoDB: JSON-ish literals that become AttributeValues (`42`, `"x"`, `{"a": 1}`).
     Json,
+    /// Redshift Data: `:name` parameters, asked once per name for the whole run, as plain text
+    /// the server casts to the column's type.
+    Named,
 }
 
 impl ValueSyntax {
@@ -31,6 +34,7 @@ impl ValueSyntax {
         match self {
             ValueSyntax::Sql => "Values are SQL literals: 'text', 42, DATE '2024-01-02'",
             ValueSyntax::Json => "Values are JSON: 42, \"text\", true, null, [1, 2], {\"a\": 1}",
+            ValueSyntax::Named => "Values are plain text (no quotes): 42, abc, 2024-01-02",
         }
     }
 }
@@ -63,6 +67,9 @@ impl ParamForm {
         remembered: &HashMap<String, Vec<String>>,
         syntax: ValueSyntax,
     ) -> Option<Self> {
+        if syntax == ValueSyntax::Named {
+            return Self::for_named(statements, remembered);
+        }
         let mut fields = Vec::new();
         for (i, sql) in statements.iter().enumerate() {
             let previous = remembered.get(sql);
@@ -102,8 +109,50 @@ impl ParamForm {
         })
     }
 
-    /// Each statement's values, in placeholder order.
+    /// One field per distinct `:name` of the run, filled from what was typed last time.
+    fn for_named(statements: &[String], remembered: &HashMap<String, Vec<String>>) -> Option<Self> {
+        let mut fields: Vec<ParamField> = Vec::new();
+        for sql in statements {
+            let names = named_params(sql);
+            for (n, name) in names.iter().enumerate() {
+                let label = format!(":{name}");
+                if fields.iter().any(|f| f.label == label) {
+                    continue;
+                }
+                let previous = remembered.get(sql).and_then(|v| v.get(n)).cloned();
+                fields.push(ParamField {
+                    label,
+                    statement: 0,
+                    value: previous.unwrap_or_default(),
+                });
+            }
+        }
+        (!fields.is_empty()).then(|| ParamForm {
+            statements: statements.to_vec(),
+            fields,
+            focus: 0,
+            syntax: ValueSyntax::Named,
+            group: None,
+        })
+    }
+
+    /// Each statement's values, in placeholder order (`:name`s: in order of first appearance).
     pub fn values_by_statement(&self) -> Vec<Vec<String>> {
+        if self.syntax == ValueSyntax::Named {
+            let value = |name: &str| {
+                let label = format!(":{name}");
+                self.fields
+                    .iter()
+                    .find(|f| f.label == label)
+                    .map(|f| f.value.trim().to_string())
+                    .unwrap_or_default()
+            };
+            return self
+                .statements
+                .iter()
+                .map(|sql| named_params(sql).iter().map(|n| value(n)).collect())
+                .collect();
+        }
         let mut values = vec![Vec::new(); self.statements.len()];
         for f in &self.fields {
             values[f.statement].push(f.value.trim().to_string());
@@ -163,6 +212,34 @@ mod tests {
             form.fields[0].label
         );
         assert!(form.fields[1].label.starts_with('…'));
+    }
+
+    #[test]
+    fn named_parameters_are_asked_once_per_name_for_the_whole_run() {
+        let run = vec![
+            "INSERT INTO t VALUES (:id, :name)".to_string(),
+            "SELECT * FROM t WHERE id = :id AND x::int > 0".to_string(),
+        ];
+        let remembered = HashMap::from([(run[1].clone(), vec!["7".to_string()])]);
+        let mut form = ParamForm::for_run(&run, &remembered, ValueSyntax::Named).unwrap();
+        let labels: Vec<_> = form.fields.iter().map(|f| f.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [":id", ":name"],
+            "`::int` is a cast, not a parameter"
+        );
+        form.fields[0].value = "42".into();
+        form.fields[1].value = " O'Brien ".into();
+        assert_eq!(
+            form.values_by_statement(),
+            vec![
+                vec!["42".to_string(), "O'Brien".into()],
+                vec!["42".to_string()]
+            ]
+        );
+        assert!(
+            ParamForm::for_run(&["SELECT ?".into()], &HashMap::new(), ValueSyntax::Named).is_none()
+        );
     }
 
     #[test]

@@ -480,6 +480,7 @@ fn athena_state() -> State {
             kind: ConnectionKind::Athena,
             detail: "eu-west-1".into(),
             result_reuse: false,
+            sessions: false,
         },
     );
     State::new(init)
@@ -695,6 +696,7 @@ fn dynamo_state() -> State {
             kind: ConnectionKind::Dynamodb,
             detail: String::new(),
             result_reuse: false,
+            sessions: false,
         },
     );
     State::new(init)

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
 use super::browser::Children;
-use super::editor::EditorTab;
+use super::editor::{EditorTab, TabSession};
 use super::keymap::{KeyCombo, KeyContext};
 use super::layout;
 use super::params::{FormOutcome, ParamForm, ValueSyntax};
@@ -199,9 +199,12 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::RunTransaction => {
             let all = state.tab().all_statements();
-            if state.connection_kind(&state.tab().connection) != Some(ConnectionKind::Dynamodb) {
+            if !matches!(
+                state.connection_kind(&state.tab().connection),
+                Some(ConnectionKind::Dynamodb | ConnectionKind::RedshiftData)
+            ) {
                 state.flash(
-                    "transactions of a tab's statements are a DynamoDB feature: this tab is not on DynamoDB",
+                    "transactions of a tab's statements run on DynamoDB and Redshift Data connections: this tab is on neither",
                     true,
                 );
             } else if all.is_empty() {
@@ -267,6 +270,8 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             };
             state.flash(text, false);
         }
+        Action::ToggleSession => toggle_session(state),
+        Action::EndSession => end_session(state, fx),
         Action::ToggleResultReuse => {
             let connection = state.tab().connection.clone();
             if state.connection_kind(&connection) != Some(ConnectionKind::Athena) {
@@ -314,6 +319,13 @@ fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
     cancel_tab_jobs(state, fx);
     let tab = state.tabs.remove(i);
     state.jobs.retain(|_, t| t.tab != tab.id);
+    // Its session would idle on the server (holding temp tables) until its keep-alive ends.
+    if tab.session.is_some() {
+        fx.push(Effect::Worker(WorkerCmd::EndSession {
+            connection: tab.connection.clone(),
+            key: tab.session_key(),
+        }));
+    }
     if state.tabs.is_empty() {
         new_tab(state, tab.connection, "");
     }
@@ -321,11 +333,58 @@ fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
     state.mark_edited();
 }
 
+/// Switches the tab between running in a Data API session and without one.
+fn toggle_session(state: &mut State) {
+    let connection = state.tab().connection.clone();
+    let Some(conn) = state.connections.iter().find(|c| c.name == connection) else {
+        return;
+    };
+    if conn.kind != ConnectionKind::RedshiftData {
+        state.flash(
+            "sessions are a Redshift Data setting: this tab is not on Redshift Data",
+            true,
+        );
+        return;
+    }
+    let configured = conn.sessions;
+    let on = !state.tab().use_session.unwrap_or(configured);
+    state.tab_mut().use_session = Some(on);
+    state.flash(
+        if on {
+            "this tab runs in a session: temp tables and SET last between runs"
+        } else {
+            "this tab runs without a session: every statement starts afresh"
+        },
+        false,
+    );
+}
+
+/// Ends the tab's Data API session on the server (the worker reports back).
+fn end_session(state: &mut State, fx: &mut Vec<Effect>) {
+    let tab = state.tab_mut();
+    let Some(session) = tab.session.take() else {
+        state.flash("this tab holds no session", false);
+        return;
+    };
+    fx.push(Effect::Worker(WorkerCmd::EndSession {
+        connection: tab.connection.clone(),
+        key: tab.session_key(),
+    }));
+    state.flash(
+        format!(
+            "ending session {}…",
+            crate::connectors::redshift_data::short_id(&session.id)
+        ),
+        false,
+    );
+}
+
 /// How the connection takes `?` placeholder values (asked for in a form), if it does.
 fn parameter_syntax(state: &State, connection: &str) -> Option<ValueSyntax> {
     match state.connection_kind(connection)? {
         ConnectionKind::Athena => Some(ValueSyntax::Sql),
         ConnectionKind::Dynamodb => Some(ValueSyntax::Json),
+        ConnectionKind::RedshiftData => Some(ValueSyntax::Named),
         _ => None,
     }
 }
@@ -408,6 +467,17 @@ fn start_service_group(
 ) {
     let mut jobs = Vec::new();
     let mut requests = Vec::new();
+    // Redshift Data runs the batch in the tab's session (temp tables created earlier are seen).
+    let session = state
+        .tabs
+        .iter()
+        .find(|t| t.id == tab_id)
+        .map(|t| QueryRequest {
+            session_key: Some(t.session_key()),
+            use_session: t.use_session,
+            label: Some(t.title.clone()),
+            ..QueryRequest::default()
+        });
     for &result in result_ids {
         let job = state.next_id();
         let now = state.now;
@@ -427,7 +497,7 @@ fn start_service_group(
         requests.push(QueryRequest {
             sql: r.sql.clone(),
             params: r.params.clone(),
-            ..QueryRequest::default()
+            ..session.clone().unwrap_or_default()
         });
         jobs.push(job);
         state.jobs.insert(
@@ -499,6 +569,9 @@ fn start_result(
         capacity_by_index: tab.capacity_by_index,
         limit: tab.limit,
         resume: r.resume.take(),
+        session_key: Some(tab.session_key()),
+        use_session: tab.use_session,
+        label: Some(tab.title.clone()),
         ..QueryRequest::default()
     };
     fx.push(Effect::Worker(WorkerCmd::Run {
@@ -1164,6 +1237,24 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             let Some(target) = state.jobs.get(&job).copied() else {
                 return;
             };
+            match event {
+                JobEvent::Session(info) => {
+                    let now = state.now;
+                    if let Some(tab) = state.tabs.iter_mut().find(|t| t.id == target.tab) {
+                        tab.session = Some(TabSession {
+                            id: info.id,
+                            keep_alive: info.keep_alive,
+                            since: now,
+                        });
+                    }
+                    return;
+                }
+                JobEvent::Notice(text) => {
+                    state.flash(text, true);
+                    return;
+                }
+                _ => {}
+            }
             let Some(r) = find_result(state, target) else {
                 return;
             };
@@ -1184,8 +1275,8 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                     }
                 }
                 JobEvent::Stats(stats) => r.stats = stats,
-                // Only scripts ask for JSON text.
-                JobEvent::Json(_) => {}
+                // Only scripts ask for JSON text; sessions and notices are handled above.
+                JobEvent::Json(_) | JobEvent::Session(_) | JobEvent::Notice(_) => {}
             }
         }
         WorkerEvent::JobFinished {
@@ -1265,6 +1356,17 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             }
             r.clamp_cursor(page, width);
         }
+        WorkerEvent::SessionEnded { outcome, .. } => match outcome {
+            Ok(Some(id)) => state.flash(
+                format!(
+                    "session {} ended: its temp tables are gone",
+                    crate::connectors::redshift_data::short_id(&id)
+                ),
+                false,
+            ),
+            Ok(None) => {}
+            Err(e) => state.flash(e, true),
+        },
         WorkerEvent::ExportDone { path, outcome } => match outcome {
             Ok(rows) => state.flash(format!("exported {rows} rows to {}", path.display()), false),
             Err(e) => {

@@ -7,6 +7,7 @@ pub mod aws;
 pub mod dynamodb;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod redshift_data;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,7 +129,9 @@ pub struct Capabilities {
 #[derive(Debug, Clone, Default)]
 pub struct QueryRequest {
     pub sql: String,
-    /// Values of the `?` placeholders, in order, as SQL literals (`'abc'`, `42`).
+    /// Values of the `?` placeholders, in order, as the service wants them (Athena: SQL literals
+    /// `'abc'`, `42`; DynamoDB: JSON), or of the `:name` parameters in order of first appearance
+    /// (Redshift Data: plain text the server casts).
     pub params: Vec<String>,
     /// Overrides the connection's Athena workgroup for this run.
     pub workgroup: Option<String>,
@@ -146,6 +149,13 @@ pub struct QueryRequest {
     pub capacity_by_index: bool,
     /// DynamoDB: overrides the connection's `limit` (items before pausing) for this run.
     pub limit: Option<u32>,
+    /// Who runs it (`tab-3`, `cli`): a service with sessions keeps one per caller (Redshift Data).
+    pub session_key: Option<String>,
+    /// Run in the caller's session (`Some(true)`), without one (`Some(false)`), or as the
+    /// connection says (`None`: Redshift Data uses sessions when `session_keep_alive_seconds` is set).
+    pub use_session: Option<bool>,
+    /// A name for the run the service can show (`StatementName` "quarry:<label>").
+    pub label: Option<String>,
 }
 
 /// How a group of statements runs in one service call (DynamoDB).
@@ -216,6 +226,22 @@ pub enum JobEvent {
     Stats(JobStats),
     /// Rows already written as JSON objects, one per element (when the request asked for it).
     Json(Vec<String>),
+    /// The caller's server-side session: opened, or idle again after a statement (its
+    /// keep-alive counts from here).
+    Session(SessionInfo),
+    /// Something the user should know that is not an error ("the session idled out: temp
+    /// tables are gone").
+    Notice(String),
+}
+
+/// A server-side session held for a caller (Redshift Data).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionInfo {
+    /// The caller's key (`QueryRequest::session_key`).
+    pub key: String,
+    pub id: String,
+    /// How long it lives after its last statement.
+    pub keep_alive: Duration,
 }
 
 /// How a job ended when it did not fail.
@@ -305,6 +331,12 @@ pub trait Connector: Send + Sync {
             })
             .collect()
     }
+
+    /// Ends the server-side session held for caller `key`; `Some(id)` when there was one.
+    async fn end_session(&self, key: &str) -> Result<Option<String>, ConnectorError> {
+        let _ = key;
+        Ok(None)
+    }
 }
 
 /// Builds the connector for a configured connection.
@@ -325,9 +357,12 @@ pub async fn connect(conn: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conn
         ))),
         ConnectionKind::Athena => Ok(Arc::new(athena::AthenaConnector::connect(conn).await?)),
         ConnectionKind::Dynamodb => Ok(Arc::new(dynamodb::DynamoConnector::connect(conn).await?)),
+        ConnectionKind::RedshiftData => Ok(Arc::new(
+            redshift_data::RedshiftDataConnector::connect(conn).await?,
+        )),
         kind => Err(ConnectorError::Config(format!(
             "connection `{}`: kind `{kind}` is not available in this version of Quarry yet \
-             (supported today: local, athena, dynamodb)",
+             (supported today: local, athena, redshift-data, dynamodb)",
             conn.name
         ))),
     }

@@ -192,6 +192,19 @@ pub fn placeholders(text: &str) -> Vec<Placeholder> {
     found
 }
 
+/// The distinct `:name` parameters of `text`, in order of first appearance.
+pub fn named_params(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for p in placeholders(text) {
+        if let PlaceholderKind::Named(name) = p.kind
+            && !names.contains(&name)
+        {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// How many `?` placeholders `text` has.
 pub fn positional_count(text: &str) -> usize {
     placeholders(text)

@@ -921,12 +921,35 @@ impl Fields<'_, '_> {
         let keep_alive = self
             .int_in("session_keep_alive_seconds", 0..MAX_KEEP_ALIVE_SECONDS + 1)?
             .map(|n| u32::try_from(n).unwrap_or(0));
+        let db_user = self.spanned_string("db_user")?;
+        let secret_arn = self.opt_string("secret_arn")?;
+        if let Some((_, span)) = &db_user {
+            // The Data API's own rules: a database user is for temporary credentials of a
+            // provisioned cluster; a secret names its user, and serverless derives it from IAM.
+            let problem = if workgroup.is_some() {
+                Some(
+                    "`db_user` works with `cluster_identifier` only: Redshift Serverless derives the database user from your IAM identity (drop `db_user`), or use `secret_arn`",
+                )
+            } else if secret_arn.is_some() {
+                Some(
+                    "`db_user` and `secret_arn` are two ways to log in: the secret already holds the user name; keep one of them",
+                )
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(self.ctx.error(
+                    span.clone(),
+                    format!("connection `{}`: {problem}", self.conn),
+                ));
+            }
+        }
         Ok(ConnectionDetails::RedshiftData {
             cluster_identifier: cluster.map(|(c, _)| c),
             workgroup_name: workgroup.map(|(w, _)| w),
             database: self.required("database", kind)?,
-            db_user: self.opt_string("db_user")?,
-            secret_arn: self.opt_string("secret_arn")?,
+            db_user: db_user.map(|(u, _)| u),
+            secret_arn,
             session_keep_alive_seconds: keep_alive,
         })
     }
@@ -1456,6 +1479,19 @@ paths = ["data/x.csv", "/abs/y.parquet"]
             "[[connection]]\nname = \"r\"\nkind = \"redshift-data\"\nworkgroup_name = \"w\"\ndatabase = \"d\"\nsession_keep_alive_seconds = 90000\n",
             6,
             &["86400"],
+        );
+        assert_err(
+            "[[connection]]\nname = \"r\"\nkind = \"redshift-data\"\nworkgroup_name = \"w\"\ndatabase = \"d\"\ndb_user = \"u\"\n",
+            6,
+            &[
+                "`db_user` works with `cluster_identifier` only",
+                "IAM identity",
+            ],
+        );
+        assert_err(
+            "[[connection]]\nname = \"r\"\nkind = \"redshift-data\"\ncluster_identifier = \"c\"\ndatabase = \"d\"\nsecret_arn = \"arn:s\"\ndb_user = \"u\"\n",
+            7,
+            &["keep one of them"],
         );
         assert_err("[ui]\nmax_column_width = 0\n", 2, &["between 3 and 1000"]);
         assert_err(

@@ -59,6 +59,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     if tab.capacity_by_index {
         spans.push(Span::styled(" · capacity per index", theme::dim()));
     }
+    if tab.use_session == Some(false) {
+        spans.push(Span::styled(" · no session", theme::dim()));
+    } else if let Some(session) = &tab.session {
+        let id = crate::connectors::redshift_data::short_id(&session.id);
+        let busy = tab.results.iter().any(|r| r.state.is_active());
+        let left = session.time_left(state.now);
+        let text = if busy {
+            format!(" · session {id} busy")
+        } else if left.is_zero() {
+            format!(" · session {id} idled out")
+        } else {
+            format!(" · session {id} {} left", format_left(left))
+        };
+        spans.push(Span::styled(
+            sanitize_line(&text).into_owned(),
+            theme::dim(),
+        ));
+    }
     if let Some(r) = tab.active_result() {
         let shown = r.visible_rows();
         let at = if shown == 0 { 0 } else { r.grid.row + 1 };
@@ -85,4 +103,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         theme::dim(),
     ));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Whole seconds left, as `9:58` (or `59 s` under a minute).
+fn format_left(left: std::time::Duration) -> String {
+    let s = left.as_secs();
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{}:{:02}", s / 60, s % 60)
+    } else {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    }
 }

@@ -47,6 +47,11 @@ pub enum WorkerCmd {
         connection: String,
         path: CatalogPath,
     },
+    /// Ends the server-side session held for caller `key` (a tab) on `connection`.
+    EndSession {
+        connection: String,
+        key: String,
+    },
     /// Sorting or filtering a large result takes longer than a frame: done off the UI loop.
     ComputeView {
         result: u64,
@@ -81,6 +86,11 @@ pub enum WorkerEvent {
         connection: String,
         path: CatalogPath,
         result: Result<Vec<CatalogNode>, String>,
+    },
+    /// `Some(id)`: the session that was ended; `None`: the caller held none.
+    SessionEnded {
+        key: String,
+        outcome: Result<Option<String>, String>,
     },
     ViewReady {
         result: u64,
@@ -232,6 +242,20 @@ impl Worker {
                             path,
                             result,
                         })
+                        .await;
+                });
+            }
+            WorkerCmd::EndSession { connection, key } => {
+                let conn = self.connections.get(&connection).cloned();
+                let cache = self.connected.clone();
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let outcome = match connector_for(conn, &connection, &cache).await {
+                        Ok(c) => c.end_session(&key).await.map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = events
+                        .send(WorkerEvent::SessionEnded { key, outcome })
                         .await;
                 });
             }
