@@ -1,6 +1,6 @@
 //! Criterion benchmarks: grid draw with 1 M rows loaded, startup to the first frame,
-//! sorting / filtering 1 M loaded rows, and turning Athena result pages and DynamoDB item pages
-//! into Arrow batches.
+//! sorting / filtering 1 M loaded rows, and turning Athena result pages, DynamoDB item pages and
+//! Redshift Data API records into Arrow batches.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -12,6 +12,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use aws_sdk_athena::types::{ColumnInfo, Datum, Row};
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_redshiftdata::types::{ColumnMetadata, Field as RsField};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -23,6 +24,7 @@ use quarry::app::{Effect, Msg, State, StateInit, update};
 use quarry::connectors::athena::rows as athena_rows;
 use quarry::connectors::dynamodb::items::ItemsToArrow;
 use quarry::connectors::dynamodb::values::write_dynamodb_json;
+use quarry::connectors::redshift_data::rows as redshift_rows;
 use quarry::connectors::{JobEvent, JobSummary};
 use quarry::results::{ResultSet, SortOrder, filter_indices, sort_indices};
 use quarry::ui::{Ui, draw};
@@ -336,12 +338,74 @@ fn dynamodb_conversion(c: &mut Criterion) {
     group.finish();
 }
 
+/// 25 GetStatementResult pages of 1 000 records, 8 columns of Redshift's common types (values
+/// as the Data API sends them: longValue, stringValue, doubleValue, booleanValue).
+fn redshift_data_pages() -> (Vec<ColumnMetadata>, Vec<Vec<Vec<RsField>>>) {
+    let col = |name: &str, ty: &str, precision: i32, scale: i32| {
+        ColumnMetadata::builder()
+            .name(name)
+            .label(name)
+            .type_name(ty)
+            .precision(precision)
+            .scale(scale)
+            .build()
+    };
+    let columns = vec![
+        col("id", "int8", 19, 0),
+        col("name", "varchar", 256, 0),
+        col("amount", "numeric", 12, 2),
+        col("score", "float8", 17, 17),
+        col("ok", "bool", 1, 0),
+        col("day", "date", 13, 0),
+        col("ts", "timestamp", 29, 6),
+        col("doc", "super", 0, 0),
+    ];
+    let text = |v: String| RsField::StringValue(v);
+    let pages = (0..25)
+        .map(|p| {
+            (0..1000)
+                .map(|r| {
+                    let i = p * 1000 + r;
+                    vec![
+                        RsField::LongValue(i),
+                        text(format!("customer-{i}")),
+                        text(format!("{}.{:02}", i % 10_000, i % 100)),
+                        RsField::DoubleValue(i as f64 / 7.0),
+                        RsField::BooleanValue(i % 2 == 0),
+                        text(format!("2024-{:02}-{:02}", i % 12 + 1, i % 28 + 1)),
+                        text(format!("2024-01-02 03:04:{:02}.123456", i % 60)),
+                        text(format!("{{\"k\":{i}}}")),
+                    ]
+                })
+                .collect()
+        })
+        .collect();
+    (columns, pages)
+}
+
+fn redshift_data_conversion(c: &mut Criterion) {
+    let (columns, pages) = redshift_data_pages();
+    let rows: u64 = pages.iter().map(|p| p.len() as u64).sum();
+    let mut group = c.benchmark_group("redshift_data_pages_to_arrow");
+    group.throughput(Throughput::Elements(rows));
+    group.bench_function("25_pages_x1000_rows_x8_cols", |b| {
+        b.iter(|| {
+            let schema = redshift_rows::schema(&columns);
+            for page in &pages {
+                black_box(redshift_rows::to_batch(&schema, page).expect("converts"));
+            }
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     grid_draw,
     startup,
     sort_filter,
     athena_conversion,
-    dynamodb_conversion
+    dynamodb_conversion,
+    redshift_data_conversion
 );
 criterion_main!(benches);

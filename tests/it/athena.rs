@@ -44,15 +44,10 @@ impl Athena {
 
     /// `quarry --config <config> <args…>` with test credentials and no ~/.aws.
     fn command(&self, args: &[&str]) -> Command {
-        let aws = self.sandbox.root().join("aws");
         let mut cmd = self
             .sandbox
             .command(["--config", self.config.to_str().expect("UTF-8 path")]);
-        cmd.args(args)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_CONFIG_FILE", aws.join("config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", aws.join("credentials"));
+        cmd.args(args).envs(self.sandbox.aws_env());
         cmd
     }
 

@@ -164,6 +164,21 @@ impl Sandbox {
         vars
     }
 
+    /// Test AWS credentials and no ~/.aws (the AWS files point into the sandbox, where there
+    /// are none), for the AWS connection kinds on local peers.
+    pub fn aws_env(&self) -> Vec<(String, String)> {
+        let aws = self.root().join("aws");
+        vec![
+            ("AWS_ACCESS_KEY_ID".to_string(), "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_CONFIG_FILE".into(), path_str(&aws.join("config"))),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".into(),
+                path_str(&aws.join("credentials")),
+            ),
+        ]
+    }
+
     /// A `Command` for the binary with the isolated environment (everything else cleared, so
     /// `QUARRY_CONFIG`, `AWS_PROFILE` etc. of the developer's shell never leak in).
     pub fn command<I, S>(&self, args: I) -> Command

@@ -30,16 +30,7 @@ impl Dynamo {
                 db.url()
             ),
         );
-        let aws = sandbox.root().join("aws");
-        let mut env = vec![
-            ("AWS_ACCESS_KEY_ID".to_string(), "testing".to_string()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
-        ];
-        env.push(("AWS_CONFIG_FILE".into(), path(&aws.join("config"))));
-        env.push((
-            "AWS_SHARED_CREDENTIALS_FILE".into(),
-            path(&aws.join("credentials")),
-        ));
+        let env = sandbox.aws_env();
         Dynamo {
             sandbox,
             config,
