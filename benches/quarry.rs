@@ -399,6 +399,118 @@ fn redshift_data_conversion(c: &mut Criterion) {
     group.finish();
 }
 
+/// 1 000 000 rows × 10 columns of mixed types (ints, floats, strings with some NULLs, a
+/// decimal, a bool, a date, a timestamp) in 8 192-row batches, for the export benchmarks.
+fn export_batches() -> (Arc<Schema>, Vec<RecordBatch>) {
+    use arrow::array::{
+        BooleanArray, Date32Array, Decimal128Array, Int32Array, TimestampMicrosecondArray,
+    };
+    use arrow::datatypes::TimeUnit;
+
+    const ROWS: usize = 1_000_000;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("qty", DataType::Int32, true),
+        Field::new("price", DataType::Float64, true),
+        Field::new("ratio", DataType::Float64, true),
+        Field::new("vendor", DataType::Utf8, true),
+        Field::new("note", DataType::Utf8, true),
+        Field::new("amount", DataType::Decimal128(38, 10), true),
+        Field::new("paid", DataType::Boolean, true),
+        Field::new("day", DataType::Date32, true),
+        Field::new(
+            "at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())),
+            true,
+        ),
+    ]));
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < ROWS {
+        let n = (ROWS - start).min(8192);
+        let r = start..start + n;
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from_iter_values(r.clone().map(|i| i as i64))),
+            Arc::new(Int32Array::from_iter(
+                r.clone()
+                    .map(|i| (i % 17 != 0).then_some((i % 1000) as i32)),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                r.clone().map(|i| (i % 10_000) as f64 * 0.01),
+            )),
+            Arc::new(Float64Array::from_iter(
+                r.clone()
+                    .map(|i| (i % 7 != 0).then_some(1.0 / (i + 1) as f64)),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                r.clone().map(|i| format!("vendor-{}", i % 300)),
+            )),
+            Arc::new(StringArray::from_iter(r.clone().map(|i| {
+                (i % 5 != 0).then(|| format!("note {i}, with \"quotes\" and commas"))
+            }))),
+            Arc::new(
+                Decimal128Array::from_iter(
+                    r.clone()
+                        .map(|i| (i % 11 != 0).then_some(i as i128 * 1_234_567_891_234)),
+                )
+                .with_precision_and_scale(38, 10)
+                .expect("valid decimal"),
+            ),
+            Arc::new(BooleanArray::from_iter(
+                r.clone().map(|i| (i % 13 != 0).then_some(i % 2 == 0)),
+            )),
+            Arc::new(Date32Array::from_iter_values(
+                r.clone().map(|i| 19_000 + (i % 3650) as i32),
+            )),
+            Arc::new(
+                TimestampMicrosecondArray::from_iter_values(
+                    r.map(|i| 1_700_000_000_000_000 + i as i64 * 1_000_003),
+                )
+                .with_timezone("+00:00"),
+            ),
+        ];
+        out.push(RecordBatch::try_new(schema.clone(), cols).expect("valid batch"));
+        start += n;
+    }
+    (schema, out)
+}
+
+fn export_1m_rows(c: &mut Criterion) {
+    use quarry::export::{BatchWriter, Format, Overwrite, export_file};
+
+    let (schema, batches) = export_batches();
+    let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut group = c.benchmark_group("export_1m_rows");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(rows));
+    group.bench_function("csv_to_sink", |b| {
+        b.iter(|| {
+            let sink = std::io::BufWriter::new(std::io::sink());
+            let mut w = BatchWriter::new(sink, Format::Csv, schema.clone()).expect("writer");
+            for batch in &batches {
+                w.write(batch).expect("writes");
+            }
+            black_box(w.finish().expect("finishes"));
+        })
+    });
+    let path = dir.path().join("export.parquet");
+    group.bench_function("parquet_to_file", |b| {
+        b.iter(|| {
+            let n = export_file(
+                &path,
+                Format::Parquet,
+                schema.clone(),
+                &batches,
+                Overwrite::Replace,
+            )
+            .expect("exports");
+            black_box(n);
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     grid_draw,
@@ -406,6 +518,7 @@ criterion_group!(
     sort_filter,
     athena_conversion,
     dynamodb_conversion,
-    redshift_data_conversion
+    redshift_data_conversion,
+    export_1m_rows
 );
 criterion_main!(benches);

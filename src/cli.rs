@@ -291,6 +291,19 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         None if io::stdout().is_terminal() => Format::Table,
         None => Format::Csv,
     });
+    if format.is_binary() {
+        let problem = if args.output.is_none() && io::stdout().is_terminal() {
+            Some("is binary: write it to a file with -o FILE, or redirect stdout")
+        } else if statements.len() > 1 || args.batch || args.transaction {
+            Some("holds one result: run one statement at a time")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            eprintln!("quarry: {format} output {problem}");
+            return EXIT_USAGE;
+        }
+    }
     let connector = match connectors::connect(&conn).await {
         Ok(c) => c,
         Err(e) => {
@@ -723,6 +736,9 @@ async fn write_events(
     }
     match (writer, output) {
         (Some(w), _) => w.finish().map_err(|e| RunError::Output(e.to_string())),
+        (None, Some(_)) if format.is_binary() => Err(RunError::Output(format!(
+            "the statement returned no rows and columns to write as {format}"
+        ))),
         (None, Some(out)) => Ok(out),
         (None, None) => Err(RunError::Output("the output was lost".into())),
     }

@@ -1,11 +1,16 @@
-//! Writing results out: CSV and JSON through arrow's own writers, TSV/Markdown/aligned table
-//! for the rest. Everything streams batch by batch; files are written atomically.
+//! Writing results out: CSV and JSON through arrow's own writers, Parquet through the
+//! `parquet` crate's `ArrowWriter`, Arrow IPC files through arrow's `FileWriter`,
+//! TSV/Markdown/aligned table for the rest. Everything streams batch by batch; files are
+//! written atomically.
 //!
 //! Faithfulness: CSV, TSV and JSON keep values as they are (TSV escapes only what its format
-//! must). The human formats (`table`, `markdown`) make control characters visible instead.
-//! CSV has no NULL: NULL and the empty string both become an empty field (RFC 4180, what
-//! spreadsheets expect); TSV (`\N`) and JSON (`null`) keep the difference.
+//! must; JSON writes decimals as exact number literals). The human formats (`table`,
+//! `markdown`) make control characters visible instead; Markdown also escapes what GFM would
+//! interpret, so a rendered table shows the values. CSV has no NULL: NULL and the empty
+//! string both become an empty field (RFC 4180, what spreadsheets expect); TSV (`\N`) and
+//! JSON (`null`) keep the difference. Parquet and Arrow keep the columns' types exactly.
 
+mod binary;
 mod text;
 
 use std::fmt;
@@ -18,6 +23,7 @@ use arrow::record_batch::RecordBatch;
 
 use crate::store::AtomicFile;
 
+pub use binary::PARQUET_ROW_GROUP_ROWS;
 pub use text::{TABLE_MAX_PAD, TABLE_SAMPLE_ROWS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,16 +40,23 @@ pub enum Format {
     /// A GitHub-flavoured Markdown table.
     #[value(alias = "md")]
     Markdown,
+    /// Apache Parquet (zstd-compressed), types kept exactly. Binary: write it to a file.
+    Parquet,
+    /// An Arrow IPC file (Feather v2), types kept exactly. Binary: write it to a file.
+    #[value(aliases = ["ipc", "feather"])]
+    Arrow,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 8] = [
         Format::Table,
         Format::Csv,
         Format::Tsv,
         Format::Json,
         Format::Jsonl,
         Format::Markdown,
+        Format::Parquet,
+        Format::Arrow,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,7 +67,14 @@ impl Format {
             Format::Json => "json",
             Format::Jsonl => "jsonl",
             Format::Markdown => "markdown",
+            Format::Parquet => "parquet",
+            Format::Arrow => "arrow",
         }
+    }
+
+    /// Binary formats are not for a terminal (and one output holds one result of them).
+    pub fn is_binary(self) -> bool {
+        matches!(self, Format::Parquet | Format::Arrow)
     }
 
     /// The usual file extension (`table` output is plain text).
@@ -66,7 +86,8 @@ impl Format {
         }
     }
 
-    /// Guesses the format from a file name's extension (`.ndjson` counts as JSON lines).
+    /// Guesses the format from a file name's extension (`.ndjson` counts as JSON lines;
+    /// `.arrow`, `.ipc` and `.feather` are Arrow IPC files).
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
@@ -76,6 +97,8 @@ impl Format {
             "jsonl" | "ndjson" => Some(Format::Jsonl),
             "md" | "markdown" => Some(Format::Markdown),
             "txt" => Some(Format::Table),
+            "parquet" => Some(Format::Parquet),
+            "arrow" | "ipc" | "feather" => Some(Format::Arrow),
             _ => None,
         }
     }
@@ -93,8 +116,13 @@ pub enum ExportError {
     Io(#[from] io::Error),
     #[error("cannot encode the result: {0}")]
     Arrow(#[from] ArrowError),
+    #[error("cannot encode the result as Parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
     #[error("a batch does not match the result's columns: expected {expected}, got {found}")]
     SchemaMismatch { expected: String, found: String },
+    /// The destination exists and the caller asked not to replace it ([`Overwrite::Refuse`]).
+    #[error("{} already exists (not overwritten)", path.display())]
+    Exists { path: PathBuf },
     #[error("export to {} failed: {source}", path.display())]
     File {
         path: PathBuf,
@@ -111,18 +139,24 @@ enum Inner<W: Write> {
     Jsonl(arrow::json::LineDelimitedWriter<W>),
     Markdown(W),
     Table(W, text::Table),
+    Parquet(Box<parquet::arrow::ArrowWriter<W>>),
+    Arrow(Box<arrow::ipc::writer::FileWriter<W>>),
 }
 
 /// Streams record batches out in one format. Header-bearing formats print their header at
 /// creation, so an empty result still gets one. `table` holds up to [`TABLE_SAMPLE_ROWS`] rows
-/// to measure column widths before it prints.
+/// to measure column widths before it prints; Parquet holds the current row group (at most
+/// [`PARQUET_ROW_GROUP_ROWS`] rows, encoded and compressed) until it is complete.
+///
+/// `W: Send` because Parquet's writer requires it; an empty or failed Parquet/Arrow output is
+/// not a valid file, so write them through [`AtomicFile`] (as [`export_file`] does).
 pub struct BatchWriter<W: Write> {
     inner: Inner<W>,
     schema: SchemaRef,
     rows: u64,
 }
 
-impl<W: Write> BatchWriter<W> {
+impl<W: Write + Send> BatchWriter<W> {
     pub fn new(mut out: W, format: Format, schema: SchemaRef) -> Result<Self, ExportError> {
         let flat = text::flat_schema(&schema);
         let inner = match format {
@@ -145,6 +179,8 @@ impl<W: Write> BatchWriter<W> {
                 Inner::Markdown(out)
             }
             Format::Table => Inner::Table(out, text::Table::new(&flat)),
+            Format::Parquet => Inner::Parquet(Box::new(binary::parquet_writer(out, &schema)?)),
+            Format::Arrow => Inner::Arrow(Box::new(binary::ipc_writer(out, &schema)?)),
         };
         Ok(BatchWriter {
             inner,
@@ -163,6 +199,8 @@ impl<W: Write> BatchWriter<W> {
             Inner::Jsonl(w) => w.write(batch)?,
             Inner::Markdown(w) => text::Markdown::rows(w, &text::nested_as_json(batch)?)?,
             Inner::Table(w, t) => t.rows(w, &text::nested_as_json(batch)?)?,
+            Inner::Parquet(w) => w.write(&binary::conform(batch, &self.schema)?)?,
+            Inner::Arrow(w) => w.write(&binary::conform(batch, &self.schema)?)?,
         }
         self.rows += batch.num_rows() as u64;
         Ok(())
@@ -188,6 +226,9 @@ impl<W: Write> BatchWriter<W> {
                 t.finish(&mut w)?;
                 w
             }
+            // Both write their footer, flush and hand the writer back.
+            Inner::Parquet(w) => w.into_inner()?,
+            Inner::Arrow(w) => w.into_inner()?,
         };
         out.flush()?;
         Ok(out)
@@ -223,19 +264,58 @@ fn json_builder() -> arrow::json::WriterBuilder {
     arrow::json::WriterBuilder::new().with_explicit_nulls(true)
 }
 
+/// What [`export_file`] does when the destination already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overwrite {
+    /// Replace it (atomically, keeping its permissions): the user confirmed, or asked for it.
+    Replace,
+    /// Fail with [`ExportError::Exists`] and leave it untouched, also when it appears while
+    /// the export runs.
+    Refuse,
+}
+
 /// Writes whole batches to `path`: into a temporary file next to it, renamed into place only
 /// when everything was written, so a failure leaves neither a partial file nor a temp file.
-/// Returns the number of rows written.
+/// An existing file is replaced or kept as `overwrite` says; kept, the error is
+/// [`ExportError::Exists`] (not wrapped in [`ExportError::File`], so a caller can match it
+/// and ask before trying again with [`Overwrite::Replace`]). Returns the number of rows
+/// written.
+pub fn export_file(
+    path: &Path,
+    format: Format,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    overwrite: Overwrite,
+) -> Result<u64, ExportError> {
+    let exists = || ExportError::Exists {
+        path: path.to_path_buf(),
+    };
+    // Checked first so nothing is encoded in vain; the final rename checks again.
+    if overwrite == Overwrite::Refuse && std::fs::symlink_metadata(path).is_ok() {
+        return Err(exists());
+    }
+    match write_file(path, format, schema, batches, overwrite) {
+        Ok(rows) => Ok(rows),
+        Err(ExportError::Io(e))
+            if overwrite == Overwrite::Refuse && e.kind() == io::ErrorKind::AlreadyExists =>
+        {
+            Err(exists())
+        }
+        Err(e) => Err(ExportError::File {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        }),
+    }
+}
+
+/// [`export_file`] replacing any existing file (what the TUI's export did so far).
 pub fn export_to_file(
     path: &Path,
     format: Format,
     schema: SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<u64, ExportError> {
-    write_file(path, format, schema, batches).map_err(|e| ExportError::File {
-        path: path.to_path_buf(),
-        source: Box::new(e),
-    })
+    export_file(path, format, schema, batches, Overwrite::Replace)
 }
 
 fn write_file(
@@ -243,14 +323,20 @@ fn write_file(
     format: Format,
     schema: SchemaRef,
     batches: &[RecordBatch],
+    overwrite: Overwrite,
 ) -> Result<u64, ExportError> {
+    // Dropped on any error below: the temp file is removed and `path` is untouched.
     let file = AtomicFile::create_shared(path)?;
     let mut writer = BatchWriter::new(file, format, schema)?;
     for batch in batches {
         writer.write(batch)?;
     }
     let rows = writer.rows_written();
-    writer.finish()?.commit()?;
+    let file = writer.finish()?;
+    match overwrite {
+        Overwrite::Replace => file.commit()?,
+        Overwrite::Refuse => file.commit_no_clobber()?,
+    }
     Ok(rows)
 }
 
@@ -385,7 +471,8 @@ mod tests {
         assert_eq!(lines[3], "| 22 | a,\"b\"<br>c | -2.0 |");
         assert_eq!(lines[4], "| 3 | *NULL* | *NULL* |");
         assert_eq!(lines[5], "| *NULL* |  | 0.25 |");
-        assert_eq!(lines[6], "| 5 | x\u{241b}[2Jy\u{2409}z\\\\|w | 10.0 |");
+        // The backslash and the pipe both escaped: GFM renders `z\|w` again.
+        assert_eq!(lines[6], "| 5 | x\u{241b}\\[2Jy\u{2409}z\\\\\\|w | 10.0 |");
         assert!(!out.contains('\u{1b}'));
     }
 
@@ -566,7 +653,183 @@ mod tests {
             Some(Format::Jsonl)
         );
         assert_eq!(Format::from_path(Path::new("x.md")), Some(Format::Markdown));
+        assert_eq!(
+            Format::from_path(Path::new("x.parquet")),
+            Some(Format::Parquet)
+        );
+        for ext in ["arrow", "ipc", "Feather"] {
+            let path = PathBuf::from(format!("x.{ext}"));
+            assert_eq!(Format::from_path(&path), Some(Format::Arrow), "{ext}");
+        }
+        assert_eq!(Format::Parquet.extension(), "parquet");
+        assert_eq!(Format::Arrow.extension(), "arrow");
         assert_eq!(Format::from_path(Path::new("x")), None);
         assert_eq!(Format::Markdown.extension(), "md");
+    }
+
+    fn read_parquet(bytes: Vec<u8>) -> Vec<RecordBatch> {
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(
+            bytes,
+        ))
+        .unwrap()
+        .build()
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    fn read_ipc(bytes: Vec<u8>) -> Vec<RecordBatch> {
+        arrow::ipc::reader::FileReader::try_new(io::Cursor::new(bytes), None)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn binary_formats_round_trip_nested_values() {
+        let list = ListArray::from_iter_primitive::<Int64Type, _, _>(vec![
+            Some(vec![Some(1), None]),
+            None,
+            Some(vec![]),
+        ]);
+        let b = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("l", list.data_type().clone(), true),
+                Field::new("s", DataType::Utf8, true),
+            ])),
+            vec![
+                Arc::new(list),
+                Arc::new(StringArray::from(vec![Some("a\n\"b\""), None, Some("")])),
+            ],
+        )
+        .unwrap();
+        for f in [Format::Parquet, Format::Arrow] {
+            let mut w = BatchWriter::new(Vec::new(), f, b.schema()).unwrap();
+            w.write(&b).unwrap();
+            w.write(&b.slice(1, 2)).unwrap();
+            assert_eq!(w.rows_written(), 5);
+            let bytes = w.finish().unwrap();
+            let read = match f {
+                Format::Parquet => read_parquet(bytes),
+                _ => read_ipc(bytes),
+            };
+            let read = arrow::compute::concat_batches(&b.schema(), &read).unwrap();
+            let want =
+                arrow::compute::concat_batches(&b.schema(), &[b.clone(), b.slice(1, 2)]).unwrap();
+            assert_eq!(read, want, "{f}");
+        }
+    }
+
+    #[test]
+    fn binary_formats_write_a_valid_empty_file() {
+        assert!(read_parquet(render_bytes(Format::Parquet, &[])).is_empty());
+        assert!(read_ipc(render_bytes(Format::Arrow, &[])).is_empty());
+        // The schema is there even without rows.
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::from(render_bytes(Format::Parquet, &[])),
+        )
+        .unwrap();
+        assert_eq!(reader.schema().fields().len(), 3);
+    }
+
+    fn render_bytes(format: Format, batches: &[RecordBatch]) -> Vec<u8> {
+        let mut w = BatchWriter::new(Vec::new(), format, schema()).unwrap();
+        for b in batches {
+            w.write(b).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    #[test]
+    fn binary_formats_store_the_declared_schema() {
+        // A batch whose field names and nullability differ from the declared schema (as a
+        // connector's may) is written under the declared one.
+        let renamed = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("a", DataType::Int64, true),
+                Field::new("b", DataType::Utf8, true),
+                Field::new("c", DataType::Float64, true),
+            ])),
+            batch().columns().to_vec(),
+        )
+        .unwrap();
+        for f in [Format::Parquet, Format::Arrow] {
+            let bytes = render_bytes(f, std::slice::from_ref(&renamed));
+            let read = match f {
+                Format::Parquet => read_parquet(bytes),
+                _ => read_ipc(bytes),
+            };
+            assert_eq!(read, vec![batch()], "{f}");
+        }
+
+        // A NULL where the declared schema says there is none is an error, not a bad file.
+        let strict = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+        let nulls = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)])),
+            vec![Arc::new(Int64Array::from(vec![Some(1), None]))],
+        )
+        .unwrap();
+        for f in [Format::Parquet, Format::Arrow] {
+            let mut w = BatchWriter::new(Vec::new(), f, strict.clone()).unwrap();
+            assert!(w.write(&nulls).is_err(), "{f}");
+        }
+    }
+
+    #[test]
+    fn parquet_splits_row_groups_and_compresses() {
+        let n = PARQUET_ROW_GROUP_ROWS + 10;
+        let b = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)])),
+            vec![Arc::new(Int64Array::from_iter_values(0..n as i64))],
+        )
+        .unwrap();
+        let mut w = BatchWriter::new(Vec::new(), Format::Parquet, b.schema()).unwrap();
+        w.write(&b).unwrap();
+        let bytes = w.finish().unwrap();
+        let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::from(bytes),
+        )
+        .unwrap();
+        let meta = builder.metadata();
+        assert_eq!(meta.num_row_groups(), 2);
+        assert_eq!(meta.row_group(0).num_rows(), PARQUET_ROW_GROUP_ROWS as i64);
+        assert!(matches!(
+            meta.row_group(0).column(0).compression(),
+            parquet::basic::Compression::ZSTD(_)
+        ));
+    }
+
+    #[test]
+    fn refused_overwrite_keeps_the_file_and_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keep.arrow");
+        std::fs::write(&path, "previous").unwrap();
+        let e = export_file(
+            &path,
+            Format::Arrow,
+            schema(),
+            &[batch()],
+            Overwrite::Refuse,
+        )
+        .unwrap_err();
+        assert!(matches!(e, ExportError::Exists { .. }), "{e:?}");
+        assert!(e.to_string().contains("keep.arrow"), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "previous");
+        assert_eq!(dir_entries(dir.path()), vec!["keep.arrow"]);
+
+        // A new file is fine with Refuse.
+        let fresh = dir.path().join("new.arrow");
+        assert_eq!(
+            export_file(
+                &fresh,
+                Format::Arrow,
+                schema(),
+                &[batch()],
+                Overwrite::Refuse
+            )
+            .unwrap(),
+            5
+        );
+        assert_eq!(read_ipc(std::fs::read(&fresh).unwrap()), vec![batch()]);
     }
 }

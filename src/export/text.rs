@@ -247,9 +247,28 @@ impl Markdown {
     }
 }
 
+/// A value as GFM table-cell text that renders as the value: line breaks become `<br>`,
+/// control characters become visible, and the backslash, the pipe and what GFM would read as
+/// inline markup (emphasis, code, strikethrough, links, HTML, entities) are backslash-escaped.
+/// So `a\|b` stays `a\|b` when rendered, and the string `*NULL*` differs from NULL.
 fn md_escape(s: &str) -> String {
-    let joined = s.replace("\r\n", "<br>").replace(['\n', '\r'], "<br>");
-    visible(&joined).replace('|', "\\|")
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push_str("<br>");
+            }
+            '\n' => out.push_str("<br>"),
+            '\\' | '|' | '*' | '_' | '`' | '~' | '[' | ']' | '<' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(stand_in(c)),
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -377,5 +396,17 @@ mod tests {
     #[test]
     fn md_escape_pipes_and_newlines() {
         assert_eq!(md_escape("a|b\r\nc\nd\u{7}"), "a\\|b<br>c<br>d\u{2407}");
+        assert_eq!(md_escape("a\rb\r\r\nc"), "a<br>b<br><br>c");
+    }
+
+    #[test]
+    fn md_escape_markup_and_backslashes() {
+        assert_eq!(md_escape(r"C:\x|y"), r"C:\\x\|y");
+        assert_eq!(md_escape("*NULL*"), r"\*NULL\*");
+        assert_eq!(
+            md_escape("_a_ `b` ~~c~~ [d](e) <br> &amp;"),
+            r"\_a\_ \`b\` \~\~c\~\~ \[d\](e) \<br> \&amp;"
+        );
+        assert_eq!(md_escape("ünï 3.5 a-b #1"), "ünï 3.5 a-b #1");
     }
 }
