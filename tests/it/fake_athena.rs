@@ -23,14 +23,14 @@
 //! QUEUED on its first GetQueryExecution, RUNNING on the second, its final state from the third.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
+
+pub use crate::aws_json_server::Recorded;
+use crate::aws_json_server::{AwsJsonServer, Reply, Service};
 
 /// Rows of the `big` result.
 pub const BIG_ROWS: usize = 25_000;
@@ -99,14 +99,6 @@ impl FakeConfig {
         });
         self
     }
-}
-
-/// One request the fake received.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    /// `StartQueryExecution`, `GetQueryExecution`, …
-    pub op: String,
-    pub body: Value,
 }
 
 /// What a query does, from its SQL text.
@@ -326,7 +318,6 @@ impl Execution {
 
 #[derive(Default)]
 struct Inner {
-    requests: Vec<Recorded>,
     /// In start order.
     executions: Vec<Execution>,
     tokens: HashMap<String, String>,
@@ -336,7 +327,6 @@ struct Inner {
 struct Shared {
     config: FakeConfig,
     inner: Mutex<Inner>,
-    stop: AtomicBool,
 }
 
 impl Shared {
@@ -347,9 +337,8 @@ impl Shared {
 
 /// The running fake; stops accepting connections when dropped.
 pub struct FakeAthena {
-    addr: SocketAddr,
+    server: AwsJsonServer,
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
 }
 
 impl FakeAthena {
@@ -359,74 +348,50 @@ impl FakeAthena {
     }
 
     pub fn start_with(config: FakeConfig) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake Athena");
-        let addr = listener.local_addr().expect("fake Athena address");
         let shared = Arc::new(Shared {
             config,
             inner: Mutex::new(Inner::default()),
-            stop: AtomicBool::new(false),
         });
-        let accept_shared = Arc::clone(&shared);
-        let accept = std::thread::Builder::new()
-            .name("fake-athena".to_string())
-            .spawn(move || {
-                for stream in listener.incoming() {
-                    if accept_shared.stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let shared = Arc::clone(&accept_shared);
-                    let _ = std::thread::Builder::new()
-                        .name("fake-athena-conn".to_string())
-                        .spawn(move || serve_connection(stream, &shared));
-                }
-            })
-            .expect("start the fake Athena thread");
-        FakeAthena {
-            addr,
-            shared,
-            accept: Some(accept),
-        }
+        let handler_shared = Arc::clone(&shared);
+        let server = AwsJsonServer::start(
+            Service {
+                name: "fake-athena",
+                target_prefix: "AmazonAthena",
+                malformed_error: "InvalidRequestException",
+            },
+            move |op, body| handle(&handler_shared, op, body),
+        );
+        FakeAthena { server, shared }
     }
 
     /// `http://127.0.0.1:PORT`, for a connection's `endpoint_url`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
+    }
+
+    /// Every request so far (operation and parsed body), in arrival order.
+    #[allow(dead_code)]
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.server.requests()
     }
 
     /// The bodies of the requests for `op`, in arrival order.
     pub fn bodies(&self, op: &str) -> Vec<Value> {
-        self.shared
-            .lock()
-            .requests
-            .iter()
-            .filter(|r| r.op == op)
-            .map(|r| r.body.clone())
-            .collect()
+        self.server.bodies(op)
     }
 
     /// How many `op` requests arrived.
     pub fn count(&self, op: &str) -> usize {
-        self.shared
-            .lock()
-            .requests
-            .iter()
-            .filter(|r| r.op == op)
-            .count()
+        self.server.count(op)
     }
 
     /// The operations received, in order (for failure messages).
     pub fn ops(&self) -> Vec<String> {
-        self.shared
-            .lock()
-            .requests
-            .iter()
-            .map(|r| r.op.clone())
-            .collect()
+        self.server.ops()
     }
 
     /// Waits until at least `n` `op` requests arrived; false after `timeout`.
@@ -462,196 +427,23 @@ impl FakeAthena {
     }
 }
 
-impl Drop for FakeAthena {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(handle) = self.accept.take() {
-            let _ = handle.join();
-        }
-    }
-}
-
-/// A parsed request.
-struct Request {
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Serves requests on one connection until the peer closes it (keep-alive).
-fn serve_connection(stream: TcpStream, shared: &Shared) {
-    let Ok(write_half) = stream.try_clone() else {
-        return;
-    };
-    let mut writer = write_half;
-    let mut reader = BufReader::new(stream);
-    loop {
-        if shared.stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let request = match read_request(&mut reader, &mut writer) {
-            Ok(Some(r)) => r,
-            Ok(None) | Err(_) => return,
-        };
-        let close = request
-            .header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        let (status, error_type, body) = handle(shared, &request);
-        let reason = if status == 200 { "OK" } else { "Bad Request" };
-        let mut head = format!(
-            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-             Content-Length: {}\r\nx-amzn-RequestId: fake-{}\r\n",
-            body.len(),
-            uuid_like(body.len() as u64)
-        );
-        if let Some(t) = error_type {
-            head.push_str(&format!("x-amzn-ErrorType: {t}\r\n"));
-        }
-        if close {
-            head.push_str("Connection: close\r\n");
-        }
-        head.push_str("\r\n");
-        if writer.write_all(head.as_bytes()).is_err()
-            || writer.write_all(body.as_bytes()).is_err()
-            || writer.flush().is_err()
-        {
-            return;
-        }
-        if close {
-            return;
-        }
-    }
-}
-
-/// Reads one request; `None` when the peer closed the connection between requests.
-fn read_request(
-    reader: &mut BufReader<TcpStream>,
-    writer: &mut TcpStream,
-) -> std::io::Result<Option<Request>> {
-    let mut line = String::new();
-    // The request line (skipping stray empty lines between requests).
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(None);
-        }
-        if !line.trim().is_empty() {
-            break;
-        }
-    }
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(None);
-        }
-        let trimmed = line.trim_end_matches(['\r', '\n']);
-        if trimmed.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = trimmed.split_once(':') {
-            headers.push((name.trim().to_string(), value.trim().to_string()));
-        }
-    }
-    let mut request = Request {
-        headers,
-        body: Vec::new(),
-    };
-    if request
-        .header("expect")
-        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
-    {
-        writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-        writer.flush()?;
-    }
-    let chunked = request
-        .header("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    if chunked {
-        loop {
-            line.clear();
-            reader.read_line(&mut line)?;
-            let size_text = line.trim().split(';').next().unwrap_or("0").to_string();
-            let size = usize::from_str_radix(&size_text, 16).map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunk size")
-            })?;
-            if size == 0 {
-                // Trailers until the empty line.
-                loop {
-                    line.clear();
-                    if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            let mut chunk = vec![0; size];
-            reader.read_exact(&mut chunk)?;
-            request.body.extend_from_slice(&chunk);
-            line.clear();
-            reader.read_line(&mut line)?;
-        }
-    } else if let Some(len) = request
-        .header("content-length")
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        let mut body = vec![0; len];
-        reader.read_exact(&mut body)?;
-        request.body = body;
-    }
-    Ok(Some(request))
-}
-
-/// (HTTP status, error type, JSON body).
-type Reply = (u16, Option<&'static str>, String);
-
 fn ok(value: Value) -> Reply {
-    (200, None, value.to_string())
+    Reply::ok(value)
 }
 
-fn error(kind: &'static str, message: &str) -> Reply {
-    (
-        400,
-        Some(kind),
-        json!({"__type": kind, "message": message}).to_string(),
-    )
+fn error(kind: &str, message: &str) -> Reply {
+    Reply::error(kind, message)
 }
 
 fn invalid(message: &str) -> Reply {
     error("InvalidRequestException", message)
 }
 
-fn handle(shared: &Shared, request: &Request) -> Reply {
-    let body: Value = if request.body.iter().all(u8::is_ascii_whitespace) {
-        json!({})
-    } else {
-        match serde_json::from_slice(&request.body) {
-            Ok(v) => v,
-            Err(e) => return invalid(&format!("request body is not JSON: {e}")),
-        }
-    };
-    let op = request
-        .header("x-amz-target")
-        .and_then(|t| t.strip_prefix("AmazonAthena."))
-        .unwrap_or("")
-        .to_string();
+fn handle(shared: &Shared, op: &str, body: &Value) -> Reply {
+    let body = body.clone();
     let mut inner = shared.lock();
-    inner.requests.push(Recorded {
-        op: op.clone(),
-        body: body.clone(),
-    });
     let config = &shared.config;
-    match op.as_str() {
+    match op {
         "StartQueryExecution" => start_query(&mut inner, config, &body),
         "GetQueryExecution" => {
             let id = str_field(&body, "QueryExecutionId");
@@ -824,15 +616,13 @@ fn start_query(inner: &mut Inner, config: &FakeConfig, body: &Value) -> Reply {
         Throttle::Always => true,
     };
     if throttled {
-        return (
+        return Reply::error_with(
             400,
-            Some("TooManyRequestsException"),
+            "TooManyRequestsException",
             json!({
-                "__type": "TooManyRequestsException",
                 "message": "Rate exceeded",
                 "Reason": "CONCURRENT_QUERY_LIMIT_EXCEEDED",
-            })
-            .to_string(),
+            }),
         );
     }
     let Some(sql) = opt_str(body, "QueryString").filter(|s| !s.is_empty()) else {

@@ -2,12 +2,18 @@
 //! `quarry` binary in an isolated HOME; see `common`.
 
 mod athena;
+mod aws_json_server;
 mod cli;
 mod common;
 mod config_errors;
 mod dynamo_local;
 mod dynamodb;
 mod dynamodb_groups;
+mod export;
 mod fake_athena;
+mod fake_redshift_data;
 mod moto;
+mod postgres;
 mod pty;
+mod redshift_data;
+mod redshift_data_server;

@@ -354,26 +354,13 @@ fn aws_setup(
     connection: &str,
 ) -> (Vec<String>, Vec<(String, String)>) {
     let config = sandbox.config("aws.toml", toml);
-    let aws = sandbox.root().join("no-aws");
     let args = vec![
         "--config".to_string(),
         config.to_string_lossy().into_owned(),
         "-c".into(),
         connection.into(),
     ];
-    let env = vec![
-        ("AWS_ACCESS_KEY_ID".to_string(), "testing".to_string()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
-        (
-            "AWS_CONFIG_FILE".into(),
-            aws.join("config").to_string_lossy().into_owned(),
-        ),
-        (
-            "AWS_SHARED_CREDENTIALS_FILE".into(),
-            aws.join("credentials").to_string_lossy().into_owned(),
-        ),
-    ];
-    (args, env)
+    (args, sandbox.aws_env())
 }
 
 /// The Athena connection of the pty test, pointed at `endpoint` (moto).
@@ -482,6 +469,43 @@ fn dynamodb_browse_run_and_inspect_a_nested_map() {
     tui.wait_for("the inspector to close", |s| {
         !s.contents().contains("\"deep\": true")
     });
+    tui.send(&[CTRL_Q]);
+    let status = tui.wait_exit();
+    assert!(
+        status.success(),
+        "exit status {status:?}\n{}",
+        tui.contents()
+    );
+    tui.assert_restored();
+}
+
+/// On the Redshift Data test server (real PostgreSQL behind it): a tab with a session runs two
+/// statements one after the other, and the second reads the temp table the first created.
+#[test]
+fn redshift_data_session_tab_reads_its_own_temp_table() {
+    use crate::fake_redshift_data::{CLUSTER, FakeRedshiftData};
+    let pg = crate::postgres::shared();
+    let server = FakeRedshiftData::start(pg);
+    let db = pg.create_database();
+    let toml = format!(
+        "[[connection]]\nname = \"rd\"\nkind = \"redshift-data\"\nregion = \"us-east-1\"\n\
+         endpoint_url = \"{}\"\ncluster_identifier = \"{CLUSTER}\"\ndatabase = \"{db}\"\n\
+         session_keep_alive_seconds = 300\n",
+        server.url()
+    );
+    let mut tui = Tui::start_with(|sb| aws_setup(sb, &toml, "rd"));
+    wait_for_editor(&mut tui);
+    tui.send(b"CREATE TEMP TABLE picks AS SELECT 42 AS answer;");
+    tui.send(&[CTRL_J]);
+    // The status bar counts the session down once the statement is done.
+    tui.wait_for_text("left");
+    tui.send(b"\rSELECT answer * 10 AS tenfold FROM picks;");
+    tui.send(&[CTRL_J]);
+    tui.wait_for_text("420");
+    let calls = server.calls("ExecuteStatement");
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls[0]["SessionKeepAliveSeconds"] == 300, "{}", calls[0]);
+    assert!(calls[1]["SessionId"].is_string(), "{}", calls[1]);
     tui.send(&[CTRL_Q]);
     let status = tui.wait_exit();
     assert!(

@@ -140,7 +140,11 @@ impl RedshiftDataConnector {
         };
         match self.sessions.take_for_run(&key, Instant::now()) {
             Lookup::Live(id) => match send(SessionArg::Existing(id.clone())).await {
-                Ok(started) => return Ok(started),
+                Ok(mut started) => {
+                    // The answer need not repeat the session it ran in.
+                    started.session.get_or_insert(id);
+                    return Ok(started);
+                }
                 Err(StartError::SessionGone(_)) => {
                     self.sessions.remove_if(&key, &id);
                     sink.send(JobEvent::Notice(lost(keep.as_secs(), &id)))
