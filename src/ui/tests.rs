@@ -196,3 +196,33 @@ fn hostile_data_renders_safely_in_grid_and_inspector() {
         update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
     }
 }
+
+/// The screen's text, row by row.
+fn screen_text(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_redshift_data_session_counts_down_in_the_status_bar() {
+    let mut s = state();
+    s.tab_mut().session = Some(crate::app::editor::TabSession {
+        id: "0123456789abcdef".into(),
+        keep_alive: Duration::from_secs(600),
+        since: s.now,
+    });
+    assert!(screen_text(&render(&s)).contains("session 01234567 10:00 left"));
+    s.now += Duration::from_secs(545);
+    assert!(screen_text(&render(&s)).contains("session 01234567 55 s left"));
+    s.now += Duration::from_secs(60);
+    assert!(screen_text(&render(&s)).contains("session 01234567 idled out"));
+    s.tab_mut().use_session = Some(false);
+    assert!(screen_text(&render(&s)).contains("no session"));
+}
