@@ -46,6 +46,8 @@ pub enum Action {
     Sort,
     Filter,
     CopyCell,
+    CopyRow,
+    SelectRange,
     WidenColumn,
     NarrowColumn,
     LoadMore,
@@ -98,6 +100,8 @@ impl Action {
         Action::Sort,
         Action::Filter,
         Action::CopyCell,
+        Action::CopyRow,
+        Action::SelectRange,
         Action::WidenColumn,
         Action::NarrowColumn,
         Action::LoadMore,
@@ -145,7 +149,7 @@ impl Action {
             Action::RunTransaction => "run all as one transaction (DynamoDB, Redshift Data)",
             Action::Cancel => "cancel the tab's running job (editor: copy when none runs)",
             Action::Export => {
-                "export the result to a file (format from the extension, CSV by default)"
+                "export: format, scope (whole, view, selection, column, row), file or clipboard"
             }
             Action::NextResultTab => "next result tab",
             Action::PrevResultTab => "previous result tab",
@@ -169,7 +173,9 @@ impl Action {
             Action::Inspect => "inspect the cell (pretty JSON, scrollable)",
             Action::Sort => "sort by the column (asc, desc, off)",
             Action::Filter => "filter rows (grid) / filter the tree (browser)",
-            Action::CopyCell => "copy the cell (OSC 52)",
+            Action::CopyCell => "copy the cell, or the selected range as TSV with its header",
+            Action::CopyRow => "copy the row as TSV with its header",
+            Action::SelectRange => "start (or drop) a range selection at the cursor",
             Action::WidenColumn => "widen the column",
             Action::NarrowColumn => "narrow the column",
             Action::LoadMore => "DynamoDB: load the items after a paused result",

@@ -279,6 +279,8 @@ const DEFAULTS: &[(KeyContext, &str, Action)] = {
         (Grid, "s", Sort),
         (Grid, "/", Filter),
         (Grid, "y", CopyCell),
+        (Grid, "Y", CopyRow),
+        (Grid, "v", SelectRange),
         (Grid, ">", WidenColumn),
         (Grid, "+", WidenColumn),
         (Grid, "<", NarrowColumn),

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod browser;
 pub mod editor;
+pub mod export_form;
 pub mod keymap;
 pub mod layout;
 pub mod params;
@@ -38,7 +39,6 @@ pub enum Focus {
 pub enum InputPurpose {
     GridFilter,
     BrowserFilter,
-    ExportPath,
     /// DynamoDB: items per run before pausing, for this tab.
     RunLimit,
 }
@@ -72,6 +72,22 @@ pub enum Popup {
         title: String,
         text: String,
     },
+    /// Format, scope and destination of an export (`Ctrl-E`).
+    Export(export_form::ExportForm),
+    /// The export's file exists: replace it?
+    ConfirmOverwrite(export_form::ExportForm),
+    /// `Ctrl-E` while an export runs: cancel it?
+    ConfirmCancelExport,
+}
+
+/// An export running in the background (one at a time), as the status bar shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRun {
+    pub id: JobId,
+    pub form: export_form::ExportForm,
+    pub rows: u64,
+    pub bytes: u64,
+    pub started: Instant,
 }
 
 /// An event the loop feeds to `update`.
@@ -87,6 +103,8 @@ pub enum Msg {
 }
 
 /// What must happen outside the state machine.
+// Effects live for one turn of the loop and are moved once or twice: not worth boxing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Effect {
     Worker(WorkerCmd),
@@ -151,6 +169,7 @@ pub struct State {
     pub quitting: bool,
     /// Placeholder values last typed per statement text, offered again (this session only).
     pub param_memory: HashMap<String, Vec<String>>,
+    pub export: Option<ExportRun>,
     next_id: u64,
     drafts_dirty: bool,
     last_edit: Option<Instant>,
@@ -216,6 +235,7 @@ impl State {
             now: init.now,
             jobs: HashMap::new(),
             param_memory: HashMap::new(),
+            export: None,
             flash: None,
             max_column_width: init.max_column_width.max(4),
             spinner: 0,

@@ -70,6 +70,8 @@ pub struct GridState {
     pub top: usize,
     pub left: usize,
     pub widths: Vec<usize>,
+    /// Where a `v` range selection started (display row, column); the cursor is its other end.
+    pub anchor: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone)]
@@ -213,6 +215,14 @@ impl ResultTab {
             Some(ix) => ix.len(),
             None => self.loaded_rows(),
         }
+    }
+
+    /// The selected range as display rows and columns, inclusive (`row_lo, row_hi, col_lo,
+    /// col_hi`): between the `v` anchor and the cursor, or the cursor's cell alone.
+    pub fn selection(&self) -> (usize, usize, usize, usize) {
+        let (r, c) = (self.grid.row, self.grid.col);
+        let (ar, ac) = self.grid.anchor.unwrap_or((r, c));
+        (ar.min(r), ar.max(r), ac.min(c), ac.max(c))
     }
 
     /// The data row shown at display row `display`.

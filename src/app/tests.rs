@@ -12,6 +12,7 @@ use ratatui::layout::Rect;
 use super::results::RunState;
 use super::*;
 use crate::connectors::{CatalogNode, JobEvent, JobSummary, NodeKind};
+use crate::worker::{ExportTarget, RowPick};
 use crate::worker::{JobOutcome, WorkerCmd, WorkerEvent};
 
 pub(crate) fn state() -> State {
@@ -972,4 +973,155 @@ fn f7_on_redshift_data_is_one_batch_transaction_in_the_tab_session() {
     );
     // Running statements on Redshift Data can be cancelled on the server when quitting.
     assert_eq!(s.active_server_jobs(), 2);
+}
+
+fn export_cmd(fx: &[Effect]) -> Option<(u64, crate::export::Format, RowPick, ExportTarget, bool)> {
+    fx.iter().find_map(|e| match e {
+        Effect::Worker(WorkerCmd::Export {
+            id,
+            format,
+            pick,
+            target,
+            rest,
+            ..
+        }) => Some((*id, *format, pick.clone(), target.clone(), rest.is_some())),
+        _ => None,
+    })
+}
+
+#[test]
+fn ctrl_e_exports_in_the_background_and_asks_before_replacing_a_file() {
+    let (mut s, _) = with_result(5);
+    update(&mut s, ctrl('e'));
+    assert!(matches!(s.popup, Some(Popup::Export(_))));
+    // Format: Parquet (two steps left from CSV wraps to Arrow, then Parquet).
+    update(&mut s, key(KeyCode::Up, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Up, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Up, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Left, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Left, KeyModifiers::NONE));
+    let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    let (id, format, pick, target, rest) = export_cmd(&fx).expect("an export");
+    assert_eq!(format, crate::export::Format::Parquet);
+    assert_eq!(pick, RowPick::default(), "the whole result");
+    assert!(!rest, "everything is loaded");
+    let ExportTarget::File { path, overwrite } = target else {
+        panic!("a file");
+    };
+    assert!(path.to_string_lossy().ends_with(".parquet"), "{path:?}");
+    assert_eq!(overwrite, crate::export::Overwrite::Refuse);
+
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::ExportProgress {
+            id,
+            rows: 3,
+            bytes: 100,
+        }),
+    );
+    assert_eq!(s.export.as_ref().map(|e| e.rows), Some(3));
+    // Ctrl-E while it runs offers to cancel it.
+    update(&mut s, ctrl('e'));
+    assert!(matches!(s.popup, Some(Popup::ConfirmCancelExport)));
+    update(&mut s, key(KeyCode::Char('n'), KeyModifiers::NONE));
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::ExportDone {
+            id,
+            outcome: Err(crate::worker::ExportFailure::Exists(path.clone())),
+        }),
+    );
+    assert!(matches!(s.popup, Some(Popup::ConfirmOverwrite(_))));
+    let fx = update(&mut s, key(KeyCode::Char('y'), KeyModifiers::NONE));
+    let (id, _, _, target, _) = export_cmd(&fx).expect("again, replacing");
+    assert!(matches!(
+        target,
+        ExportTarget::File {
+            overwrite: crate::export::Overwrite::Replace,
+            ..
+        }
+    ));
+    update(&mut s, ctrl('e'));
+    let fx = update(&mut s, key(KeyCode::Char('y'), KeyModifiers::NONE));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job }) if *job == id))
+    );
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::ExportDone {
+            id,
+            outcome: Err(crate::worker::ExportFailure::Cancelled),
+        }),
+    );
+    assert!(s.export.is_none());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("cancelled"))
+    );
+}
+
+#[test]
+fn v_selects_a_range_and_y_copies_it_as_tsv_with_its_header() {
+    let (mut s, _) = with_result(10);
+    update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Char('v'), KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Char('l'), KeyModifiers::NONE));
+    let fx = update(&mut s, key(KeyCode::Char('y'), KeyModifiers::NONE));
+    let (id, format, pick, target, _) = export_cmd(&fx).expect("a copy through the export");
+    assert_eq!(format, crate::export::Format::Tsv);
+    assert_eq!(target, ExportTarget::Clipboard);
+    assert_eq!(pick.rows, Some(vec![1, 2, 3]));
+    assert_eq!(pick.columns, Some(vec![0, 1]));
+    assert!(s.tab().active_result().unwrap().grid.anchor.is_none());
+    let fx = update(
+        &mut s,
+        Msg::Worker(WorkerEvent::ExportDone {
+            id,
+            outcome: Ok(crate::worker::ExportOutcome {
+                rows: 3,
+                bytes: 20,
+                clipboard: Some("id\tname\n".into()),
+            }),
+        }),
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::CopyToClipboard(t) if t == "id\tname\n"))
+    );
+    // Y: the current row, every column.
+    let fx = update(&mut s, key(KeyCode::Char('Y'), KeyModifiers::SHIFT));
+    let (_, _, pick, _, _) = export_cmd(&fx).expect("a row copy");
+    assert_eq!(pick.rows, Some(vec![3]));
+    assert_eq!(pick.columns, None);
+}
+
+#[test]
+fn a_whole_export_of_a_paused_dynamodb_result_fetches_the_rest() {
+    let mut s = dynamo_state();
+    type_text(&mut s, "SELECT * FROM \"t\"");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    deliver(&mut s, job, batch(3));
+    finish(
+        &mut s,
+        job,
+        JobOutcome::Succeeded(JobSummary {
+            rows: 3,
+            resume: Some("token-1".into()),
+            ..JobSummary::default()
+        }),
+    );
+    update(&mut s, ctrl('e'));
+    let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    let rest = fx.iter().find_map(|e| match e {
+        Effect::Worker(WorkerCmd::Export { rest, .. }) => rest.clone(),
+        _ => None,
+    });
+    let (connection, request) = rest.expect("the rest is fetched");
+    assert_eq!(connection, "ddb");
+    assert_eq!(request.resume.as_deref(), Some("token-1"));
+    assert_eq!(request.limit, None, "to the end");
 }

@@ -1,6 +1,5 @@
 //! `update(&mut State, Msg) -> Vec<Effect>`: what every key and worker event does.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,16 +8,19 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::Action;
 use super::browser::Children;
 use super::editor::{EditorTab, TabSession};
+use super::export_form::{self, Destination, ExportForm, Scope};
 use super::keymap::{KeyCombo, KeyContext};
 use super::layout;
 use super::params::{FormOutcome, ParamForm, ValueSyntax};
 use super::results::{ResultTab, RunState, View, ViewKind};
-use super::{Effect, Focus, InputPurpose, JobTarget, Msg, Popup, State};
+use super::{Effect, ExportRun, Focus, InputPurpose, JobTarget, Msg, Popup, State};
 use crate::connectors::{GroupMode, JobEvent, NodeAction, QueryRequest};
-use crate::export::Format;
+use crate::export::Overwrite;
 use crate::results::SortOrder;
 use crate::store::config::ConnectionKind;
-use crate::worker::{JobOutcome, ViewSpec, WorkerCmd, WorkerEvent};
+use crate::worker::{
+    ExportFailure, ExportTarget, JobOutcome, RowPick, ViewSpec, WorkerCmd, WorkerEvent,
+};
 
 /// Drafts are saved this long after the last edit (and on quit).
 const DRAFT_DELAY: Duration = Duration::from_millis(800);
@@ -128,6 +130,7 @@ fn on_paste(state: &mut State, text: &str) {
             input.push_str(clean.lines().next().unwrap_or(""));
         }
         Some(Popup::Params(form)) => form.paste(&clean),
+        Some(Popup::Export(form)) => form.paste(&clean),
         None if state.focus == Focus::Editor => {
             let (rows, cols) = editor_size(state);
             let tab = state.tab_mut();
@@ -649,6 +652,10 @@ fn quit_leaving_jobs(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 fn open_export(state: &mut State) {
+    if state.export.is_some() {
+        state.popup = Some(Popup::ConfirmCancelExport);
+        return;
+    }
     let Some(r) = state.tab().active_result() else {
         state.flash("nothing to export: run a query first", true);
         return;
@@ -657,10 +664,103 @@ fn open_export(state: &mut State) {
         state.flash("nothing to export: this result has no rows", true);
         return;
     }
-    let text = format!("quarry-result-{}.csv", r.id);
-    state.popup = Some(Popup::Input {
-        purpose: InputPurpose::ExportPath,
-        text,
+    state.popup = Some(Popup::Export(ExportForm::new(
+        r.id,
+        r.grid.anchor.is_some(),
+    )));
+}
+
+/// Starts the export the form describes (in the background, one at a time).
+fn start_export(state: &mut State, form: ExportForm, overwrite: Overwrite, fx: &mut Vec<Effect>) {
+    let connection = state.tab().connection.clone();
+    let dynamo = state.connection_kind(&connection) == Some(ConnectionKind::Dynamodb);
+    let Some(r) = state.tab().results.iter().find(|r| r.id == form.result) else {
+        state.flash("that result is gone", true);
+        return;
+    };
+    let Some(rows) = r.rows.clone() else {
+        return;
+    };
+    if form.scope == Scope::Whole && r.state.is_active() {
+        state.flash(
+            "the query is still running: export when it is done (or the view, which is what is loaded)",
+            true,
+        );
+        return;
+    }
+    if form.destination == Destination::Clipboard && form.format.is_binary() {
+        state.flash(
+            format!("{} is a binary format: export it to a file", form.format),
+            true,
+        );
+        return;
+    }
+    let view_order = || -> Vec<u32> {
+        (0..r.visible_rows())
+            .map(|i| r.data_row(i) as u32)
+            .collect()
+    };
+    let (row_lo, row_hi, col_lo, col_hi) = r.selection();
+    let pick = match form.scope {
+        Scope::Whole => RowPick::default(),
+        Scope::View => RowPick {
+            rows: Some(view_order()),
+            columns: None,
+        },
+        Scope::Selection => RowPick {
+            rows: Some((row_lo..=row_hi).map(|i| r.data_row(i) as u32).collect()),
+            columns: Some((col_lo..=col_hi).collect()),
+        },
+        Scope::Column => RowPick {
+            rows: Some(view_order()),
+            columns: Some(vec![r.grid.col]),
+        },
+        Scope::Row => RowPick {
+            rows: Some(vec![r.data_row(r.grid.row) as u32]),
+            columns: None,
+        },
+    };
+    // "Whole result" means the whole result on the server: a paused run goes on to its end.
+    let rest = (form.scope == Scope::Whole && dynamo)
+        .then(|| r.resume.clone())
+        .flatten()
+        .map(|token| {
+            let request = QueryRequest {
+                sql: r.sql.clone(),
+                params: r.params.clone(),
+                resume: Some(token),
+                ..QueryRequest::default()
+            };
+            (connection.clone(), request)
+        });
+    let target = match form.destination {
+        Destination::File => ExportTarget::File {
+            path: export_form::expand_home(form.path.trim()),
+            overwrite,
+        },
+        Destination::Clipboard => ExportTarget::Clipboard,
+    };
+    let id = state.next_id();
+    let more = if rest.is_some() {
+        " and the rest from the service"
+    } else {
+        ""
+    };
+    state.flash(format!("exporting {}{more}…", form.scope.label()), false);
+    fx.push(Effect::Worker(WorkerCmd::Export {
+        id,
+        format: form.format,
+        rows,
+        pick,
+        target,
+        rest,
+    }));
+    state.export = Some(ExportRun {
+        id,
+        form,
+        rows: 0,
+        bytes: 0,
+        started: state.now,
     });
 }
 
@@ -689,6 +789,38 @@ fn grid_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         load_more(state, fx);
         return;
     }
+    // Copies of a row or a range go through the export (TSV with its header: it pastes into
+    // a spreadsheet), off the UI loop whatever their size.
+    let selecting = state
+        .tab()
+        .active_result()
+        .is_some_and(|r| r.grid.anchor.is_some());
+    let copy_scope = match action {
+        Action::CopyRow => Some(Scope::Row),
+        Action::CopyCell if selecting => Some(Scope::Selection),
+        _ => None,
+    };
+    if let Some(scope) = copy_scope {
+        let Some(r) = state.tab_mut().active_result_mut() else {
+            return;
+        };
+        if r.num_columns() == 0 || r.visible_rows() == 0 {
+            return;
+        }
+        let mut form = ExportForm::new(r.id, selecting);
+        form.format = crate::export::Format::Tsv;
+        form.scope = scope;
+        form.destination = Destination::Clipboard;
+        if state.export.is_some() {
+            state.flash("an export is running: copy when it is done", true);
+            return;
+        }
+        start_export(state, form, Overwrite::Replace, fx);
+        if let Some(r) = state.tab_mut().active_result_mut() {
+            r.grid.anchor = None;
+        }
+        return;
+    }
     let (page, width) = grid_page(state);
     let max_width = state.max_column_width;
     let Some(r) = state.tab_mut().active_result_mut() else {
@@ -708,6 +840,13 @@ fn grid_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Bottom => g.row = rows.saturating_sub(1),
         Action::FirstColumn => g.col = 0,
         Action::LastColumn => g.col = cols.saturating_sub(1),
+        Action::SelectRange => {
+            g.anchor = match g.anchor {
+                Some(_) => None,
+                None if rows > 0 && cols > 0 => Some((g.row, g.col)),
+                None => None,
+            };
+        }
         Action::WidenColumn | Action::NarrowColumn => {
             if let Some(w) = g.widths.get_mut(g.col) {
                 *w = if action == Action::WidenColumn {
@@ -1049,6 +1188,36 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => None,
             _ => Some(Popup::ConfirmQuit { running, on_server }),
         },
+        Popup::Export(form) => match form.on_key(&key) {
+            export_form::FormOutcome::Editing(form) => Some(Popup::Export(form)),
+            export_form::FormOutcome::Cancelled => None,
+            export_form::FormOutcome::Submitted(form) => {
+                start_export(state, form, Overwrite::Refuse, fx);
+                None
+            }
+        },
+        Popup::ConfirmOverwrite(form) => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                start_export(state, form, Overwrite::Replace, fx);
+                None
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                // Back to the dialog to choose another name.
+                Some(Popup::Export(form))
+            }
+            _ => Some(Popup::ConfirmOverwrite(form)),
+        },
+        Popup::ConfirmCancelExport => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                if let Some(run) = &state.export {
+                    fx.push(Effect::Worker(WorkerCmd::Cancel { job: run.id }));
+                    state.flash("cancelling the export…", false);
+                }
+                None
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => None,
+            _ => Some(Popup::ConfirmCancelExport),
+        },
         Popup::Params(form) => match form.on_key(&key) {
             FormOutcome::Editing(form) => Some(Popup::Params(form)),
             FormOutcome::Cancelled => {
@@ -1188,32 +1357,6 @@ fn submit_input(state: &mut State, purpose: InputPurpose, text: String, fx: &mut
                 _ => state.flash(format!("`{t}` is not a number of items (1 or more)"), true),
             },
         },
-        InputPurpose::ExportPath => {
-            let path = text.trim().to_string();
-            if path.is_empty() {
-                return;
-            }
-            let Some(rows) = state.tab().active_result().and_then(|r| r.rows.clone()) else {
-                return;
-            };
-            let format = Format::from_path(std::path::Path::new(&path)).unwrap_or(Format::Csv);
-            state.flash(
-                format!("exporting {} rows to {path}…", rows.num_rows()),
-                false,
-            );
-            fx.push(Effect::Worker(WorkerCmd::Export {
-                path: PathBuf::from(expand_home(&path)),
-                format,
-                rows,
-            }));
-        }
-    }
-}
-
-fn expand_home(path: &str) -> String {
-    match (path.strip_prefix("~/"), std::env::var("HOME")) {
-        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
-        _ => path.to_string(),
     }
 }
 
@@ -1367,15 +1510,53 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             Ok(None) => {}
             Err(e) => state.flash(e, true),
         },
-        WorkerEvent::ExportDone { path, outcome } => match outcome {
-            Ok(rows) => state.flash(format!("exported {rows} rows to {}", path.display()), false),
-            Err(e) => {
-                state.popup = Some(Popup::Message {
-                    title: "Export failed".into(),
-                    text: format!("{}: {e}", path.display()),
-                })
+        WorkerEvent::ExportProgress { id, rows, bytes } => {
+            if let Some(run) = state.export.as_mut().filter(|r| r.id == id) {
+                run.rows = rows;
+                run.bytes = bytes;
             }
-        },
+        }
+        WorkerEvent::ExportDone { id, outcome } => {
+            let Some(run) = state.export.take_if(|r| r.id == id) else {
+                return;
+            };
+            let secs = state.now.duration_since(run.started).as_secs_f64();
+            match outcome {
+                Ok(done) => match done.clipboard {
+                    Some(text) => {
+                        fx.push(Effect::CopyToClipboard(text));
+                        state.flash(
+                            format!(
+                                "copied {} rows as {} to the clipboard",
+                                done.rows, run.form.format
+                            ),
+                            false,
+                        );
+                    }
+                    None => state.flash(
+                        format!(
+                            "exported {} rows ({}) to {} in {secs:.1} s",
+                            done.rows,
+                            crate::connectors::human_bytes(done.bytes),
+                            run.form.path.trim()
+                        ),
+                        false,
+                    ),
+                },
+                Err(ExportFailure::Exists(_)) => {
+                    state.popup = Some(Popup::ConfirmOverwrite(run.form));
+                }
+                Err(ExportFailure::Cancelled) => {
+                    state.flash("export cancelled: no file was written", false)
+                }
+                Err(ExportFailure::Failed(e)) => {
+                    state.popup = Some(Popup::Message {
+                        title: "Export failed".into(),
+                        text: format!("{}: {e}", run.form.path.trim()),
+                    })
+                }
+            }
+        }
     }
 }
 

@@ -287,25 +287,11 @@ pub fn export_file(
     batches: &[RecordBatch],
     overwrite: Overwrite,
 ) -> Result<u64, ExportError> {
-    let exists = || ExportError::Exists {
-        path: path.to_path_buf(),
-    };
-    // Checked first so nothing is encoded in vain; the final rename checks again.
-    if overwrite == Overwrite::Refuse && std::fs::symlink_metadata(path).is_ok() {
-        return Err(exists());
+    let mut file = FileExport::create(path, format, schema, overwrite)?;
+    for batch in batches {
+        file.write(batch)?;
     }
-    match write_file(path, format, schema, batches, overwrite) {
-        Ok(rows) => Ok(rows),
-        Err(ExportError::Io(e))
-            if overwrite == Overwrite::Refuse && e.kind() == io::ErrorKind::AlreadyExists =>
-        {
-            Err(exists())
-        }
-        Err(e) => Err(ExportError::File {
-            path: path.to_path_buf(),
-            source: Box::new(e),
-        }),
-    }
+    file.finish()
 }
 
 /// [`export_file`] replacing any existing file (what the TUI's export did so far).
@@ -318,26 +304,117 @@ pub fn export_to_file(
     export_file(path, format, schema, batches, Overwrite::Replace)
 }
 
-fn write_file(
-    path: &Path,
-    format: Format,
-    schema: SchemaRef,
-    batches: &[RecordBatch],
+/// A file export fed batch by batch (rows can still be arriving from the service): written to
+/// a temporary sibling that becomes `path` only in [`FileExport::finish`]. Dropped unfinished
+/// (cancelled, failed), it leaves nothing behind. Errors are as [`export_file`] describes.
+pub struct FileExport {
+    path: PathBuf,
+    writer: BatchWriter<Counting<AtomicFile>>,
     overwrite: Overwrite,
-) -> Result<u64, ExportError> {
-    // Dropped on any error below: the temp file is removed and `path` is untouched.
-    let file = AtomicFile::create_shared(path)?;
-    let mut writer = BatchWriter::new(file, format, schema)?;
-    for batch in batches {
-        writer.write(batch)?;
+    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Counts the bytes that go through it (for an export's progress).
+struct Counting<W> {
+    inner: W,
+    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
     }
-    let rows = writer.rows_written();
-    let file = writer.finish()?;
-    match overwrite {
-        Overwrite::Replace => file.commit()?,
-        Overwrite::Refuse => file.commit_no_clobber()?,
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
-    Ok(rows)
+}
+
+impl FileExport {
+    pub fn create(
+        path: &Path,
+        format: Format,
+        schema: SchemaRef,
+        overwrite: Overwrite,
+    ) -> Result<Self, ExportError> {
+        // Checked first so nothing is encoded in vain; the final rename checks again.
+        if overwrite == Overwrite::Refuse && std::fs::symlink_metadata(path).is_ok() {
+            return Err(ExportError::Exists {
+                path: path.to_path_buf(),
+            });
+        }
+        let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let start = || -> Result<BatchWriter<Counting<AtomicFile>>, ExportError> {
+            let inner = AtomicFile::create_shared(path)?;
+            let counting = Counting {
+                inner,
+                bytes: bytes.clone(),
+            };
+            BatchWriter::new(counting, format, schema)
+        };
+        let writer = start().map_err(|e| Self::wrap(path, overwrite, e))?;
+        Ok(FileExport {
+            path: path.to_path_buf(),
+            writer,
+            overwrite,
+            bytes,
+        })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), ExportError> {
+        self.writer
+            .write(batch)
+            .map_err(|e| Self::wrap(&self.path, self.overwrite, e))
+    }
+
+    pub fn rows_written(&self) -> u64 {
+        self.writer.rows_written()
+    }
+
+    /// Bytes encoded so far (Parquet's current row group is counted when it is flushed).
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Completes the file and moves it into place; returns the number of rows written.
+    pub fn finish(self) -> Result<u64, ExportError> {
+        let FileExport {
+            path,
+            writer,
+            overwrite,
+            ..
+        } = self;
+        let rows = writer.rows_written();
+        let done = writer.finish().and_then(|counting| {
+            let file = counting.inner;
+            match overwrite {
+                Overwrite::Replace => file.commit()?,
+                Overwrite::Refuse => file.commit_no_clobber()?,
+            }
+            Ok(())
+        });
+        done.map_err(|e| Self::wrap(&path, overwrite, e))?;
+        Ok(rows)
+    }
+
+    fn wrap(path: &Path, overwrite: Overwrite, e: ExportError) -> ExportError {
+        match e {
+            ExportError::Io(e)
+                if overwrite == Overwrite::Refuse && e.kind() == io::ErrorKind::AlreadyExists =>
+            {
+                ExportError::Exists {
+                    path: path.to_path_buf(),
+                }
+            }
+            e => ExportError::File {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            },
+        }
+    }
 }
 
 #[cfg(test)]

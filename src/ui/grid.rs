@@ -271,6 +271,11 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
         .map(|c| rs.is_numeric_column(c))
         .collect();
     let page = area.height.saturating_sub(1) as usize;
+    // A `v` range selection: every cell between its anchor and the cursor.
+    let (row_lo, row_hi, col_lo, col_hi) = r.selection();
+    let in_range = |display: usize, c: usize| {
+        g.anchor.is_some() && (row_lo..=row_hi).contains(&display) && (col_lo..=col_hi).contains(&c)
+    };
     for i in 0..page {
         let display = g.top + i;
         if display >= total {
@@ -295,7 +300,7 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
                 CellKind::Null => theme::null(),
                 _ => Style::new(),
             };
-            if is_cursor_row && c == g.col {
+            if (is_cursor_row && c == g.col) || in_range(display, c) {
                 style = style.patch(theme::selected_cell());
             }
             // NULLs too, so a numeric column stays aligned on the right.

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::theme;
 use crate::app::action::Action;
+use crate::app::export_form::ExportForm;
 use crate::app::keymap::KeyContext;
 use crate::app::{InputPurpose, Popup, State};
 use crate::results::{sanitize_line, sanitize_multiline};
@@ -162,7 +163,6 @@ pub fn draw(frame: &mut Frame, state: &State) {
             let label = match purpose {
                 InputPurpose::GridFilter => " Filter rows (substring, any column; empty clears) ",
                 InputPurpose::BrowserFilter => " Filter the tree ",
-                InputPurpose::ExportPath => " Export to file (.csv .tsv .json .jsonl .md .txt) ",
                 InputPurpose::RunLimit => {
                     " Items per run before pausing (empty: the connection's) "
                 }
@@ -172,6 +172,36 @@ pub fn draw(frame: &mut Frame, state: &State) {
                 Span::styled("█", Style::new().add_modifier(Modifier::SLOW_BLINK)),
             ]);
             show(frame, area, label, vec![line], 0, Style::new());
+        }
+        Popup::Export(form) => export_dialog(frame, screen, form),
+        Popup::ConfirmOverwrite(form) => {
+            let lines = vec![
+                Line::raw(format!(
+                    "{} already exists.",
+                    sanitize_line(form.path.trim())
+                )),
+                Line::raw("Replace it? (the new file replaces it only once it is complete)"),
+                Line::styled("[y] replace   [n] choose another name", theme::dim()),
+            ];
+            let area = centered(screen, 80, 5);
+            show(frame, area, " Export ", lines, 0, theme::running());
+        }
+        Popup::ConfirmCancelExport => {
+            let (rows, path) = state
+                .export
+                .as_ref()
+                .map(|e| (e.rows, e.form.path.clone()))
+                .unwrap_or_default();
+            let lines = vec![
+                Line::raw(format!(
+                    "An export to {} is running ({rows} rows so far).",
+                    sanitize_line(path.trim())
+                )),
+                Line::raw("Cancel it? Nothing is left behind."),
+                Line::styled("[y] cancel the export   [n] let it run", theme::dim()),
+            ];
+            let area = centered(screen, 80, 5);
+            show(frame, area, " Export ", lines, 0, theme::running());
         }
         Popup::Message { title, text } => {
             let area = centered(screen, 80, 8);
@@ -189,6 +219,81 @@ pub fn draw(frame: &mut Frame, state: &State) {
             );
         }
     }
+}
+
+/// The export dialog: one line per field, the focused one marked, choices shown as a row.
+fn export_dialog(frame: &mut Frame, screen: Rect, form: &ExportForm) {
+    use crate::app::export_form::{Destination, FORMATS, Field, Scope};
+    let choice_line = |label: &str, field: Field, items: Vec<(String, bool)>| {
+        let focused = form.focus == field;
+        let mut spans = vec![Span::styled(
+            format!("{} {label:<12}", if focused { "▸" } else { " " }),
+            if focused {
+                Style::new().add_modifier(Modifier::BOLD)
+            } else {
+                theme::dim()
+            },
+        )];
+        for (text, on) in items {
+            let style = if on {
+                Style::new().add_modifier(Modifier::REVERSED)
+            } else {
+                Style::new()
+            };
+            spans.push(Span::styled(format!(" {text} "), style));
+            spans.push(Span::raw(" "));
+        }
+        Line::from(spans)
+    };
+    let formats = FORMATS
+        .iter()
+        .map(|f| (f.name().to_string(), *f == form.format))
+        .collect();
+    let scopes = Scope::ALL
+        .iter()
+        .filter(|s| **s != Scope::Selection || form.has_selection)
+        .map(|s| (s.label().to_string(), *s == form.scope))
+        .collect();
+    let destinations = vec![
+        ("file".to_string(), form.destination == Destination::File),
+        (
+            "clipboard".to_string(),
+            form.destination == Destination::Clipboard,
+        ),
+    ];
+    let mut lines = vec![
+        choice_line("format", Field::Format, formats),
+        choice_line("scope", Field::Scope, scopes),
+        choice_line("destination", Field::Destination, destinations),
+    ];
+    if form.destination == Destination::File {
+        let focused = form.focus == Field::Path;
+        let mut spans = vec![
+            Span::styled(
+                format!("{} {:<12} ", if focused { "▸" } else { " " }, "path"),
+                if focused {
+                    Style::new().add_modifier(Modifier::BOLD)
+                } else {
+                    theme::dim()
+                },
+            ),
+            Span::raw(sanitize_line(&form.path).into_owned()),
+        ];
+        if focused {
+            spans.push(Span::styled(
+                "█",
+                Style::new().add_modifier(Modifier::SLOW_BLINK),
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "↑/↓ field · ←/→ choose · Tab completes the path · Enter exports · Esc closes",
+        theme::dim(),
+    ));
+    let area = centered(screen, 100, lines.len() as u16 + 2);
+    show(frame, area, " Export ", lines, 0, Style::new());
 }
 
 fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: usize, style: Style) {

@@ -82,6 +82,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         let at = if shown == 0 { 0 } else { r.grid.row + 1 };
         spans.push(Span::raw(format!("  row {}/{}", group(at), group(shown))));
     }
+    if let Some(export) = &state.export {
+        let secs = state
+            .now
+            .duration_since(export.started)
+            .as_secs_f64()
+            .max(0.001);
+        let rate = export.rows as f64 / secs;
+        spans.push(Span::styled(
+            format!(
+                "  exporting {} rows · {} · {}/s (Ctrl-E cancels)",
+                group(export.rows as usize),
+                crate::connectors::human_bytes(export.bytes),
+                group(rate as usize)
+            ),
+            theme::running(),
+        ));
+    }
     let jobs = state.active_jobs();
     if jobs > 0 {
         let s = if jobs == 1 { "" } else { "s" };

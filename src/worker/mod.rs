@@ -3,18 +3,21 @@
 //! runs in its own task with its own `CancellationToken`.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OnceCell, mpsc};
 use tokio_util::sync::CancellationToken;
 
+pub mod export_job;
+
+pub use export_job::{ExportFailure, ExportOutcome, ExportTarget, RowPick};
+
 use crate::connectors::{
     self, CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, JobEvent, JobId, JobSink,
     JobSummary, QueryRequest,
 };
-use crate::export::{self, Format};
+use crate::export::Format;
 use crate::results::{self, ResultSet, SortOrder};
 use crate::store::config::ConnectionConfig;
 
@@ -59,10 +62,16 @@ pub enum WorkerCmd {
         rows: Arc<ResultSet>,
         spec: ViewSpec,
     },
+    /// Writes rows of a result out in the background; `id` is a job id (`Cancel` stops it).
     Export {
-        path: PathBuf,
+        id: JobId,
         format: Format,
         rows: Arc<ResultSet>,
+        pick: RowPick,
+        target: ExportTarget,
+        /// A paused run's connection and the request that goes on from its token: a
+        /// whole-result export fetches the rest while writing.
+        rest: Option<(String, QueryRequest)>,
     },
     Shutdown,
 }
@@ -97,9 +106,14 @@ pub enum WorkerEvent {
         generation: u64,
         outcome: Result<Vec<u32>, String>,
     },
+    ExportProgress {
+        id: JobId,
+        rows: u64,
+        bytes: u64,
+    },
     ExportDone {
-        path: PathBuf,
-        outcome: Result<u64, String>,
+        id: JobId,
+        outcome: Result<ExportOutcome, ExportFailure>,
     },
 }
 
@@ -288,25 +302,49 @@ impl Worker {
                         .await;
                 });
             }
-            WorkerCmd::Export { path, format, rows } => {
+            WorkerCmd::Export {
+                id,
+                format,
+                rows,
+                pick,
+                target,
+                rest,
+            } => {
+                let token = CancellationToken::new();
+                self.jobs.insert(id, token.clone());
+                let rest_conn = rest
+                    .as_ref()
+                    .map(|(name, _)| (self.connections.get(name).cloned(), name.clone()));
+                let cache = self.connected.clone();
                 let events = self.events.clone();
+                let done = done.clone();
                 tokio::spawn(async move {
-                    let target = path.clone();
-                    let written = tokio::task::spawn_blocking(move || {
-                        export::export_to_file(
-                            &target,
-                            format,
-                            rows.schema().clone(),
-                            rows.batches(),
-                        )
-                    })
-                    .await;
-                    let outcome = match written {
-                        Ok(Ok(n)) => Ok(n),
-                        Ok(Err(e)) => Err(e.to_string()),
-                        Err(e) => Err(format!("the export task failed: {e}")),
+                    let rest = match (rest_conn, rest) {
+                        (Some((conn, name)), Some((_, request))) => {
+                            match connector_for(conn, &name, &cache).await {
+                                Ok(c) => Some((c, request)),
+                                Err(e) => {
+                                    let outcome = Err(ExportFailure::Failed(e.to_string()));
+                                    let _ =
+                                        events.send(WorkerEvent::ExportDone { id, outcome }).await;
+                                    let _ = done.send(id);
+                                    return;
+                                }
+                            }
+                        }
+                        _ => None,
                     };
-                    let _ = events.send(WorkerEvent::ExportDone { path, outcome }).await;
+                    let request = export_job::ExportRequest {
+                        id,
+                        format,
+                        rows,
+                        pick,
+                        target,
+                        rest,
+                    };
+                    let outcome = export_job::run(request, events.clone(), token).await;
+                    let _ = events.send(WorkerEvent::ExportDone { id, outcome }).await;
+                    let _ = done.send(id);
                 });
             }
             WorkerCmd::Shutdown => {}

@@ -1,0 +1,301 @@
+//! The export dialog (`Ctrl-E`): format, scope and destination chosen with the keyboard.
+//!
+//! ↑/↓ move between the fields, ←/→ change the focused choice, typing edits the path, `Tab` on
+//! the path completes it from the file system, Enter exports, Esc closes. Changing the format
+//! changes the path's extension when it still has the previous format's.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::export::Format;
+
+/// The formats the dialog offers, in order.
+pub const FORMATS: [Format; 7] = [
+    Format::Csv,
+    Format::Tsv,
+    Format::Json,
+    Format::Jsonl,
+    Format::Markdown,
+    Format::Parquet,
+    Format::Arrow,
+];
+
+/// Which rows and columns go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every row of the result, fetching what is not loaded yet (a paused result goes on).
+    Whole,
+    /// The rows of the filtered/sorted view, in its order.
+    View,
+    /// The range selected with `v` in the grid.
+    Selection,
+    /// The current column, every row of the view.
+    Column,
+    /// The current row, every column.
+    Row,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 5] = [
+        Scope::Whole,
+        Scope::View,
+        Scope::Selection,
+        Scope::Column,
+        Scope::Row,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Whole => "whole result",
+            Scope::View => "filtered/sorted view",
+            Scope::Selection => "selection",
+            Scope::Column => "current column",
+            Scope::Row => "current row",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    File,
+    /// OSC 52, plus the system clipboard where a tool for it is installed.
+    Clipboard,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Format,
+    Scope,
+    Destination,
+    Path,
+}
+
+const FIELDS: [Field; 4] = [Field::Format, Field::Scope, Field::Destination, Field::Path];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportForm {
+    /// The result tab it exports.
+    pub result: u64,
+    pub format: Format,
+    pub scope: Scope,
+    pub destination: Destination,
+    pub path: String,
+    pub focus: Field,
+    /// Whether the grid has a `v` selection (the scope is offered only then).
+    pub has_selection: bool,
+}
+
+pub enum FormOutcome {
+    Editing(ExportForm),
+    Submitted(ExportForm),
+    Cancelled,
+}
+
+impl ExportForm {
+    pub fn new(result: u64, has_selection: bool) -> Self {
+        ExportForm {
+            result,
+            format: Format::Csv,
+            scope: if has_selection {
+                Scope::Selection
+            } else {
+                Scope::Whole
+            },
+            destination: Destination::File,
+            path: format!("quarry-result-{result}.csv"),
+            focus: Field::Path,
+            has_selection,
+        }
+    }
+
+    pub fn on_key(mut self, key: &KeyEvent) -> FormOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => return FormOutcome::Cancelled,
+            KeyCode::Enter => {
+                if self.destination == Destination::File && self.path.trim().is_empty() {
+                    self.focus = Field::Path;
+                } else {
+                    return FormOutcome::Submitted(self);
+                }
+            }
+            KeyCode::Up | KeyCode::BackTab => self.move_focus(-1),
+            KeyCode::Down => self.move_focus(1),
+            KeyCode::Tab if self.focus == Field::Path => {
+                self.path = complete_path(&self.path);
+            }
+            KeyCode::Tab => self.move_focus(1),
+            KeyCode::Left => self.cycle(-1),
+            KeyCode::Right => self.cycle(1),
+            KeyCode::Backspace if self.focus == Field::Path => {
+                self.path.pop();
+            }
+            KeyCode::Char('u') if ctrl && self.focus == Field::Path => self.path.clear(),
+            KeyCode::Char(c) if !ctrl && self.focus == Field::Path => self.path.push(c),
+            _ => {}
+        }
+        FormOutcome::Editing(self)
+    }
+
+    /// Pasted text goes into the path (on one line).
+    pub fn paste(&mut self, text: &str) {
+        self.focus = Field::Path;
+        self.path.push_str(&text.replace(['\r', '\n'], ""));
+    }
+
+    fn move_focus(&mut self, step: isize) {
+        let fields: Vec<Field> = FIELDS
+            .into_iter()
+            .filter(|f| *f != Field::Path || self.destination == Destination::File)
+            .collect();
+        let at = fields.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let n = fields.len() as isize;
+        self.focus = fields[((at as isize + step).rem_euclid(n)) as usize];
+    }
+
+    fn cycle(&mut self, step: isize) {
+        fn next<T: Copy + PartialEq>(all: &[T], now: T, step: isize) -> T {
+            let at = all.iter().position(|x| *x == now).unwrap_or(0) as isize;
+            all[((at + step).rem_euclid(all.len() as isize)) as usize]
+        }
+        match self.focus {
+            Field::Format => {
+                let old = self.format;
+                self.format = next(&FORMATS, old, step);
+                self.retarget_extension(old);
+            }
+            Field::Scope => {
+                let scopes: Vec<Scope> = Scope::ALL
+                    .into_iter()
+                    .filter(|s| *s != Scope::Selection || self.has_selection)
+                    .collect();
+                self.scope = next(&scopes, self.scope, step);
+            }
+            Field::Destination => {
+                self.destination = match self.destination {
+                    Destination::File => Destination::Clipboard,
+                    Destination::Clipboard => Destination::File,
+                }
+            }
+            Field::Path => {}
+        }
+    }
+
+    /// `out.csv` becomes `out.parquet` when the format changes from CSV to Parquet.
+    fn retarget_extension(&mut self, old: Format) {
+        let suffix = format!(".{}", old.extension());
+        if let Some(stem) = self.path.strip_suffix(&suffix) {
+            self.path = format!("{stem}.{}", self.format.extension());
+        }
+    }
+}
+
+/// `~/` is the home directory.
+pub fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ if path == "~" => std::env::var_os("HOME")
+            .map(Into::into)
+            .unwrap_or_else(|| path.into()),
+        _ => path.into(),
+    }
+}
+
+/// Completes the last component of `typed` to the longest prefix shared by the entries that
+/// start with it (directories get a `/`). Reads one directory: quick enough for a key press.
+pub fn complete_path(typed: &str) -> String {
+    let (dir_part, prefix) = match typed.rfind('/') {
+        Some(i) => (&typed[..=i], &typed[i + 1..]),
+        None => ("", typed),
+    };
+    let dir = if dir_part.is_empty() {
+        std::path::PathBuf::from(".")
+    } else {
+        expand_home(dir_part)
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return typed.to_string();
+    };
+    let mut matches: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            if !name.starts_with(prefix) || (prefix.is_empty() && name.starts_with('.')) {
+                return None;
+            }
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            Some(if is_dir { format!("{name}/") } else { name })
+        })
+        .collect();
+    matches.sort();
+    let Some(first) = matches.first() else {
+        return typed.to_string();
+    };
+    let common = matches.iter().fold(first.clone(), |acc, m| {
+        acc.chars()
+            .zip(m.chars())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a)
+            .collect()
+    });
+    format!("{dir_part}{common}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(form: ExportForm, code: KeyCode) -> ExportForm {
+        match form.on_key(&KeyEvent::new(code, KeyModifiers::NONE)) {
+            FormOutcome::Editing(f) => f,
+            _ => panic!("the form closed"),
+        }
+    }
+
+    #[test]
+    fn choices_cycle_and_the_extension_follows_the_format() {
+        let mut f = ExportForm::new(7, false);
+        assert_eq!(f.path, "quarry-result-7.csv");
+        f = press(f, KeyCode::Up); // destination
+        f = press(f, KeyCode::Up); // scope
+        assert_eq!(f.focus, Field::Scope);
+        f = press(f, KeyCode::Right);
+        assert_eq!(f.scope, Scope::View);
+        f = press(f, KeyCode::Right);
+        assert_eq!(f.scope, Scope::Column, "no selection: the scope is skipped");
+        f = press(f, KeyCode::Up);
+        f = press(f, KeyCode::Left);
+        assert_eq!(f.format, Format::Arrow);
+        assert_eq!(f.path, "quarry-result-7.arrow");
+        f = press(f, KeyCode::Left);
+        assert_eq!(f.format, Format::Parquet);
+        assert_eq!(f.path, "quarry-result-7.parquet");
+        f = press(f, KeyCode::Down);
+        f = press(f, KeyCode::Down);
+        f = press(f, KeyCode::Right);
+        assert_eq!(f.destination, Destination::Clipboard);
+        f = press(f, KeyCode::Down);
+        assert_eq!(f.focus, Field::Format, "no path field for the clipboard");
+        assert!(matches!(
+            f.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+            FormOutcome::Submitted(_)
+        ));
+    }
+
+    #[test]
+    fn tab_completes_the_path_from_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("reports")).unwrap();
+        std::fs::write(dir.path().join("results-a.csv"), "").unwrap();
+        std::fs::write(dir.path().join("results-b.csv"), "").unwrap();
+        let base = format!("{}/", dir.path().display());
+        assert_eq!(
+            complete_path(&format!("{base}rep")),
+            format!("{base}reports/")
+        );
+        assert_eq!(
+            complete_path(&format!("{base}res")),
+            format!("{base}results-")
+        );
+        assert_eq!(complete_path(&format!("{base}zzz")), format!("{base}zzz"));
+    }
+}
