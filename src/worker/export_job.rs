@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::WorkerEvent;
-use crate::connectors::{Connector, JobEvent, JobSink, QueryRequest};
+use crate::connectors::{Connector, JobEvent, JobSink, JobSummary, QueryRequest};
 use crate::export::{BatchWriter, ExportError, FileExport, Format, Overwrite};
 use crate::results::{ResultSet, widen_batch};
 
@@ -137,10 +137,34 @@ async fn feed(
     let Some((connector, request)) = &req.rest else {
         return Ok(());
     };
-    // The rest of a paused run: pages go straight to the file, fitted to its columns.
+    // The rest of a paused run, page after page (each run may pause again at the connection's
+    // limit: go on from its token until there is none), straight to the file.
+    let mut request = request.clone();
+    loop {
+        let summary = fetch_into(connector.as_ref(), request.clone(), req, &send, cancel).await?;
+        match summary.resume {
+            Some(token) => request.resume = Some(token),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// One run of a continuation: its batches, fitted to the result's columns, go to `send`.
+async fn fetch_into<F, Fut>(
+    connector: &dyn Connector,
+    request: QueryRequest,
+    req: &ExportRequest,
+    send: &F,
+    cancel: &CancellationToken,
+) -> Result<JobSummary, ExportFailure>
+where
+    F: Fn(RecordBatch) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ExportFailure>>,
+{
+    let failed = |e: arrow::error::ArrowError| ExportFailure::Failed(e.to_string());
     let (sink_tx, mut sink_rx) = mpsc::channel(16);
     let sink = JobSink::new(req.id, sink_tx);
-    let fetch = connector.execute(request.clone(), sink, cancel.child_token());
+    let fetch = connector.execute(request, sink, cancel.child_token());
     tokio::pin!(fetch);
     let mut fetched = None;
     loop {
@@ -149,7 +173,11 @@ async fn feed(
             event = sink_rx.recv() => match event {
                 Some((_, JobEvent::Batch(b))) => {
                     let fitted = widen_batch(&b, req.rows.schema()).map_err(failed)?;
-                    send(project(fitted)?).await?;
+                    let picked = match &req.pick.columns {
+                        Some(cols) => fitted.project(cols).map_err(failed)?,
+                        None => fitted,
+                    };
+                    send(picked).await?;
                 }
                 Some(_) => {}
                 None => break,
@@ -160,7 +188,7 @@ async fn feed(
         Some(o) => o,
         None => fetch.await,
     };
-    outcome.map(|_| ()).map_err(|e| match e {
+    outcome.map_err(|e| match e {
         crate::connectors::ConnectorError::Cancelled => ExportFailure::Cancelled,
         e => ExportFailure::Failed(format!("fetching the rest of the result failed: {e}")),
     })

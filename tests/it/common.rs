@@ -280,3 +280,23 @@ pub fn run_command(cmd: &mut Command, timeout: Duration) -> Output {
 pub fn wait_child(child: Child, timeout: Duration) -> Output {
     wait_with_timeout(child, timeout)
 }
+
+/// Static test credentials and the test server's endpoint, over the same HTTP client as Quarry.
+pub fn test_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .http_client(http)
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("testing", "testing", None, None, "tests"),
+            ),
+        )
+        .build()
+}

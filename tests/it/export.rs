@@ -537,3 +537,135 @@ fn binary_output_of_several_statements_is_a_usage_error() {
             .all(|f| f == "athena.toml")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The worker's background export (what the TUI's Ctrl-E runs).
+
+/// A cancelled export leaves neither the file nor a temporary sibling.
+#[test]
+fn a_cancelled_background_export_leaves_no_file() {
+    use quarry::worker::export_job::{self, ExportRequest};
+    use quarry::worker::{ExportFailure, ExportTarget, RowPick};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cancelled.parquet");
+    let mut rows = quarry::results::ResultSet::new(schema());
+    for b in batches() {
+        rows.push_batch(b);
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (events, _keep) = tokio::sync::mpsc::channel(16);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    cancel.cancel();
+    let request = ExportRequest {
+        id: 1,
+        format: Format::Parquet,
+        rows: Arc::new(rows),
+        pick: RowPick::default(),
+        target: ExportTarget::File {
+            path: path.clone(),
+            overwrite: Overwrite::Refuse,
+        },
+        rest: None,
+    };
+    let outcome = runtime.block_on(export_job::run(request, events, cancel));
+    assert_eq!(outcome, Err(ExportFailure::Cancelled));
+    assert_eq!(dir_entries(dir.path()), Vec::<String>::new());
+}
+
+/// "Whole result" means the whole result on the server: a DynamoDB run paused at its limit is
+/// exported with the rest fetched from DynamoDB Local while writing.
+#[test]
+fn a_whole_export_of_a_paused_dynamodb_result_fetches_the_rest() {
+    use quarry::connectors::{Connector, JobEvent, JobSink, QueryRequest};
+    use quarry::worker::export_job::{self, ExportRequest};
+    use quarry::worker::{ExportTarget, RowPick};
+
+    let db = crate::dynamo_local::DynamoLocal::start();
+    db.create_table("rocks", ("pk", "S"), Some(("sk", "N")));
+    let items: Vec<Value> = (0..250)
+        .map(|i| json!({"pk": {"S": "p"}, "sk": {"N": i.to_string()}, "note": {"S": format!("rock {i}")}}))
+        .collect();
+    db.put_items("rocks", &items);
+    let sandbox = crate::common::Sandbox::new();
+    let config = sandbox.config(
+        "ddb.toml",
+        &format!(
+            "[[connection]]\nname = \"ddb\"\nkind = \"dynamodb\"\nregion = \"us-east-1\"\n\
+             endpoint_url = \"{}\"\nlimit = 100\n",
+            db.url()
+        ),
+    );
+    let config = quarry::store::config::load(Some(&config)).expect("config");
+    let conn = config
+        .all_connections()
+        .into_iter()
+        .find(|c| c.name == "ddb")
+        .expect("ddb");
+    let connector: Arc<dyn Connector> = Arc::new(
+        quarry::connectors::dynamodb::DynamoConnector::with_sdk_config(
+            &conn,
+            &crate::common::test_sdk_config(&db.url()),
+        ),
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sql = "SELECT * FROM \"rocks\" WHERE pk = 'p'";
+    // The first run pauses after 100 items, as the grid would show it.
+    let (loaded, token) = runtime.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let run = connector.execute(
+            QueryRequest::new(sql),
+            JobSink::new(1, tx),
+            Default::default(),
+        );
+        let summary = run.await.expect("the first page");
+        let mut rows: Option<quarry::results::ResultSet> = None;
+        while let Ok((_, event)) = rx.try_recv() {
+            match event {
+                JobEvent::Schema(s) if rows.is_none() => {
+                    rows = Some(quarry::results::ResultSet::new(s))
+                }
+                JobEvent::Batch(b) => rows.as_mut().expect("schema first").push_batch(b),
+                _ => {}
+            }
+        }
+        (
+            rows.expect("rows"),
+            summary.resume.expect("paused at the limit"),
+        )
+    });
+    assert_eq!(loaded.num_rows(), 100);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rocks.csv");
+    let request = ExportRequest {
+        id: 2,
+        format: Format::Csv,
+        rows: Arc::new(loaded),
+        pick: RowPick::default(),
+        target: ExportTarget::File {
+            path: path.clone(),
+            overwrite: Overwrite::Refuse,
+        },
+        rest: Some((
+            connector.clone(),
+            QueryRequest {
+                resume: Some(token),
+                ..QueryRequest::new(sql)
+            },
+        )),
+    };
+    let (events, _keep) = tokio::sync::mpsc::channel(64);
+    let outcome = runtime
+        .block_on(export_job::run(request, events, Default::default()))
+        .expect("exported");
+    assert_eq!(outcome.rows, 250);
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let mut sks: Vec<u64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).expect("sk").parse().expect("a number"))
+        .collect();
+    sks.sort();
+    assert_eq!(sks, (0..250).collect::<Vec<u64>>(), "every item once");
+}

@@ -448,7 +448,7 @@ fn a_tab_session_keeps_temp_tables_and_an_expired_one_is_replaced_with_a_warning
         .expect("rd");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let connector = runtime.block_on(async {
-        let sdk = test_sdk_config(&server.url()).await;
+        let sdk = crate::common::test_sdk_config(&server.url());
         quarry::connectors::redshift_data::RedshiftDataConnector::with_sdk_config(&conn, &sdk)
     });
     let run = |key: &str, sql: &str| -> (Result<u64, String>, Vec<JobEvent>) {
@@ -514,26 +514,6 @@ fn a_tab_session_keeps_temp_tables_and_an_expired_one_is_replaced_with_a_warning
         .expect("end_session");
     assert!(ended.is_some());
     wait_until("the session to end", || server.session_count() < before);
-}
-
-/// Static test credentials and the test server's endpoint, over the same HTTP client as Quarry.
-async fn test_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .http_client(http)
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(
-                aws_credential_types::Credentials::new("testing", "testing", None, None, "tests"),
-            ),
-        )
-        .build()
 }
 
 /// Polls `done` every 50 ms for up to 20 s.
