@@ -13,6 +13,10 @@ use crate::export::{BatchWriter, Format};
 use crate::results::sanitize_multiline;
 use crate::store::AtomicFile;
 use crate::store::config::{self, Config, ConnectionConfig, ConnectionDetails};
+use crate::store::history::{
+    Entry as HistoryEntry, History, HistoryError, NewRun, Query as HistoryQuery, Retention, RunEnd,
+    RunId, Status as HistoryState,
+};
 
 /// Exit codes: 0 success, 1 a query failed, 2 usage or configuration error.
 pub const EXIT_QUERY: i32 = 1;
@@ -47,6 +51,13 @@ pub enum Command {
         /// Names from the connection's root down to the node to list (empty: the root).
         path: Vec<String>,
     },
+    /// List recorded runs, newest first (`-c NAME` keeps one connection's).
+    History(HistoryArgs),
+    /// Saved snippets: `.sql` files in <data dir>/snippets (QUARRY_DATA_DIR overrides it).
+    Snippets {
+        #[command(subcommand)]
+        command: SnippetsCommand,
+    },
     /// Write or locate the config file.
     Config {
         #[command(subcommand)]
@@ -54,7 +65,7 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
     /// SQL to run (several statements separated by `;` run in order). Read from stdin when
     /// neither SQL nor --file is given and stdin is not a terminal.
@@ -63,6 +74,21 @@ pub struct RunArgs {
     /// File with the SQL to run.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// Run the saved snippet NAME (its name, or its path in the snippets directory; see
+    /// `quarry snippets list`). `-c` defaults to the snippet's `connection:`.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["sql", "file", "params", "reopen"])]
+    pub snippet: Option<String>,
+    /// With --snippet: a value for its `${NAME}` placeholder; repeat for each. Placeholders
+    /// without a value take their default (`${NAME:default}`). Written into the SQL as a
+    /// string literal (numbers as they are), except on Redshift Data and DynamoDB where it is
+    /// sent as a query parameter.
+    #[arg(
+        long = "set",
+        value_name = "NAME=VALUE",
+        requires = "snippet",
+        allow_hyphen_values = true
+    )]
+    pub set: Vec<String>,
     /// Output format (default: table on a terminal, csv otherwise, or from -o's extension).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -87,8 +113,8 @@ pub struct RunArgs {
     /// Athena: do not reuse results even when the connection does.
     #[arg(long)]
     pub no_reuse: bool,
-    /// Athena: fetch the results of an earlier query execution by its id, without running
-    /// anything (while the service still holds them).
+    /// Athena, Redshift Data: fetch the results of an earlier query execution (statement) by
+    /// its id, without running anything (while the service still holds them).
     #[arg(long, value_name = "QUERY_ID", conflicts_with_all = ["sql", "file", "params"])]
     pub reopen: Option<String>,
     /// DynamoDB: run all statements as one BatchExecuteStatement group (up to 25 per call,
@@ -113,6 +139,39 @@ pub struct RunArgs {
     /// so they round-trip) instead of plain JSON.
     #[arg(long)]
     pub dynamodb_json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// Only runs whose SQL, server query id or error contains TEXT (case-insensitive).
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
+    /// Only runs that ended so (running: started, never ended: still running or interrupted).
+    #[arg(long, value_enum)]
+    pub status: Option<HistoryStatus>,
+    /// At most N runs (the newest).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// table: one line a run; jsonl: one JSON object a run, every recorded field.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: HistoryFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryStatus {
+    #[value(alias = "succeeded")]
+    Ok,
+    Failed,
+    #[value(alias = "canceled")]
+    Cancelled,
+    #[value(alias = "interrupted")]
+    Running,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    Table,
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +269,16 @@ pub fn config_command(cli_path: Option<&Path>, command: &ConfigCommand) -> i32 {
 
 /// `quarry run`: runs each statement in order, streaming its rows into the output.
 pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i32 {
+    if let Some(name) = &args.snippet {
+        return run_snippet(config, connection, args, name).await;
+    }
+    if !args.set.is_empty() {
+        // clap waives `requires` when SQL or -f is given (they conflict with --snippet).
+        eprintln!(
+            "quarry: --set fills the `${{…}}` placeholders of a snippet: use it with --snippet"
+        );
+        return EXIT_USAGE;
+    }
     let conn = match pick_connection(config, connection) {
         Ok(c) => c,
         Err(e) => {
@@ -228,9 +297,14 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         );
         return EXIT_USAGE;
     }
-    if args.reopen.is_some() && conn.kind != config::ConnectionKind::Athena {
+    if args.reopen.is_some()
+        && !matches!(
+            conn.kind,
+            config::ConnectionKind::Athena | config::ConnectionKind::RedshiftData
+        )
+    {
         eprintln!(
-            "quarry: --reopen fetches Athena query results: connection `{}` is kind {}",
+            "quarry: --reopen fetches Athena and Redshift Data results: connection `{}` is kind {}",
             conn.name, conn.kind
         );
         return EXIT_USAGE;
@@ -344,13 +418,15 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         label: Some(script_label(args)),
         ..req
     };
+    // Every statement is recorded before it is sent and completed when it ends.
+    let mut history = RunHistory::open(config);
     if args.batch || args.transaction {
         let mode = if args.batch && !redshift_data {
             connectors::GroupMode::Batch
         } else {
             connectors::GroupMode::Transaction
         };
-        let requests = statements
+        let requests: Vec<QueryRequest> = statements
             .iter()
             .zip(params)
             .map(|(sql, params)| {
@@ -362,7 +438,20 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
                 })
             })
             .collect();
-        let code = run_group(&*connector, mode, requests, format, output, cancel).await;
+        let run_ids = requests
+            .iter()
+            .map(|r| history.start(&conn.name, &r.sql, r.params.len()))
+            .collect();
+        let code = run_group(
+            &*connector,
+            mode,
+            requests,
+            format,
+            output,
+            cancel,
+            (&mut history, run_ids),
+        )
+        .await;
         end_cli_session(&*connector).await;
         return code;
     }
@@ -395,6 +484,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             ..session(QueryRequest::default())
         };
         let mut last_stats = JobStats::default();
+        let run_id = history.start(&conn.name, sql, request.params.len());
         let ran = run_one(
             &*connector,
             request,
@@ -404,6 +494,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             &mut last_stats,
         )
         .await;
+        history.end(run_id, run_end(&ran, &last_stats));
         match ran {
             Ok((out, summary)) => {
                 output = out;
@@ -448,6 +539,174 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         return EXIT_QUERY;
     }
     0
+}
+
+/// How much history to keep.
+// TODO: from the config's `[history] max_entries` / `max_age_days` once it has them.
+fn history_retention(_config: &Config) -> Retention {
+    Retention::default()
+}
+
+/// `quarry run`'s history, best effort: the first failure prints one `quarry: note: history: …`
+/// line and turns recording off for the rest of the run; it never fails the run.
+struct RunHistory(Option<History>);
+
+impl RunHistory {
+    fn open(config: &Config) -> RunHistory {
+        match History::open_default(history_retention(config)) {
+            Ok(h) => RunHistory(Some(h)),
+            Err(e) => {
+                Self::note(&e);
+                RunHistory(None)
+            }
+        }
+    }
+
+    fn note(e: &HistoryError) {
+        eprintln!(
+            "quarry: note: history: {}",
+            crate::results::sanitize_line(&e.to_string())
+        );
+    }
+
+    /// Records a statement about to be sent (parameter values are never stored, only counted).
+    fn start(&mut self, connection: &str, sql: &str, params: usize) -> Option<RunId> {
+        let history = self.0.as_ref()?;
+        let run = NewRun {
+            connection: connection.to_string(),
+            tab: None,
+            sql: sql.to_string(),
+            params,
+        };
+        match history.record_start(run) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                Self::note(&e);
+                self.0 = None;
+                None
+            }
+        }
+    }
+
+    fn end(&mut self, id: Option<RunId>, outcome: RunEnd) {
+        if let (Some(history), Some(id)) = (&self.0, id)
+            && let Err(e) = history.record_end(&id, outcome)
+        {
+            Self::note(&e);
+            self.0 = None;
+        }
+    }
+}
+
+/// How a statement of `quarry run` ended, for the history.
+fn run_end(
+    ran: &Result<(Output, connectors::JobSummary), RunError>,
+    last_stats: &JobStats,
+) -> RunEnd {
+    match ran {
+        Ok((_, summary)) => RunEnd::succeeded(summary.rows, &summary.stats),
+        Err(RunError::Cancelled) => RunEnd::cancelled(last_stats),
+        Err(e) => RunEnd::failed(e.to_string(), last_stats),
+    }
+}
+
+/// `quarry history`: the recorded runs, newest first, as a table or JSON Lines.
+pub fn history(config: &Config, connection: Option<&str>, args: &HistoryArgs) -> i32 {
+    let history = match History::open_default(history_retention(config)) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            return EXIT_USAGE;
+        }
+    };
+    let entries = match history.entries() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            return EXIT_QUERY;
+        }
+    };
+    let query = HistoryQuery {
+        connection: connection.map(str::to_string),
+        grep: args.grep.clone(),
+        status: args.status.map(|s| match s {
+            HistoryStatus::Ok => HistoryState::Succeeded,
+            HistoryStatus::Failed => HistoryState::Failed,
+            HistoryStatus::Cancelled => HistoryState::Cancelled,
+            HistoryStatus::Running => HistoryState::Running,
+        }),
+        limit: args.limit,
+    };
+    let entries = query.apply(entries);
+    let mut out = io::BufWriter::new(io::stdout());
+    let written = match args.format {
+        HistoryFormat::Jsonl => entries.iter().try_for_each(|e| {
+            let line = serde_json::to_string(e).map_err(io::Error::other)?;
+            writeln!(out, "{line}")
+        }),
+        HistoryFormat::Table => write_history_table(&mut out, &entries),
+    };
+    if written.and_then(|()| out.flush()).is_err() {
+        return EXIT_QUERY;
+    }
+    0
+}
+
+/// One line a run: time (UTC), connection, status, duration, rows, server id, SQL's first line.
+fn write_history_table(out: &mut impl Write, entries: &[HistoryEntry]) -> io::Result<()> {
+    use crate::results::{display_width, sanitize_line, truncate_to_width};
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let header = [
+        "TIME (UTC)",
+        "CONNECTION",
+        "STATUS",
+        "DURATION",
+        "ROWS",
+        "SERVER ID",
+        "SQL",
+    ];
+    let rows: Vec<[String; 7]> = entries
+        .iter()
+        .map(|e| {
+            let time = crate::store::history::format_time(e.time);
+            [
+                time.get(..19).unwrap_or(&time).replacen('T', " ", 1),
+                sanitize_line(&e.connection).into_owned(),
+                e.status.label().to_string(),
+                e.duration
+                    .map(connectors::format_elapsed)
+                    .unwrap_or_default(),
+                e.rows.map(|r| r.to_string()).unwrap_or_default(),
+                sanitize_line(e.server_id.as_deref().unwrap_or("")).into_owned(),
+                truncate_to_width(&sanitize_line(e.first_line()), 100).into_owned(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(display_width);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(display_width(cell));
+        }
+    }
+    let line = |cells: [&str; 7]| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            let pad = " ".repeat(w.saturating_sub(display_width(cell)));
+            match i {
+                6 => s.push_str(cell),
+                3 | 4 => s.push_str(&format!("{pad}{cell}  ")),
+                _ => s.push_str(&format!("{cell}{pad}  ")),
+            }
+        }
+        s
+    };
+    writeln!(out, "{}", line(header))?;
+    for row in &rows {
+        writeln!(out, "{}", line(row.each_ref().map(String::as_str)))?;
+    }
+    Ok(())
 }
 
 /// The key a script's session is kept under.
@@ -753,7 +1012,9 @@ async fn run_group(
     format: Format,
     mut output: Output,
     cancel: CancellationToken,
+    (history, run_ids): (&mut RunHistory, Vec<Option<RunId>>),
 ) -> i32 {
+    let mut run_ids = run_ids.into_iter();
     let item_mode = requests.iter().any(|r| r.item_json.is_some());
     let mut sinks = Vec::new();
     let mut receivers = Vec::new();
@@ -768,9 +1029,19 @@ async fn run_group(
     for (i, (rx, outcome)) in receivers.into_iter().zip(outcomes).enumerate() {
         let mut stats = JobStats::default();
         let written = write_events(rx, format, output, item_mode, &mut stats).await;
+        let end = match (&outcome, &written) {
+            (Ok(summary), Ok(_)) => RunEnd::succeeded(summary.rows, &summary.stats),
+            (Ok(summary), Err(e)) => RunEnd::failed(e.to_string(), &summary.stats),
+            (Err(ConnectorError::Cancelled), _) => RunEnd::cancelled(&stats),
+            (Err(e), _) => RunEnd::failed(e.to_string(), &stats),
+        };
+        history.end(run_ids.next().flatten(), end);
         output = match written {
             Ok(out) => out,
             Err(e) => {
+                for id in run_ids {
+                    history.end(id, RunEnd::failed(e.to_string(), &JobStats::default()));
+                }
                 eprintln!("quarry: {e}");
                 return EXIT_QUERY;
             }
@@ -814,4 +1085,214 @@ fn read_sql(args: &RunArgs) -> Result<String, String> {
         }
         (None, None) => Err("give the SQL to run, or -f FILE (see `quarry run --help`)".into()),
     }
+}
+
+/// `quarry snippets …`.
+#[derive(Debug, Subcommand)]
+pub enum SnippetsCommand {
+    /// List the saved snippets (name, connection, tags, description, path). Files that cannot be
+    /// parsed are reported on stderr and left as they are.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: SnippetsFormat,
+    },
+}
+
+/// How `quarry snippets list` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SnippetsFormat {
+    /// Aligned columns with a header line.
+    Table,
+    /// One JSON object per line: name, connection, tags, description, path (relative to the
+    /// snippets directory), file (absolute).
+    Jsonl,
+}
+
+pub fn snippets_command(command: &SnippetsCommand) -> i32 {
+    match command {
+        SnippetsCommand::List { format } => snippets_list(*format),
+    }
+}
+
+/// `quarry snippets list`: exits 0 unless every snippet file failed to parse (1).
+fn snippets_list(format: SnippetsFormat) -> i32 {
+    let library = match crate::store::snippets::Library::open_default() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("quarry: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let (snippets, errors) = library.list();
+    for e in &errors {
+        eprintln!("quarry: {} (skipped)", sanitize_multiline(&e.to_string()));
+    }
+    if snippets.is_empty() && errors.is_empty() {
+        eprintln!(
+            "quarry: no snippets in {} (save one from the editor, or put .sql files there)",
+            library.dir().display()
+        );
+    }
+    let clean = |t: &str| crate::results::sanitize_line(t).replace('\t', " ");
+    let mut out = io::BufWriter::new(io::stdout());
+    match format {
+        SnippetsFormat::Table if !snippets.is_empty() => {
+            let mut rows = vec![[
+                "NAME".to_string(),
+                "CONNECTION".into(),
+                "TAGS".into(),
+                "DESCRIPTION".into(),
+                "PATH".into(),
+            ]];
+            rows.extend(snippets.iter().map(|s| {
+                [
+                    clean(&s.name),
+                    clean(s.meta.connection.as_deref().unwrap_or("")),
+                    clean(&s.meta.tags.join(", ")),
+                    clean(s.meta.description.as_deref().unwrap_or("")),
+                    clean(&s.rel_path),
+                ]
+            }));
+            let width = |s: &str| unicode_width::UnicodeWidthStr::width(s);
+            let mut widths = [0usize; 5];
+            for row in &rows {
+                for (w, cell) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(width(cell));
+                }
+            }
+            for row in &rows {
+                let mut line = String::new();
+                for (i, cell) in row.iter().enumerate() {
+                    line.push_str(cell);
+                    if i + 1 < row.len() {
+                        line.push_str(&" ".repeat(widths[i] - width(cell) + 2));
+                    }
+                }
+                let _ = writeln!(out, "{}", line.trim_end());
+            }
+        }
+        SnippetsFormat::Table => {}
+        SnippetsFormat::Jsonl => {
+            for s in &snippets {
+                let line = serde_json::json!({
+                    "name": s.name,
+                    "connection": s.meta.connection,
+                    "tags": s.meta.tags,
+                    "description": s.meta.description,
+                    "path": s.rel_path,
+                    "file": s.path.to_string_lossy(),
+                });
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    if out.flush().is_err() {
+        return EXIT_QUERY;
+    }
+    if snippets.is_empty() && !errors.is_empty() {
+        EXIT_QUERY
+    } else {
+        0
+    }
+}
+
+/// `quarry run --snippet NAME`: the snippet's text with its `${…}` placeholders filled from
+/// `--set` (else their defaults), run as SQL given on the command line would be, on `-c` or
+/// else the snippet's `connection:`. See [`render_snippet`] for how values reach the service.
+async fn run_snippet(config: &Config, connection: Option<&str>, args: &RunArgs, name: &str) -> i32 {
+    let snippet = match crate::store::snippets::Library::open_default()
+        .map_err(|e| e.to_string())
+        .and_then(|l| l.find(name).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            return EXIT_USAGE;
+        }
+    };
+    let conn = match pick_connection(config, connection.or(snippet.meta.connection.as_deref())) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "quarry: snippet `{}`: {}",
+                crate::results::sanitize_line(&snippet.name),
+                sanitize_multiline(&e)
+            );
+            return EXIT_USAGE;
+        }
+    };
+    let (sql, params) = match render_snippet(&snippet, &args.set, conn.kind) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            return EXIT_USAGE;
+        }
+    };
+    let args = RunArgs {
+        sql: Some(sql),
+        params,
+        snippet: None,
+        set: Vec::new(),
+        ..args.clone()
+    };
+    Box::pin(run(config, Some(&conn.name), &args)).await
+}
+
+/// The SQL and `--param` values of a snippet run. Values are written into the text (quoting
+/// rules in `crate::sql::template`) for every kind of connection except Redshift Data, where
+/// each `${name}` becomes a `:name` parameter (plain-text value), and DynamoDB, where it becomes
+/// a `?` parameter (a JSON number or string).
+pub fn render_snippet(
+    snippet: &crate::store::snippets::Snippet,
+    sets: &[String],
+    kind: config::ConnectionKind,
+) -> Result<(String, Vec<String>), String> {
+    use crate::sql::template::{Mode, ParamStyle, TemplateError, render};
+    let declared = snippet.params();
+    let mut values = std::collections::HashMap::new();
+    for set in sets {
+        let Some((name, value)) = set.split_once('=') else {
+            return Err(format!("--set `{set}`: give NAME=VALUE"));
+        };
+        let name = name.trim();
+        if !declared.iter().any(|p| p.name == name) {
+            let names: Vec<String> = declared
+                .iter()
+                .map(|p| format!("${{{}}}", p.name))
+                .collect();
+            return Err(format!(
+                "--set {name}: snippet `{}` has no ${{{name}}} placeholder (it has {})",
+                snippet.name,
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ));
+        }
+        if values.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(format!("--set {name} is given twice"));
+        }
+    }
+    let mode = match kind {
+        config::ConnectionKind::RedshiftData => Mode::AsParameters(ParamStyle::Named),
+        config::ConnectionKind::Dynamodb => Mode::AsParameters(ParamStyle::Positional),
+        _ => Mode::Textual,
+    };
+    let rendered = render(&snippet.text, &values, mode).map_err(|e| match e {
+        TemplateError::Missing { name } => format!(
+            "snippet `{}` needs a value for ${{{name}}}: give --set {name}=VALUE",
+            snippet.name
+        ),
+        e => format!("snippet `{}`: {e}", snippet.name),
+    })?;
+    let params = rendered
+        .params
+        .iter()
+        .map(|p| match kind {
+            config::ConnectionKind::RedshiftData => format!("{}={}", p.name, p.value),
+            _ => p.json_literal(),
+        })
+        .collect();
+    Ok((rendered.sql, params))
 }

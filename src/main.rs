@@ -40,6 +40,8 @@ async fn dispatch(args: Cli) -> i32 {
         Some(Command::Run(run)) => cli::run(&config, args.connection.as_deref(), run).await,
         Some(Command::Connections) => cli::connections(&config),
         Some(Command::Ls { path }) => cli::ls(&config, args.connection.as_deref(), path).await,
+        Some(Command::History(h)) => cli::history(&config, args.connection.as_deref(), h),
+        Some(Command::Snippets { command }) => cli::snippets_command(command),
         Some(Command::Config { .. }) => 0,
         None => tui(config, args.connection).await,
     }

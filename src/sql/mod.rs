@@ -7,6 +7,7 @@
 //! whatever the input; everything is linear in the length of the text.
 
 mod scan;
+pub mod template;
 
 use scan::{Opaque, is_ident_byte, opaque_at};
 

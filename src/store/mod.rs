@@ -4,7 +4,9 @@
 pub mod atomic;
 pub mod config;
 pub mod drafts;
+pub mod history;
 pub mod paths;
+pub mod snippets;
 
 use std::io;
 use std::path::PathBuf;

@@ -525,3 +525,32 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_finished_statement_is_reopened_by_its_id_without_running_again() {
+    let pg = shared_pg();
+    let server = FakeRedshiftData::start(pg);
+    let rd = RedshiftData::on_cluster(&server, pg);
+    let out = rd.run(&[
+        "--stats",
+        "--format",
+        "jsonl",
+        "SELECT g AS n FROM generate_series(1, 3) g",
+    ]);
+    out.assert_ok();
+    let id = out
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("server id: "))
+        .expect("the statement id on stderr")
+        .trim()
+        .to_string();
+    let reopened = rd.run(&["--reopen", &id, "--format", "jsonl"]);
+    reopened.assert_ok();
+    assert_eq!(reopened.stdout, out.stdout, "the same rows");
+    assert_eq!(
+        server.calls("ExecuteStatement").len(),
+        1,
+        "nothing ran again"
+    );
+}

@@ -253,10 +253,10 @@ impl RedshiftDataConnector {
         outcome
     }
 
-    /// Cancels the statement on the server and reports the job cancelled; a cancel that failed
-    /// is an error, since the statement may still run.
-    async fn cancelled(&self, id: &str, sinks: &[&JobSink]) -> ConnectorError {
-        if let Err(e) = self.cancel_on_server(id).await {
+    /// Cancels the statement on the server (when this job started it) and reports the job
+    /// cancelled; a cancel that failed is an error, since the statement may still run.
+    async fn cancelled(&self, id: &str, owns: bool, sinks: &[&JobSink]) -> ConnectorError {
+        if owns && let Err(e) = self.cancel_on_server(id).await {
             return ConnectorError::StopFailed(format!(
                 "cancelled here, but cancelling statement {id} on the server failed: {e}\nit \
                  may still be running: `aws redshift-data cancel-statement --id {id}`"
@@ -269,10 +269,12 @@ impl RedshiftDataConnector {
     }
 
     /// Polls until the statement is FINISHED, FAILED or ABORTED, streaming its state and figures
-    /// (for a batch, each sub-statement's into its own sink).
+    /// (for a batch, each sub-statement's into its own sink). A cancel cancels it on the server
+    /// when this job `owns` it (started it).
     async fn follow(
         &self,
         id: &str,
+        owns: bool,
         sinks: &[&JobSink],
         cancel: &CancellationToken,
     ) -> Result<DescribeStatementOutput, ConnectorError> {
@@ -280,7 +282,7 @@ impl RedshiftDataConnector {
         let mut last: Vec<Option<(String, JobStats)>> = vec![None; sinks.len()];
         loop {
             let out = tokio::select! {
-                _ = cancel.cancelled() => return Err(self.cancelled(id, sinks).await),
+                _ = cancel.cancelled() => return Err(self.cancelled(id, owns, sinks).await),
                 d = self.describe(id) => d.map_err(|e| lost_track(id, e))?,
             };
             let subs = out.sub_statements();
@@ -303,7 +305,7 @@ impl RedshiftDataConnector {
                 return Ok(out);
             }
             tokio::select! {
-                _ = cancel.cancelled() => return Err(self.cancelled(id, sinks).await),
+                _ = cancel.cancelled() => return Err(self.cancelled(id, owns, sinks).await),
                 _ = tokio::time::sleep(delay) => {}
             }
             delay = (delay * 2).min(POLL_MAX);
@@ -432,7 +434,7 @@ impl RedshiftDataConnector {
             }))
             .await?;
         }
-        let followed = self.follow(&started.id, &refs, cancel).await;
+        let followed = self.follow(&started.id, true, &refs, cancel).await;
         self.session_idle(&session, &started, first).await;
         let out = followed?;
         let subs = out.sub_statements();
@@ -671,11 +673,21 @@ impl Connector for RedshiftDataConnector {
         sink: JobSink,
         cancel: CancellationToken,
     ) -> Result<JobSummary, ConnectorError> {
-        let session = self.session_of(&req);
-        sink.send(JobEvent::Status("STARTING".into())).await?;
-        // Not raced against the cancel: a statement the service accepted must be cancelled, and
-        // only its answer says which (the SDK's timeouts bound the wait).
-        let started = self.start(&req, session.clone(), &sink).await?;
+        // A reopened statement (history, `--reopen`) is only followed: it is not ours to cancel.
+        let owns = req.reopen.is_none();
+        let session = self.session_of(&req).filter(|_| owns);
+        let started = match &req.reopen {
+            Some(id) => Started {
+                id: id.clone(),
+                session: None,
+            },
+            None => {
+                sink.send(JobEvent::Status("STARTING".into())).await?;
+                // Not raced against the cancel: a statement the service accepted must be
+                // cancelled, and only its answer says which (the SDK's timeouts bound the wait).
+                self.start(&req, session.clone(), &sink).await?
+            }
+        };
         tracing::info!(statement = %started.id, "redshift-data statement started");
         // The id first, so a cancel or a quit can name (and cancel) it even while submitted.
         sink.send(JobEvent::Stats(JobStats {
@@ -692,9 +704,9 @@ impl Connector for RedshiftDataConnector {
             .await?;
         }
         let followed = if cancel.is_cancelled() {
-            Err(self.cancelled(&started.id, &[&sink]).await)
+            Err(self.cancelled(&started.id, owns, &[&sink]).await)
         } else {
-            self.follow(&started.id, &[&sink], &cancel).await
+            self.follow(&started.id, owns, &[&sink], &cancel).await
         };
         self.session_idle(&session, &started, &sink).await;
         let out = followed?;
