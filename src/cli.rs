@@ -541,10 +541,9 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
     0
 }
 
-/// How much history to keep.
-// TODO: from the config's `[history] max_entries` / `max_age_days` once it has them.
-fn history_retention(_config: &Config) -> Retention {
-    Retention::default()
+/// How much history to keep: the config's `[history] max_entries` / `max_age_days`.
+pub fn history_retention(config: &Config) -> Retention {
+    config.history.retention()
 }
 
 /// `quarry run`'s history, best effort: the first failure prints one `quarry: note: history: …`
@@ -1096,6 +1095,29 @@ pub enum SnippetsCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: SnippetsFormat,
     },
+    /// Save the named (saved) queries of an Athena workgroup as snippets (`-c` names the Athena
+    /// connection): one per query, named as it is, tagged `athena` and the workgroup. Snippets
+    /// of the same name are kept (and reported) unless --overwrite.
+    Import {
+        /// The workgroup whose named queries to import (default: the connection's).
+        #[arg(long, value_name = "NAME")]
+        workgroup: Option<String>,
+        /// Replace snippets of the same name.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Publish the snippet NAME as an Athena named query (CreateNamedQuery, on the connection
+    /// `-c`) and print its id. Snippets with `${…}` placeholders cannot be published.
+    Publish {
+        /// The snippet (its name, or its path in the snippets directory).
+        name: String,
+        /// The workgroup to save it in (default: the connection's).
+        #[arg(long, value_name = "NAME")]
+        workgroup: Option<String>,
+        /// The database it runs in (default: the connection's; one of them is required).
+        #[arg(long, value_name = "DB")]
+        database: Option<String>,
+    },
 }
 
 /// How `quarry snippets list` writes.
@@ -1108,9 +1130,215 @@ pub enum SnippetsFormat {
     Jsonl,
 }
 
-pub fn snippets_command(command: &SnippetsCommand) -> i32 {
+pub async fn snippets_command(
+    config: &Config,
+    connection: Option<&str>,
+    command: &SnippetsCommand,
+) -> i32 {
     match command {
         SnippetsCommand::List { format } => snippets_list(*format),
+        SnippetsCommand::Import {
+            workgroup,
+            overwrite,
+        } => snippets_import(config, connection, workgroup.as_deref(), *overwrite).await,
+        SnippetsCommand::Publish {
+            name,
+            workgroup,
+            database,
+        } => {
+            let (workgroup, database) = (workgroup.as_deref(), database.as_deref());
+            snippets_publish(config, connection, name, workgroup, database).await
+        }
+    }
+}
+
+/// The Athena connection `-c` names (else the default one) for `quarry snippets <what>`, or
+/// the usage error to print.
+async fn athena_for(
+    config: &Config,
+    connection: Option<&str>,
+    what: &str,
+) -> Result<(ConnectionConfig, connectors::athena::AthenaConnector), String> {
+    let conn = pick_connection(config, connection)?;
+    if conn.kind != config::ConnectionKind::Athena {
+        return Err(format!(
+            "`quarry snippets {what}` works with Athena named queries: connection `{}` is a {} \
+             connection; name an Athena connection with -c",
+            conn.name, conn.kind
+        ));
+    }
+    let athena = connectors::athena::AthenaConnector::connect(&conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((conn, athena))
+}
+
+/// `quarry snippets import`: each named query of the workgroup becomes a snippet. Exits 0 when
+/// every one was imported or kept (an existing snippet of its name), 1 when one could not be
+/// saved or the listing failed, 2 on a usage error.
+async fn snippets_import(
+    config: &Config,
+    connection: Option<&str>,
+    workgroup: Option<&str>,
+    overwrite: bool,
+) -> i32 {
+    use crate::store::snippets::{Library, SnippetMeta};
+    let library = match Library::open_default() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("quarry: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let (conn, athena) = match athena_for(config, connection, "import").await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            return EXIT_USAGE;
+        }
+    };
+    let queries = match athena.named_queries(workgroup).await {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            return EXIT_QUERY;
+        }
+    };
+    let mut existing: std::collections::HashSet<String> =
+        library.list().0.into_iter().map(|s| s.name).collect();
+    let mut this_run = std::collections::HashSet::new();
+    let (mut imported, mut skipped, mut failed) = (0usize, 0usize, 0usize);
+    let show = |s: &str| crate::results::sanitize_line(s).into_owned();
+    for q in &queries {
+        let name = q.name.trim().to_string();
+        if !this_run.insert(name.clone()) {
+            eprintln!(
+                "quarry: skipped `{}` ({}): another named query of that name was imported just now",
+                show(&name),
+                q.id
+            );
+            skipped += 1;
+            continue;
+        }
+        let exists = existing.contains(&name);
+        if exists && !overwrite {
+            eprintln!(
+                "quarry: skipped `{}`: a snippet of that name exists (--overwrite replaces it)",
+                show(&name)
+            );
+            skipped += 1;
+            continue;
+        }
+        // A description is one header line.
+        let description = q
+            .description
+            .as_deref()
+            .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "));
+        let mut tags = vec!["athena".to_string()];
+        if q.workgroup != "athena" {
+            tags.push(q.workgroup.clone());
+        }
+        let meta = SnippetMeta {
+            description,
+            connection: Some(conn.name.clone()),
+            tags,
+        };
+        // Only a snippet of the same name is replaced, never another whose file name collides.
+        match library.save(&name, &q.sql, &meta, exists) {
+            Ok(_) => {
+                existing.insert(name);
+                imported += 1;
+            }
+            Err(crate::store::snippets::LibraryError::Exists { path }) => {
+                eprintln!(
+                    "quarry: skipped `{}`: {} belongs to another snippet",
+                    show(&name),
+                    path.display()
+                );
+                skipped += 1;
+            }
+            Err(e) => {
+                eprintln!(
+                    "quarry: named query `{}` ({}) not imported: {}",
+                    show(&name),
+                    q.id,
+                    sanitize_multiline(&e.to_string())
+                );
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        println!("imported {imported}, skipped {skipped}, failed {failed}");
+        EXIT_QUERY
+    } else {
+        println!("imported {imported}, skipped {skipped}");
+        0
+    }
+}
+
+/// `quarry snippets publish NAME`: CreateNamedQuery with the snippet's text, description and
+/// name; prints the new id.
+async fn snippets_publish(
+    config: &Config,
+    connection: Option<&str>,
+    name: &str,
+    workgroup: Option<&str>,
+    database: Option<&str>,
+) -> i32 {
+    let snippet = match crate::store::snippets::Library::open_default()
+        .map_err(|e| e.to_string())
+        .and_then(|l| l.find(name).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            return EXIT_USAGE;
+        }
+    };
+    let shown = crate::results::sanitize_line(&snippet.name).into_owned();
+    let params = snippet.params();
+    if !params.is_empty() {
+        let names: Vec<String> = params.iter().map(|p| format!("${{{}}}", p.name)).collect();
+        eprintln!(
+            "quarry: snippet `{shown}` has placeholders ({}), which an Athena named query cannot \
+             hold: fill them in (or publish a copy without them)",
+            names.join(", ")
+        );
+        return EXIT_USAGE;
+    }
+    let sql = snippet.text.trim();
+    if sql.is_empty() {
+        eprintln!("quarry: snippet `{shown}` has no SQL to publish");
+        return EXIT_USAGE;
+    }
+    let (_, athena) = match athena_for(config, connection, "publish").await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            return EXIT_USAGE;
+        }
+    };
+    let description = snippet.meta.description.as_deref();
+    match athena
+        .create_named_query(&snippet.name, description, database, sql, workgroup)
+        .await
+    {
+        Ok(id) => {
+            println!("{id}");
+            0
+        }
+        Err(e @ ConnectorError::Config(_)) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            EXIT_USAGE
+        }
+        Err(e) => {
+            eprintln!(
+                "quarry: publishing `{shown}`: {}",
+                sanitize_multiline(&e.to_string())
+            );
+            EXIT_QUERY
+        }
     }
 }
 

@@ -41,7 +41,9 @@ async fn dispatch(args: Cli) -> i32 {
         Some(Command::Connections) => cli::connections(&config),
         Some(Command::Ls { path }) => cli::ls(&config, args.connection.as_deref(), path).await,
         Some(Command::History(h)) => cli::history(&config, args.connection.as_deref(), h),
-        Some(Command::Snippets { command }) => cli::snippets_command(command),
+        Some(Command::Snippets { command }) => {
+            cli::snippets_command(&config, args.connection.as_deref(), command).await
+        }
         Some(Command::Config { .. }) => 0,
         None => tui(config, args.connection).await,
     }
@@ -131,11 +133,19 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
         now: Instant::now(),
         max_column_width: config.ui.max_column_width,
     };
+    // Opening the history may compact it: off the async threads. A store that cannot be
+    // opened is logged and left out; it never stops the TUI.
+    let retention = cli::history_retention(&config);
+    let stores =
+        tokio::task::spawn_blocking(move || quarry::worker::Stores::open_default(retention))
+            .await
+            .unwrap_or_default();
     let opts = quarry::tui::TuiOptions {
         init,
         connections,
         paths,
         theme: config.ui.theme.clone(),
+        stores,
     };
     match quarry::tui::run(opts).await {
         Ok(()) => 0,

@@ -75,6 +75,8 @@ pub struct TuiOptions {
     pub paths: DataPaths,
     /// Highlighting theme from the config.
     pub theme: Option<String>,
+    /// The history and snippet library the worker uses.
+    pub stores: worker::Stores,
 }
 
 /// Runs the TUI until the user quits or a signal arrives.
@@ -85,7 +87,7 @@ pub async fn run(opts: TuiOptions) -> io::Result<()> {
     init.area = Rect::new(0, 0, size.width, size.height);
     let mut state = State::new(init);
     let ui = Ui::new(opts.theme.clone());
-    let mut worker = worker::spawn(opts.connections);
+    let mut worker = worker::spawn(opts.connections, opts.stores);
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

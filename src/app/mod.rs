@@ -8,6 +8,7 @@ pub mod export_form;
 pub mod keymap;
 pub mod layout;
 pub mod params;
+pub mod pickers;
 pub mod results;
 
 pub mod update;
@@ -78,6 +79,20 @@ pub enum Popup {
     ConfirmOverwrite(export_form::ExportForm),
     /// `Ctrl-E` while an export runs: cancel it?
     ConfirmCancelExport,
+    /// Run history (`F8`).
+    History(pickers::HistoryPicker),
+    /// Saved snippets (`Ctrl-P`).
+    Snippets(pickers::SnippetPicker),
+    /// `Ctrl-S`: the name to save the tab's text (or selection) under.
+    SaveSnippet {
+        name: String,
+        body: String,
+    },
+    /// A snippet of that name exists: replace it?
+    ConfirmOverwriteSnippet {
+        name: String,
+        body: String,
+    },
 }
 
 /// An export running in the background (one at a time), as the status bar shows it.
@@ -170,6 +185,8 @@ pub struct State {
     /// Placeholder values last typed per statement text, offered again (this session only).
     pub param_memory: HashMap<String, Vec<String>>,
     pub export: Option<ExportRun>,
+    /// The text of a snippet being saved (asked again when the name exists).
+    pub snippet_save: Option<String>,
     next_id: u64,
     drafts_dirty: bool,
     last_edit: Option<Instant>,
@@ -236,6 +253,7 @@ impl State {
             jobs: HashMap::new(),
             param_memory: HashMap::new(),
             export: None,
+            snippet_save: None,
             flash: None,
             max_column_width: init.max_column_width.max(4),
             spinner: 0,

@@ -27,6 +27,9 @@ pub enum ValueSyntax {
     /// Redshift Data: `:name` parameters, asked once per name for the whole run, as plain text
     /// the server casts to the column's type.
     Named,
+    /// A snippet's `${name}` placeholders (one statement: the snippet's text), rendered with the
+    /// rules of `sql::template` for the tab's connection.
+    Template,
 }
 
 impl ValueSyntax {
@@ -35,6 +38,9 @@ impl ValueSyntax {
             ValueSyntax::Sql => "Values are SQL literals: 'text', 42, DATE '2024-01-02'",
             ValueSyntax::Json => "Values are JSON: 42, \"text\", true, null, [1, 2], {\"a\": 1}",
             ValueSyntax::Named => "Values are plain text (no quotes): 42, abc, 2024-01-02",
+            ValueSyntax::Template => {
+                "Plain values: numbers go in bare, text is quoted for you; ${x!raw} goes in verbatim"
+            }
         }
     }
 }
@@ -105,6 +111,34 @@ impl ParamForm {
             fields,
             focus: 0,
             syntax,
+            group: None,
+        })
+    }
+
+    /// One field per `${name}` of a snippet, filled with what was typed last time or its
+    /// default; `None` when it has none.
+    pub fn for_template(text: &str, remembered: &HashMap<String, Vec<String>>) -> Option<Self> {
+        let fields: Vec<ParamField> = crate::sql::template::template_params(text)
+            .into_iter()
+            .map(|p| {
+                let label = format!("${{{}}}", p.name);
+                let value = remembered
+                    .get(&label)
+                    .and_then(|v| v.first().cloned())
+                    .or(p.default)
+                    .unwrap_or_default();
+                ParamField {
+                    label,
+                    statement: 0,
+                    value,
+                }
+            })
+            .collect();
+        (!fields.is_empty()).then(|| ParamForm {
+            statements: vec![text.to_string()],
+            fields,
+            focus: 0,
+            syntax: ValueSyntax::Template,
             group: None,
         })
     }

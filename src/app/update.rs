@@ -12,14 +12,16 @@ use super::export_form::{self, Destination, ExportForm, Scope};
 use super::keymap::{KeyCombo, KeyContext};
 use super::layout;
 use super::params::{FormOutcome, ParamForm, ValueSyntax};
+use super::pickers::{HistoryPicker, PickerKey, SnippetPicker};
 use super::results::{ResultTab, RunState, View, ViewKind};
 use super::{Effect, ExportRun, Focus, InputPurpose, JobTarget, Msg, Popup, State};
 use crate::connectors::{GroupMode, JobEvent, NodeAction, QueryRequest};
 use crate::export::Overwrite;
 use crate::results::SortOrder;
 use crate::store::config::ConnectionKind;
+use crate::store::snippets::{Snippet, SnippetMeta};
 use crate::worker::{
-    ExportFailure, ExportTarget, JobOutcome, RowPick, ViewSpec, WorkerCmd, WorkerEvent,
+    ExportFailure, ExportTarget, JobOutcome, RowPick, SaveFailure, ViewSpec, WorkerCmd, WorkerEvent,
 };
 
 /// Drafts are saved this long after the last edit (and on quit).
@@ -273,6 +275,26 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             };
             state.flash(text, false);
         }
+        Action::History => {
+            state.popup = Some(Popup::History(HistoryPicker::loading()));
+            fx.push(Effect::Worker(WorkerCmd::LoadHistory));
+        }
+        Action::Snippets => {
+            state.popup = Some(Popup::Snippets(SnippetPicker::loading()));
+            fx.push(Effect::Worker(WorkerCmd::LoadSnippets));
+        }
+        Action::SaveSnippet => {
+            let tab = state.tab();
+            let body = selected_text(tab).unwrap_or_else(|| tab.contents());
+            if body.trim().is_empty() {
+                state.flash("nothing to save: the tab is empty", true);
+            } else {
+                state.popup = Some(Popup::SaveSnippet {
+                    name: String::new(),
+                    body,
+                });
+            }
+        }
         Action::ToggleSession => toggle_session(state),
         Action::EndSession => end_session(state, fx),
         Action::ToggleResultReuse => {
@@ -334,6 +356,146 @@ fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
     }
     state.active_tab = state.active_tab.min(state.tabs.len() - 1);
     state.mark_edited();
+}
+
+/// The editor's selection, when there is one.
+fn selected_text(tab: &EditorTab) -> Option<String> {
+    let ((r0, c0), (r1, c1)) = tab.text.selection_range()?;
+    let text = tab.contents();
+    let a = crate::sql::byte_offset(&text, r0, c0);
+    let b = crate::sql::byte_offset(&text, r1, c1);
+    let selected = text.get(a.min(b)..a.max(b))?.trim();
+    (!selected.is_empty()).then(|| selected.to_string())
+}
+
+/// Inserts `text` at the cursor of the active tab and focuses the editor.
+fn insert_into_editor(state: &mut State, text: &str) {
+    let (rows, cols) = editor_size(state);
+    let tab = state.tab_mut();
+    tab.text.insert_str(text);
+    tab.scroll_to_cursor(rows, cols);
+    state.mark_edited();
+    state.focus = Focus::Editor;
+}
+
+/// A snippet's connection when it names a configured one, else the tab's.
+fn snippet_connection(state: &State, snippet: &Snippet) -> String {
+    snippet
+        .meta
+        .connection
+        .clone()
+        .filter(|c| state.connection_kind(c).is_some())
+        .unwrap_or_else(|| state.tab().connection.clone())
+}
+
+/// Opens the snippet in a new tab bound to its connection; runs it when `run_now` (asking for
+/// its `${…}` values first).
+fn open_snippet(state: &mut State, snippet: Snippet, run_now: bool, fx: &mut Vec<Effect>) {
+    let connection = snippet_connection(state, &snippet);
+    new_tab(state, connection, &snippet.text);
+    state.tab_mut().title = snippet.name.clone();
+    if !run_now {
+        return;
+    }
+    match ParamForm::for_template(&snippet.text, &state.param_memory) {
+        Some(form) => state.popup = Some(Popup::Params(form)),
+        None => {
+            let all = state.tab().all_statements();
+            run(state, all, None, fx);
+        }
+    }
+}
+
+/// Runs a snippet's text with its `${…}` values: as real parameters where the service has them
+/// (Redshift Data `:name`, DynamoDB `?`), else substituted with the quoting rules of
+/// `sql::template`.
+fn run_template(state: &mut State, form: &ParamForm, fx: &mut Vec<Effect>) {
+    let Some(text) = form.statements.first() else {
+        return;
+    };
+    let Some(kind) = state.connection_kind(&state.tab().connection) else {
+        return;
+    };
+    let sets: Vec<String> = form
+        .fields
+        .iter()
+        .map(|f| {
+            format!(
+                "{}={}",
+                f.label.trim_start_matches("${").trim_end_matches('}'),
+                f.value
+            )
+        })
+        .collect();
+    let snippet = Snippet {
+        name: state.tab().title.clone(),
+        rel_path: String::new(),
+        path: std::path::PathBuf::new(),
+        meta: Default::default(),
+        text: text.clone(),
+    };
+    let (sql, values) = match crate::cli::render_snippet(&snippet, &sets, kind) {
+        Ok(r) => r,
+        Err(e) => {
+            state.flash(e, true);
+            return;
+        }
+    };
+    let statements: Vec<String> = crate::sql::split_statements(&sql)
+        .into_iter()
+        .map(|s| s.text)
+        .collect();
+    let params = match kind {
+        ConnectionKind::RedshiftData => {
+            let names = crate::sql::named_params(&sql);
+            statements
+                .iter()
+                .map(|s| {
+                    crate::sql::named_params(s)
+                        .iter()
+                        .filter_map(|n| names.iter().position(|m| m == n))
+                        .filter_map(|i| values.get(i).cloned())
+                        .collect()
+                })
+                .collect()
+        }
+        _ if !values.is_empty() => {
+            let mut rest = values.as_slice();
+            statements
+                .iter()
+                .map(|s| {
+                    let n = crate::sql::positional_count(s).min(rest.len());
+                    let (mine, others) = rest.split_at(n);
+                    rest = others;
+                    mine.to_vec()
+                })
+                .collect()
+        }
+        _ => vec![Vec::new(); statements.len()],
+    };
+    run_with(state, statements, params, None, None, fx);
+}
+
+/// Saves `body` as snippet `name` on the worker, bound to the tab's connection; the answer
+/// (saved, or exists: confirm) comes back as `SnippetSaved`.
+fn save_snippet(
+    state: &mut State,
+    name: String,
+    body: String,
+    overwrite: bool,
+    fx: &mut Vec<Effect>,
+) {
+    let meta = SnippetMeta {
+        connection: Some(state.tab().connection.clone()),
+        ..SnippetMeta::default()
+    };
+    state.snippet_save = Some(body.clone());
+    fx.push(Effect::Worker(WorkerCmd::SaveSnippet {
+        name,
+        text: body,
+        meta,
+        overwrite,
+    }));
 }
 
 /// Switches the tab between running in a Data API session and without one.
@@ -1218,10 +1380,120 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => None,
             _ => Some(Popup::ConfirmCancelExport),
         },
+        Popup::History(mut picker) => match picker.on_key(&key) {
+            PickerKey::Editing => Some(Popup::History(picker)),
+            PickerKey::Close | PickerKey::Run(_) => None,
+            PickerKey::Choose(i) => {
+                let Some(entry) = picker.entries.as_ref().and_then(|e| e.get(i)).cloned() else {
+                    return;
+                };
+                if state.connection_kind(&entry.connection).is_some()
+                    && state.tab().connection != entry.connection
+                {
+                    new_tab(state, entry.connection.clone(), "");
+                }
+                insert_into_editor(state, &entry.sql);
+                None
+            }
+            PickerKey::Open(i) => {
+                let Some(entry) = picker.entries.as_ref().and_then(|e| e.get(i)).cloned() else {
+                    return;
+                };
+                let reopenable = matches!(
+                    state.connection_kind(&entry.connection),
+                    Some(ConnectionKind::Athena | ConnectionKind::RedshiftData)
+                );
+                match entry.server_id.filter(|_| reopenable) {
+                    Some(server_id) => {
+                        if state.tab().connection != entry.connection {
+                            new_tab(state, entry.connection.clone(), "");
+                        }
+                        state.focus = Focus::Results;
+                        run_with(
+                            state,
+                            vec![entry.sql],
+                            vec![Vec::new()],
+                            Some(server_id),
+                            None,
+                            fx,
+                        );
+                        None
+                    }
+                    None => {
+                        state.flash(
+                            "only Athena and Redshift Data results can be reopened (by their query id)",
+                            true,
+                        );
+                        Some(Popup::History(picker))
+                    }
+                }
+            }
+        },
+        Popup::Snippets(mut picker) => match picker.on_key(&key) {
+            PickerKey::Editing => Some(Popup::Snippets(picker)),
+            PickerKey::Close => None,
+            PickerKey::Choose(i) => {
+                let Some(snippet) = picker.snippets.as_ref().and_then(|s| s.get(i)).cloned() else {
+                    return;
+                };
+                insert_into_editor(state, &snippet.text);
+                None
+            }
+            PickerKey::Open(i) => {
+                let Some(snippet) = picker.snippets.as_ref().and_then(|s| s.get(i)).cloned() else {
+                    return;
+                };
+                open_snippet(state, snippet, false, fx);
+                None
+            }
+            PickerKey::Run(i) => {
+                let Some(snippet) = picker.snippets.as_ref().and_then(|s| s.get(i)).cloned() else {
+                    return;
+                };
+                open_snippet(state, snippet, true, fx);
+                // The `${…}` form, when the snippet has placeholders.
+                state.popup.take()
+            }
+        },
+        Popup::SaveSnippet { mut name, body } => match key.code {
+            KeyCode::Esc => None,
+            KeyCode::Enter if !name.trim().is_empty() => {
+                save_snippet(state, name.trim().to_string(), body, false, fx);
+                None
+            }
+            KeyCode::Backspace => {
+                name.pop();
+                Some(Popup::SaveSnippet { name, body })
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                name.push(c);
+                Some(Popup::SaveSnippet { name, body })
+            }
+            _ => Some(Popup::SaveSnippet { name, body }),
+        },
+        Popup::ConfirmOverwriteSnippet { name, body } => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                save_snippet(state, name, body, true, fx);
+                None
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                Some(Popup::SaveSnippet { name, body })
+            }
+            _ => Some(Popup::ConfirmOverwriteSnippet { name, body }),
+        },
         Popup::Params(form) => match form.on_key(&key) {
             FormOutcome::Editing(form) => Some(Popup::Params(form)),
             FormOutcome::Cancelled => {
                 state.flash("run cancelled: no values given", false);
+                None
+            }
+            FormOutcome::Submitted(form) if form.syntax == ValueSyntax::Template => {
+                for f in &form.fields {
+                    state
+                        .param_memory
+                        .insert(f.label.clone(), vec![f.value.clone()]);
+                }
+                run_template(state, &form, fx);
                 None
             }
             FormOutcome::Submitted(form) => {
@@ -1499,6 +1771,37 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             }
             r.clamp_cursor(page, width);
         }
+        WorkerEvent::History(result) => {
+            if let Some(Popup::History(picker)) = &mut state.popup {
+                match result {
+                    Ok(entries) => picker.entries = Some(entries),
+                    Err(e) => {
+                        picker.entries = Some(Vec::new());
+                        picker.error = Some(e);
+                    }
+                }
+            }
+        }
+        WorkerEvent::Snippets { snippets, errors } => {
+            if let Some(Popup::Snippets(picker)) = &mut state.popup {
+                picker.snippets = Some(snippets);
+                picker.errors = errors;
+            }
+        }
+        WorkerEvent::SnippetSaved { name, outcome } => match outcome {
+            Ok(snippet) => state.flash(
+                format!("saved snippet `{}` ({})", snippet.name, snippet.rel_path),
+                false,
+            ),
+            Err(SaveFailure::Exists(_)) => {
+                if let Some(body) = state.snippet_save.take() {
+                    state.popup = Some(Popup::ConfirmOverwriteSnippet { name, body });
+                }
+            }
+            Err(SaveFailure::Failed(e)) => {
+                state.flash(format!("saving `{name}` failed: {e}"), true)
+            }
+        },
         WorkerEvent::SessionEnded { outcome, .. } => match outcome {
             Ok(Some(id)) => state.flash(
                 format!(

@@ -31,6 +31,12 @@ pub const EXAMPLE: &str = include_str!("../../config/quarry.toml");
 /// The default `[ui] max_column_width`.
 pub const DEFAULT_MAX_COLUMN_WIDTH: usize = 40;
 
+/// The default `[history] max_entries`.
+pub const DEFAULT_HISTORY_MAX_ENTRIES: usize = 10_000;
+
+/// The default `[history] max_age_days` (0 would keep runs forever).
+pub const DEFAULT_HISTORY_MAX_AGE_DAYS: u32 = 90;
+
 /// Athena's list price per TB scanned (USD), used for cost estimates unless configured.
 pub const DEFAULT_ATHENA_PRICE_PER_TB: f64 = 5.0;
 /// Items per DynamoDB run before pausing.
@@ -96,6 +102,8 @@ pub struct Config {
     pub connections: Vec<ConnectionConfig>,
     pub keys: KeyOverrides,
     pub ui: UiConfig,
+    /// `[history]`: how much run history to keep.
+    pub history: HistoryConfig,
     /// The connection new editor tabs use; checked to name an existing connection.
     pub default_connection: Option<String>,
 }
@@ -114,6 +122,40 @@ impl Default for UiConfig {
             max_column_width: DEFAULT_MAX_COLUMN_WIDTH,
             theme: None,
         }
+    }
+}
+
+/// `[history]`: how much of the run history (`history.jsonl`) to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryConfig {
+    /// The newest runs kept (1..=10 000 000).
+    pub max_entries: usize,
+    /// Runs older than this many days are dropped (0..=36 500); 0 keeps them forever.
+    pub max_age_days: u32,
+}
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        HistoryConfig {
+            max_entries: DEFAULT_HISTORY_MAX_ENTRIES,
+            max_age_days: DEFAULT_HISTORY_MAX_AGE_DAYS,
+        }
+    }
+}
+
+impl HistoryConfig {
+    /// The history store's retention.
+    pub fn retention(self) -> crate::store::history::Retention {
+        crate::store::history::Retention {
+            max_entries: self.max_entries,
+            max_age_days: self.max_age_days,
+        }
+    }
+}
+
+impl From<HistoryConfig> for crate::store::history::Retention {
+    fn from(h: HistoryConfig) -> Self {
+        h.retention()
     }
 }
 
@@ -221,6 +263,8 @@ const SSL_MODES: [&str; 4] = ["disable", "prefer", "require", "verify-full"];
 const ENGINES: [&str; 2] = ["redshift", "postgres"];
 const MAX_KEEP_ALIVE_SECONDS: i64 = 86_400;
 const COLUMN_WIDTH_RANGE: std::ops::RangeInclusive<i64> = 3..=1000;
+const HISTORY_ENTRIES_RANGE: std::ops::RangeInclusive<i64> = 1..=10_000_000;
+const HISTORY_AGE_RANGE: std::ops::RangeInclusive<i64> = 0..=36_500;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConnectionDetails {
@@ -341,6 +385,7 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
                 default_connection = Some((ctx.string("default_connection", value)?, value.span()))
             }
             "ui" => config.ui = ctx.ui(value)?,
+            "history" => config.history = ctx.history(value)?,
             "keys" => config.keys = ctx.keys(value)?,
             "connection" => config.connections = ctx.connections(value)?,
             "connections" => {
@@ -353,7 +398,7 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
                 return Err(ctx.error(
                     key.span(),
                     format!(
-                        "unknown key `{other}` (top-level keys: default_connection, [ui], [keys.*], [[connection]])"
+                        "unknown key `{other}` (top-level keys: default_connection, [ui], [history], [keys.*], [[connection]])"
                     ),
                 ));
             }
@@ -540,6 +585,52 @@ impl Ctx<'_> {
             }
         }
         Ok(ui)
+    }
+
+    /// An integer of `key` within `range`, else an error at the value.
+    fn int_within(
+        &self,
+        key: &str,
+        value: &Spanned<DeValue<'_>>,
+        range: &std::ops::RangeInclusive<i64>,
+    ) -> Result<i64, ConfigError> {
+        let n = self.integer(key, value)?;
+        if !range.contains(&n) {
+            return Err(self.error(
+                value.span(),
+                format!(
+                    "`{key}` must be between {} and {}, found {n}",
+                    range.start(),
+                    range.end()
+                ),
+            ));
+        }
+        Ok(n)
+    }
+
+    fn history(&self, value: &Spanned<DeValue<'_>>) -> Result<HistoryConfig, ConfigError> {
+        let mut history = HistoryConfig::default();
+        for (key, value) in sorted(self.table("history", value)?) {
+            match key.get_ref().as_ref() {
+                "max_entries" => {
+                    let n = self.int_within("max_entries", value, &HISTORY_ENTRIES_RANGE)?;
+                    history.max_entries = usize::try_from(n).unwrap_or(DEFAULT_HISTORY_MAX_ENTRIES);
+                }
+                "max_age_days" => {
+                    let n = self.int_within("max_age_days", value, &HISTORY_AGE_RANGE)?;
+                    history.max_age_days = u32::try_from(n).unwrap_or(DEFAULT_HISTORY_MAX_AGE_DAYS);
+                }
+                other => {
+                    return Err(self.error(
+                        key.span(),
+                        format!(
+                            "unknown key `{other}` in [history] (keys: max_entries, max_age_days)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(history)
     }
 
     fn keys(&self, value: &Spanned<DeValue<'_>>) -> Result<KeyOverrides, ConfigError> {
@@ -1187,6 +1278,7 @@ mod tests {
             text.push('\n');
         }
         let c = parse(&text, path()).unwrap();
+        assert_eq!(c.history, HistoryConfig::default());
         let kinds: Vec<ConnectionKind> = c.connections.iter().map(|c| c.kind).collect();
         for k in ConnectionKind::ALL {
             assert!(kinds.contains(&k), "example lacks kind {k}: {kinds:?}");
@@ -1322,6 +1414,66 @@ paths = ["data/x.csv", "/abs/y.parquet"]
         assert!(
             matches!(&all[0].details, ConnectionDetails::Local { paths } if paths == &[PathBuf::from("/d")])
         );
+    }
+
+    #[test]
+    fn history_section() {
+        let c = parse("", path()).unwrap();
+        assert_eq!(
+            c.history,
+            HistoryConfig {
+                max_entries: 10_000,
+                max_age_days: 90
+            }
+        );
+        assert_eq!(
+            crate::store::history::Retention::from(c.history),
+            crate::store::history::Retention::default()
+        );
+        let c = parse("[history]\nmax_entries = 500\nmax_age_days = 0\n", path()).unwrap();
+        assert_eq!(c.history.max_entries, 500);
+        assert_eq!(c.history.max_age_days, 0);
+        let r = c.history.retention();
+        assert_eq!((r.max_entries, r.max_age_days), (500, 0));
+        let c = parse("[history]\nmax_age_days = 36500\n", path()).unwrap();
+        assert_eq!(c.history.max_entries, 10_000);
+        assert_eq!(c.history.max_age_days, 36_500);
+
+        assert_err(
+            "[history]\nmax_entries = 0\n",
+            2,
+            &["`max_entries`", "between 1 and 10000000", "found 0"],
+        );
+        assert_err(
+            "[history]\n\nmax_entries = 10000001\n",
+            3,
+            &["`max_entries`", "between 1 and 10000000"],
+        );
+        assert_err(
+            "[history]\nmax_age_days = -1\n",
+            2,
+            &["`max_age_days`", "between 0 and 36500"],
+        );
+        assert_err(
+            "[history]\nmax_age_days = 36501\n",
+            2,
+            &["`max_age_days`", "between 0 and 36500"],
+        );
+        assert_err(
+            "[history]\nmax_age_days = \"90\"\n",
+            2,
+            &["`max_age_days`", "integer"],
+        );
+        assert_err(
+            "# retention\n[history]\nmax_entries = 5\nkeep = 3\n",
+            4,
+            &[
+                "unknown key `keep`",
+                "[history]",
+                "max_entries, max_age_days",
+            ],
+        );
+        assert_err("history = 3\n", 1, &["`history`", "table"]);
     }
 
     #[test]

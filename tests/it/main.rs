@@ -19,3 +19,4 @@ mod pty;
 mod redshift_data;
 mod redshift_data_server;
 mod snippets;
+mod snippets_athena;

@@ -20,6 +20,8 @@ const CTRL_J: u8 = 0x0a;
 const CTRL_Q: u8 = 0x11;
 const CTRL_E: u8 = 0x05;
 const CTRL_U: u8 = 0x15;
+const CTRL_S: u8 = 0x13;
+const CTRL_P: u8 = 0x10;
 const CTRL_C: u8 = 0x03;
 const CTRL_N: u8 = 0x0e;
 
@@ -573,4 +575,54 @@ fn export_a_result_to_csv_and_parquet_from_the_keyboard() {
         tui.contents()
     );
     tui.assert_restored();
+}
+
+/// Snippets outlive the process: one TUI saves the tab as a snippet (`Ctrl-S`), a fresh one finds
+/// it through the picker (`Ctrl-P`), inserts it and runs it.
+#[test]
+fn a_saved_snippet_is_found_again_through_the_picker_in_a_fresh_process() {
+    let data = tempfile::tempdir().expect("a data dir");
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let env = move || vec![("QUARRY_DATA_DIR".to_string(), data_dir.clone())];
+    let first_env = env();
+    let mut tui = Tui::start_with(move |_| (Vec::new(), first_env));
+    wait_for_editor(&mut tui);
+    tui.send(b"SELECT 42 AS answer");
+    tui.wait_for_text("SELECT 42 AS answer");
+    tui.send(&[CTRL_S]);
+    tui.wait_for_text("Save as snippet");
+    tui.send(b"answers/meaning");
+    tui.send(b"\r");
+    tui.wait_for_text("saved snippet `answers/meaning`");
+    tui.send(&[CTRL_Q]);
+    assert!(tui.wait_exit().success());
+
+    let second_env = env();
+    let mut tui = Tui::start_with(move |_| (Vec::new(), second_env));
+    wait_for_editor(&mut tui);
+    // The first process's tab comes back as a draft: work in a new, empty tab.
+    tui.send(&[CTRL_N]);
+    tui.wait_for_text("[2:local]");
+    tui.send(&[CTRL_P]);
+    tui.wait_for_text("Snippets");
+    tui.send(b"meaning");
+    tui.wait_for_text("answers/meaning");
+    tui.send(b"\r"); // insert at the cursor
+    tui.wait_for("the picker to close", |s| {
+        !s.contents().contains("Ctrl-R runs")
+    });
+    tui.send(&[CTRL_J]);
+    tui.wait_for_text("1 rows");
+    assert!(tui.contents().contains("42"), "{}", tui.contents());
+    tui.send(&[CTRL_Q]);
+    let status = tui.wait_exit();
+    assert!(
+        status.success(),
+        "exit status {status:?}\n{}",
+        tui.contents()
+    );
+    tui.assert_restored();
+    let saved = std::fs::read_to_string(data.path().join("snippets/answers/meaning.sql"))
+        .expect("the snippet file, in <data dir>/snippets/");
+    assert!(saved.contains("SELECT 42 AS answer"), "{saved}");
 }

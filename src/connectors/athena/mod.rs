@@ -2,7 +2,10 @@
 //! batches, stop it on the server when cancelled; the catalog tree lives in `catalog`.
 
 mod catalog;
+mod named;
 pub mod rows;
+
+pub use named::NamedQuery;
 
 use std::time::{Duration, Instant};
 

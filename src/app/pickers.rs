@@ -1,0 +1,169 @@
+//! The two searchable lists: run history (`F8`) and saved snippets (`Ctrl-P`). Both load on the
+//! worker and arrive later (`None` until then); typing narrows them, ↑/↓ choose.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::store::history::Entry;
+use crate::store::snippets::{Snippet, rank};
+
+/// What a key did in a picker.
+pub enum PickerKey {
+    Editing,
+    Close,
+    /// Enter: insert (snippet) / put into the editor (history).
+    Choose(usize),
+    /// Ctrl-O: snippet → open in a new tab on its connection; history → reopen the results.
+    Open(usize),
+    /// Ctrl-R: run the snippet.
+    Run(usize),
+}
+
+/// Shared text/selection editing; `n` is how many items match.
+fn on_key(
+    query: &mut String,
+    selected: &mut usize,
+    n: usize,
+    key: &KeyEvent,
+    hit: &[usize],
+) -> PickerKey {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let pick = |i: usize| hit.get(i).copied();
+    match key.code {
+        KeyCode::Esc => return PickerKey::Close,
+        KeyCode::Enter => {
+            if let Some(i) = pick(*selected) {
+                return PickerKey::Choose(i);
+            }
+        }
+        KeyCode::Char('o') if ctrl => {
+            if let Some(i) = pick(*selected) {
+                return PickerKey::Open(i);
+            }
+        }
+        KeyCode::Char('r') if ctrl => {
+            if let Some(i) = pick(*selected) {
+                return PickerKey::Run(i);
+            }
+        }
+        KeyCode::Up => *selected = selected.saturating_sub(1),
+        KeyCode::Down => *selected = (*selected + 1).min(n.saturating_sub(1)),
+        KeyCode::Backspace => {
+            query.pop();
+            *selected = 0;
+        }
+        KeyCode::Char('u') if ctrl => {
+            query.clear();
+            *selected = 0;
+        }
+        KeyCode::Char(c) if !ctrl => {
+            query.push(c);
+            *selected = 0;
+        }
+        _ => {}
+    }
+    PickerKey::Editing
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryPicker {
+    pub entries: Option<Vec<Entry>>,
+    pub error: Option<String>,
+    /// Words that must all appear (in the SQL, connection, tab, server id or error);
+    /// `c:NAME` keeps one connection, `s:failed` (ok, cancelled, running) one status.
+    pub query: String,
+    pub selected: usize,
+}
+
+impl HistoryPicker {
+    pub fn loading() -> Self {
+        HistoryPicker {
+            entries: None,
+            error: None,
+            query: String::new(),
+            selected: 0,
+        }
+    }
+
+    /// Indices of the entries the query keeps, newest first.
+    pub fn matches(&self) -> Vec<usize> {
+        let Some(entries) = &self.entries else {
+            return Vec::new();
+        };
+        let mut connection = None;
+        let mut status = None;
+        let mut words = Vec::new();
+        for token in self.query.split_whitespace() {
+            if let Some(c) = token.strip_prefix("c:") {
+                connection = Some(c.to_lowercase());
+            } else if let Some(s) = token.strip_prefix("s:") {
+                status = Some(s.to_lowercase());
+            } else {
+                words.push(token.to_lowercase());
+            }
+        }
+        entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                connection
+                    .as_ref()
+                    .is_none_or(|c| e.connection.to_lowercase() == *c)
+                    && status.as_ref().is_none_or(|s| {
+                        e.status.label().to_lowercase().contains(s.as_str())
+                            || (s == "ok" && e.status.label() == "succeeded")
+                    })
+                    && words.iter().all(|w| {
+                        let hay = format!(
+                            "{} {} {} {} {}",
+                            e.sql,
+                            e.connection,
+                            e.tab.as_deref().unwrap_or(""),
+                            e.server_id.as_deref().unwrap_or(""),
+                            e.error.as_deref().unwrap_or("")
+                        )
+                        .to_lowercase();
+                        hay.contains(w.as_str())
+                    })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub fn on_key(&mut self, key: &KeyEvent) -> PickerKey {
+        let hit = self.matches();
+        on_key(&mut self.query, &mut self.selected, hit.len(), key, &hit)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnippetPicker {
+    pub snippets: Option<Vec<Snippet>>,
+    /// Files that could not be read (shown under the list; they stay untouched).
+    pub errors: Vec<String>,
+    pub query: String,
+    pub selected: usize,
+}
+
+impl SnippetPicker {
+    pub fn loading() -> Self {
+        SnippetPicker {
+            snippets: None,
+            errors: Vec::new(),
+            query: String::new(),
+            selected: 0,
+        }
+    }
+
+    /// Indices of the matching snippets, best first (name, then tags, then text).
+    pub fn matches(&self) -> Vec<usize> {
+        match &self.snippets {
+            Some(s) => rank(&self.query, s).into_iter().map(|(i, _)| i).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn on_key(&mut self, key: &KeyEvent) -> PickerKey {
+        let hit = self.matches();
+        on_key(&mut self.query, &mut self.selected, hit.len(), key, &hit)
+    }
+}
