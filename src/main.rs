@@ -132,6 +132,7 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
         area: Default::default(),
         now: Instant::now(),
         max_column_width: config.ui.max_column_width,
+        max_loaded_rows: config.ui.max_loaded_rows,
     };
     // Opening the history may compact it: off the async threads. A store that cannot be
     // opened is logged and left out; it never stops the TUI.

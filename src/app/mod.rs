@@ -180,6 +180,8 @@ pub struct State {
     pub jobs: HashMap<JobId, JobTarget>,
     pub flash: Option<Flash>,
     pub max_column_width: usize,
+    /// Rows a result keeps (`[ui] max_loaded_rows`).
+    pub max_loaded_rows: usize,
     pub spinner: usize,
     pub quitting: bool,
     /// Placeholder values last typed per statement text, offered again (this session only).
@@ -202,6 +204,7 @@ pub struct StateInit {
     pub area: Rect,
     pub now: Instant,
     pub max_column_width: usize,
+    pub max_loaded_rows: usize,
 }
 
 impl StateInit {
@@ -222,6 +225,7 @@ impl StateInit {
             area,
             now,
             max_column_width: crate::store::config::DEFAULT_MAX_COLUMN_WIDTH,
+            max_loaded_rows: crate::store::config::DEFAULT_MAX_LOADED_ROWS,
         }
     }
 }
@@ -256,6 +260,7 @@ impl State {
             snippet_save: None,
             flash: None,
             max_column_width: init.max_column_width.max(4),
+            max_loaded_rows: init.max_loaded_rows.max(1),
             spinner: 0,
             quitting: false,
             next_id: 1,

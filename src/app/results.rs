@@ -89,6 +89,8 @@ pub struct ResultTab {
     pub service_group: Option<GroupMode>,
     /// Where a paused run goes on (DynamoDB `NextToken`): "load more" starts from it.
     pub resume: Option<String>,
+    /// Loading stopped at `[ui] max_loaded_rows`: the result has more rows than it holds.
+    pub truncated: bool,
     pub job: Option<JobId>,
     pub state: RunState,
     pub rows: Option<Arc<ResultSet>>,
@@ -111,6 +113,7 @@ impl ResultTab {
             reopen: None,
             service_group: None,
             resume: None,
+            truncated: false,
             job: None,
             state: RunState::Queued,
             rows: None,

@@ -1265,3 +1265,48 @@ fn a_snippet_with_placeholders_asks_for_values_and_runs_them_quoted() {
         "in a new tab named after the snippet"
     );
 }
+
+#[test]
+fn a_result_stops_loading_at_the_row_cap_and_the_whole_export_fetches_it_again() {
+    let mut init = StateInit::first_start(Rect::new(0, 0, 120, 40), Instant::now());
+    init.max_loaded_rows = 5;
+    let mut s = State::new(init);
+    type_text(&mut s, "SELECT * FROM t");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Schema(batch(1).schema()))),
+    );
+    let fx = update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(batch(8)))),
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job: j }) if *j == job))
+    );
+    assert_eq!(s.tab().active_result().unwrap().loaded_rows(), 5);
+    finish(&mut s, job, JobOutcome::Cancelled);
+    let r = s.tab().active_result().unwrap();
+    assert!(
+        matches!(&r.state, RunState::Succeeded { message: Some(m) } if m.contains("max_loaded_rows")),
+        "{:?}",
+        r.state
+    );
+    update(&mut s, ctrl('e'));
+    let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    let (pick, rest) = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Worker(WorkerCmd::Export { pick, rest, .. }) => {
+                Some((pick.clone(), rest.clone()))
+            }
+            _ => None,
+        })
+        .expect("an export");
+    assert_eq!(pick.rows, Some(Vec::new()), "none of the loaded rows");
+    let (connection, request) = rest.expect("the whole result again");
+    assert_eq!(connection, "local");
+    assert_eq!(request.sql, "SELECT * FROM t");
+    assert_eq!(request.reopen, None, "the embedded engine runs it again");
+}

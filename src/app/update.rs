@@ -882,11 +882,31 @@ fn start_export(state: &mut State, form: ExportForm, overwrite: Overwrite, fx: &
             columns: None,
         },
     };
-    // "Whole result" means the whole result on the server: a paused run goes on to its end.
-    let rest = (form.scope == Scope::Whole && dynamo)
-        .then(|| r.resume.clone())
-        .flatten()
-        .map(|token| {
+    // "Whole result" means the whole result on the server: a paused run goes on to its end; a
+    // result cut at `max_loaded_rows` is fetched again whole (by its id where the service keeps
+    // results, else by running it again) instead of the rows loaded.
+    let mut pick = pick;
+    let rest = if form.scope != Scope::Whole {
+        None
+    } else if r.truncated {
+        pick.rows = Some(Vec::new());
+        let reopen = match state.connection_kind(&connection) {
+            Some(ConnectionKind::Athena | ConnectionKind::RedshiftData) => {
+                r.stats.server_id.clone()
+            }
+            _ => None,
+        };
+        Some((
+            connection.clone(),
+            QueryRequest {
+                sql: r.sql.clone(),
+                params: r.params.clone(),
+                reopen,
+                ..QueryRequest::default()
+            },
+        ))
+    } else if dynamo {
+        r.resume.clone().map(|token| {
             let request = QueryRequest {
                 sql: r.sql.clone(),
                 params: r.params.clone(),
@@ -894,7 +914,10 @@ fn start_export(state: &mut State, form: ExportForm, overwrite: Overwrite, fx: &
                 ..QueryRequest::default()
             };
             (connection.clone(), request)
-        });
+        })
+    } else {
+        None
+    };
     let target = match form.destination {
         Destination::File => ExportTarget::File {
             path: export_form::expand_home(form.path.trim()),
@@ -1646,6 +1669,7 @@ fn find_result(state: &mut State, target: JobTarget) -> Option<&mut ResultTab> {
 
 fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
     let max_width = state.max_column_width;
+    let max_rows = state.max_loaded_rows;
     match ev {
         WorkerEvent::Job(job, event) => {
             // Events of jobs nobody shows any more (tab closed, result dropped) are stale.
@@ -1685,8 +1709,21 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                     }
                 }
                 JobEvent::Batch(batch) => {
+                    // Beyond `max_loaded_rows` the grid stops loading (memory stays bounded):
+                    // the job is cancelled and the whole result remains for the export.
+                    let room = max_rows.saturating_sub(r.loaded_rows());
+                    if r.truncated || room == 0 {
+                        r.truncated = true;
+                        fx.push(Effect::Worker(WorkerCmd::Cancel { job }));
+                        return;
+                    }
+                    let full = batch.num_rows() > room;
+                    let batch = if full { batch.slice(0, room) } else { batch };
                     if let Err(error) = r.push_batch(batch, max_width) {
                         r.state = RunState::Failed { error };
+                    } else if full {
+                        r.truncated = true;
+                        fx.push(Effect::Worker(WorkerCmd::Cancel { job }));
                     }
                 }
                 JobEvent::Stats(stats) => r.stats = stats,
@@ -1710,6 +1747,15 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             r.refresh_widths(max_width);
             let ok = matches!(outcome, JobOutcome::Succeeded(_));
             r.state = match outcome {
+                // Stopped at the row cap (the cancel was ours): a success with a note.
+                JobOutcome::Cancelled | JobOutcome::Succeeded(_) if r.truncated => {
+                    RunState::Succeeded {
+                        message: Some(format!(
+                            "stopped loading at {} rows ([ui] max_loaded_rows): Ctrl-E exports the whole result",
+                            r.loaded_rows()
+                        )),
+                    }
+                }
                 JobOutcome::Succeeded(summary) => {
                     if summary.stats != Default::default() {
                         r.stats = summary.stats;

@@ -31,6 +31,9 @@ pub const EXAMPLE: &str = include_str!("../../config/quarry.toml");
 /// The default `[ui] max_column_width`.
 pub const DEFAULT_MAX_COLUMN_WIDTH: usize = 40;
 
+/// The default `[ui] max_loaded_rows`: rows a result keeps in memory for the grid.
+pub const DEFAULT_MAX_LOADED_ROWS: usize = 2_000_000;
+
 /// The default `[history] max_entries`.
 pub const DEFAULT_HISTORY_MAX_ENTRIES: usize = 10_000;
 
@@ -114,6 +117,9 @@ pub struct UiConfig {
     pub max_column_width: usize,
     /// Highlighting theme name; `None` uses the built-in default.
     pub theme: Option<String>,
+    /// Rows a result keeps for the grid; beyond them the query stops loading (the export of the
+    /// whole result fetches it again from the service).
+    pub max_loaded_rows: usize,
 }
 
 impl Default for UiConfig {
@@ -121,6 +127,7 @@ impl Default for UiConfig {
         UiConfig {
             max_column_width: DEFAULT_MAX_COLUMN_WIDTH,
             theme: None,
+            max_loaded_rows: DEFAULT_MAX_LOADED_ROWS,
         }
     }
 }
@@ -263,6 +270,7 @@ const SSL_MODES: [&str; 4] = ["disable", "prefer", "require", "verify-full"];
 const ENGINES: [&str; 2] = ["redshift", "postgres"];
 const MAX_KEEP_ALIVE_SECONDS: i64 = 86_400;
 const COLUMN_WIDTH_RANGE: std::ops::RangeInclusive<i64> = 3..=1000;
+const LOADED_ROWS_RANGE: std::ops::RangeInclusive<i64> = 1..=1_000_000_000;
 const HISTORY_ENTRIES_RANGE: std::ops::RangeInclusive<i64> = 1..=10_000_000;
 const HISTORY_AGE_RANGE: std::ops::RangeInclusive<i64> = 0..=36_500;
 
@@ -563,6 +571,20 @@ impl Ctx<'_> {
                     }
                     ui.max_column_width = usize::try_from(n).unwrap_or(DEFAULT_MAX_COLUMN_WIDTH);
                 }
+                "max_loaded_rows" => {
+                    let n = self.integer("max_loaded_rows", value)?;
+                    if !LOADED_ROWS_RANGE.contains(&n) {
+                        return Err(self.error(
+                            value.span(),
+                            format!(
+                                "`max_loaded_rows` must be between {} and {}, found {n}",
+                                LOADED_ROWS_RANGE.start(),
+                                LOADED_ROWS_RANGE.end()
+                            ),
+                        ));
+                    }
+                    ui.max_loaded_rows = usize::try_from(n).unwrap_or(DEFAULT_MAX_LOADED_ROWS);
+                }
                 "theme" => {
                     let theme = self.string("theme", value)?;
                     if !crate::ui::highlight::THEMES.contains(&theme.as_str()) {
@@ -579,7 +601,9 @@ impl Ctx<'_> {
                 other => {
                     return Err(self.error(
                         key.span(),
-                        format!("unknown key `{other}` in [ui] (keys: max_column_width, theme)"),
+                        format!(
+                            "unknown key `{other}` in [ui] (keys: max_column_width, max_loaded_rows, theme)"
+                        ),
                     ));
                 }
             }

@@ -669,3 +669,152 @@ fn a_whole_export_of_a_paused_dynamodb_result_fetches_the_rest() {
     sks.sort();
     assert_eq!(sks, (0..250).collect::<Vec<u64>>(), "every item once");
 }
+
+/// Collects a connector's run into a result set, keeping only the first `keep` rows (what a
+/// grid stopped at `max_loaded_rows` holds), and returns it with the run's server id.
+fn partial_run(
+    runtime: &tokio::runtime::Runtime,
+    connector: &dyn quarry::connectors::Connector,
+    sql: &str,
+    keep: usize,
+) -> (quarry::results::ResultSet, Option<String>) {
+    use quarry::connectors::{JobEvent, JobSink, QueryRequest};
+    runtime.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+        let run = connector.execute(
+            QueryRequest::new(sql),
+            JobSink::new(1, tx),
+            Default::default(),
+        );
+        let summary = run.await.expect("the query runs");
+        let mut rows: Option<quarry::results::ResultSet> = None;
+        while let Ok((_, event)) = rx.try_recv() {
+            match event {
+                JobEvent::Schema(s) if rows.is_none() => {
+                    rows = Some(quarry::results::ResultSet::new(s))
+                }
+                JobEvent::Batch(b) => {
+                    let set = rows.as_mut().expect("schema first");
+                    let room = keep.saturating_sub(set.num_rows());
+                    if room > 0 {
+                        set.push_batch(b.slice(0, room.min(b.num_rows())));
+                    }
+                }
+                _ => {}
+            }
+        }
+        (rows.expect("rows"), summary.stats.server_id)
+    })
+}
+
+/// A whole-result export of a result cut at `max_loaded_rows`: none of the loaded rows, the
+/// whole result fetched again through `rest`.
+fn export_whole_again(
+    runtime: &tokio::runtime::Runtime,
+    loaded: quarry::results::ResultSet,
+    rest: (
+        std::sync::Arc<dyn quarry::connectors::Connector>,
+        quarry::connectors::QueryRequest,
+    ),
+    path: &Path,
+) -> u64 {
+    use quarry::worker::export_job::{self, ExportRequest};
+    use quarry::worker::{ExportTarget, RowPick};
+    let request = ExportRequest {
+        id: 3,
+        format: Format::Csv,
+        rows: Arc::new(loaded),
+        pick: RowPick {
+            rows: Some(Vec::new()),
+            columns: None,
+        },
+        target: ExportTarget::File {
+            path: path.to_path_buf(),
+            overwrite: Overwrite::Refuse,
+        },
+        rest: Some(rest),
+    };
+    let (events, _keep) = tokio::sync::mpsc::channel(64);
+    runtime
+        .block_on(export_job::run(request, events, Default::default()))
+        .expect("exported")
+        .rows
+}
+
+/// Athena keeps results: a result larger than what was loaded is exported whole from the
+/// service by its query id (GetQueryResults again, nothing re-run).
+#[test]
+fn a_result_larger_than_loaded_is_exported_whole_from_athena_by_its_id() {
+    use quarry::connectors::{Connector, QueryRequest};
+    let fake = crate::fake_athena::FakeAthena::start();
+    let sandbox = crate::common::Sandbox::new();
+    let config = sandbox.config(
+        "athena.toml",
+        &format!(
+            "[[connection]]\nname = \"athena\"\nkind = \"athena\"\nregion = \"us-east-1\"\n\
+             endpoint_url = \"{}\"\nworkgroup = \"primary\"\noutput_location = \"s3://r/\"\n",
+            fake.url()
+        ),
+    );
+    let config = quarry::store::config::load(Some(&config)).expect("config");
+    let conn = config
+        .all_connections()
+        .into_iter()
+        .find(|c| c.name == "athena")
+        .expect("athena");
+    let connector: Arc<dyn Connector> = Arc::new(
+        quarry::connectors::athena::AthenaConnector::with_sdk_config(
+            &conn,
+            &crate::common::test_sdk_config(&fake.url()),
+        ),
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sql = "SELECT * FROM big";
+    let (loaded, id) = partial_run(&runtime, connector.as_ref(), sql, 1_000);
+    assert_eq!(loaded.num_rows(), 1_000);
+    let starts = fake.count("StartQueryExecution");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.csv");
+    let request = QueryRequest {
+        reopen: id,
+        ..QueryRequest::new(sql)
+    };
+    let rows = export_whole_again(&runtime, loaded, (connector, request), &path);
+    assert_eq!(rows, crate::fake_athena::BIG_ROWS as u64);
+    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    assert_eq!(
+        lines,
+        crate::fake_athena::BIG_ROWS + 1,
+        "header and every row once"
+    );
+    assert_eq!(
+        fake.count("StartQueryExecution"),
+        starts,
+        "nothing ran again"
+    );
+}
+
+/// The embedded engine keeps no results: a result larger than what was loaded is exported
+/// whole by running the query again.
+#[cfg(feature = "local")]
+#[test]
+fn a_result_larger_than_loaded_is_exported_whole_from_the_local_engine() {
+    use quarry::connectors::{Connector, QueryRequest};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let connector: Arc<dyn Connector> = Arc::new(
+        runtime
+            .block_on(quarry::connectors::local::LocalConnector::new(&[]))
+            .expect("the embedded engine"),
+    );
+    let sql = "SELECT * FROM trips ORDER BY 1";
+    let (all, _) = partial_run(&runtime, connector.as_ref(), sql, usize::MAX);
+    let total = all.num_rows();
+    assert!(total > 100, "the sample has {total} trips");
+    let (loaded, _) = partial_run(&runtime, connector.as_ref(), sql, 100);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trips.csv");
+    let rows = export_whole_again(&runtime, loaded, (connector, QueryRequest::new(sql)), &path);
+    assert_eq!(rows as usize, total);
+    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    assert!(lines > total, "header and every row");
+}
