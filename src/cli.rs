@@ -1504,7 +1504,9 @@ pub fn render_snippet(
     }
     let mode = match kind {
         config::ConnectionKind::RedshiftData => Mode::AsParameters(ParamStyle::Named),
-        config::ConnectionKind::Dynamodb => Mode::AsParameters(ParamStyle::Positional),
+        config::ConnectionKind::Dynamodb | config::ConnectionKind::Athena => {
+            Mode::AsParameters(ParamStyle::Positional)
+        }
         _ => Mode::Textual,
     };
     let rendered = render(&snippet.text, &values, mode).map_err(|e| match e {
@@ -1519,6 +1521,7 @@ pub fn render_snippet(
         .iter()
         .map(|p| match kind {
             config::ConnectionKind::RedshiftData => format!("{}={}", p.name, p.value),
+            config::ConnectionKind::Athena => p.sql_literal(),
             _ => p.json_literal(),
         })
         .collect();

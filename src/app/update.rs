@@ -447,14 +447,15 @@ fn run_template(state: &mut State, form: &ParamForm, fx: &mut Vec<Effect>) {
         .collect();
     let params = match kind {
         ConnectionKind::RedshiftData => {
-            let names = crate::sql::named_params(&sql);
+            // `name=value`, as `quarry run --param` takes them.
+            let by_name: std::collections::HashMap<&str, &str> =
+                values.iter().filter_map(|v| v.split_once('=')).collect();
             statements
                 .iter()
                 .map(|s| {
                     crate::sql::named_params(s)
                         .iter()
-                        .filter_map(|n| names.iter().position(|m| m == n))
-                        .filter_map(|i| values.get(i).cloned())
+                        .filter_map(|n| by_name.get(n.as_str()).map(|v| v.to_string()))
                         .collect()
                 })
                 .collect()

@@ -13,7 +13,7 @@
 //! and is left as typed. Placeholders inside `--` and `/* */` comments are neither listed nor
 //! replaced; everywhere else, including inside quoted strings, they are.
 //!
-//! # Quoting rules (text substitution: local engine, Athena, Redshift over PostgreSQL)
+//! # Quoting rules (text substitution: the local engine and other kinds without parameters)
 //!
 //! | written            | value `42` | value `O'Brien` | value `Sales Q1`  |
 //! |--------------------|------------|-----------------|-------------------|
@@ -35,12 +35,13 @@
 //!    Inside a dollar-quoted string (`$$…$$`) the value goes in as is, and may not contain the
 //!    closing `$$`.
 //!
-//! # Query parameters (Redshift Data API, DynamoDB)
+//! # Query parameters (Athena, Redshift Data API, DynamoDB)
 //!
 //! With [`Mode::AsParameters`] a placeholder outside quotes becomes the service's parameter
 //! marker (`:name` for [`ParamStyle::Named`], `?` for [`ParamStyle::Positional`]) and its value
 //! goes to the service separately, never spliced into the text: quoting does not matter and the
-//! number rule only picks the parameter's type where the service has types (DynamoDB). `!raw`
+//! number rule only picks the parameter's type where the service has types (DynamoDB; Athena's
+//! `ExecutionParameters` get a bare number or a quoted literal by the same rule). `!raw`
 //! and `!ident` values are still written into the text as above (the service has no parameters
 //! for keywords and names). A placeholder inside a quoted string cannot be a parameter and is an
 //! error: write `'%' || ${v} || '%'` instead of `'%${v}%'`.
@@ -106,6 +107,16 @@ impl BoundParam {
     /// Whether the value is sent as a number (a plain number, and not `!str`).
     pub fn is_number(&self) -> bool {
         !self.force_string && is_plain_number(&self.value)
+    }
+
+    /// The value as an SQL literal: a number bare, else a quoted string with `'` doubled
+    /// (Athena `ExecutionParameters` take literals).
+    pub fn sql_literal(&self) -> String {
+        if self.is_number() {
+            self.value.clone()
+        } else {
+            format!("'{}'", self.value.replace('\'', "''"))
+        }
     }
 
     /// The value as a JSON literal: a number, else a JSON string (DynamoDB parameters).

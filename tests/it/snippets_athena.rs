@@ -392,3 +392,34 @@ fn import_and_publish_need_an_athena_connection() {
     sb.run(["snippets", "import", "-c", "nowhere"])
         .assert_code(2);
 }
+
+/// On Athena a snippet's `${…}` values go as real query parameters (ExecutionParameters, as SQL
+/// literals), never spliced into the text.
+#[test]
+fn snippet_values_run_as_athena_execution_parameters() {
+    let fake = FakeAthena::start();
+    let env = Env::at(&fake.url());
+    env.snippet(
+        "by-vendor.sql",
+        "-- connection: athena\nSELECT * FROM trips WHERE vendor = ${vendor} AND n > ${n:10}\n",
+    );
+    let out = env.run(&[
+        "run",
+        "--snippet",
+        "by-vendor",
+        "--set",
+        "vendor=O'Brien",
+        "--format",
+        "csv",
+    ]);
+    out.assert_ok();
+    let start = fake
+        .bodies("StartQueryExecution")
+        .pop()
+        .expect("a query was started");
+    assert_eq!(
+        start["QueryString"],
+        "SELECT * FROM trips WHERE vendor = ? AND n > ?"
+    );
+    assert_eq!(start["ExecutionParameters"], json!(["'O''Brien'", "10"]));
+}
