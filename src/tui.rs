@@ -202,8 +202,43 @@ fn apply(
                 let out = terminal.backend_mut();
                 let _ = write!(out, "\x1b]52;c;{encoded}\x07");
                 let _ = out.flush();
+                copy_to_system_clipboard(text);
             }
             Effect::Quit => {}
         }
     }
+}
+
+/// Also hands copied text to the system clipboard's tool when one is reachable (OSC 52 works
+/// only where the terminal allows it). On its own thread: the tool may take a moment.
+fn copy_to_system_clipboard(text: String) {
+    use std::process::{Command, Stdio};
+    // (program, arguments, the environment variable that says its display server is there)
+    const TOOLS: &[(&str, &[&str], Option<&str>)] = &[
+        ("wl-copy", &[], Some("WAYLAND_DISPLAY")),
+        ("xclip", &["-selection", "clipboard"], Some("DISPLAY")),
+        ("xsel", &["--clipboard", "--input"], Some("DISPLAY")),
+        ("pbcopy", &[], None),
+    ];
+    std::thread::spawn(move || {
+        for (program, args, needs) in TOOLS {
+            if needs.is_some_and(|var| std::env::var_os(var).is_none()) {
+                continue;
+            }
+            let spawned = Command::new(program)
+                .args(*args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+            let Ok(mut child) = spawned else {
+                continue;
+            };
+            if let Some(mut stdin) = child.stdin.take() {
+                let _ = stdin.write_all(text.as_bytes());
+            }
+            let _ = child.wait();
+            return;
+        }
+    });
 }
