@@ -300,3 +300,18 @@ pub fn test_sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         )
         .build()
 }
+
+/// Connection `name` of the config `toml`, written into `sandbox` and loaded as Quarry does.
+pub fn load_connection(
+    sandbox: &Sandbox,
+    name: &str,
+    toml: &str,
+) -> quarry::store::config::ConnectionConfig {
+    let path = sandbox.config(&format!("{name}.toml"), toml);
+    let config = quarry::store::config::load(Some(&path)).expect("a valid config");
+    config
+        .all_connections()
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no connection `{name}` in the config"))
+}

@@ -588,20 +588,15 @@ fn a_whole_export_of_a_paused_dynamodb_result_fetches_the_rest() {
         .collect();
     db.put_items("rocks", &items);
     let sandbox = crate::common::Sandbox::new();
-    let config = sandbox.config(
-        "ddb.toml",
+    let conn = crate::common::load_connection(
+        &sandbox,
+        "ddb",
         &format!(
             "[[connection]]\nname = \"ddb\"\nkind = \"dynamodb\"\nregion = \"us-east-1\"\n\
              endpoint_url = \"{}\"\nlimit = 100\n",
             db.url()
         ),
     );
-    let config = quarry::store::config::load(Some(&config)).expect("config");
-    let conn = config
-        .all_connections()
-        .into_iter()
-        .find(|c| c.name == "ddb")
-        .expect("ddb");
     let connector: Arc<dyn Connector> = Arc::new(
         quarry::connectors::dynamodb::DynamoConnector::with_sdk_config(
             &conn,
@@ -748,20 +743,15 @@ fn a_result_larger_than_loaded_is_exported_whole_from_athena_by_its_id() {
     use quarry::connectors::{Connector, QueryRequest};
     let fake = crate::fake_athena::FakeAthena::start();
     let sandbox = crate::common::Sandbox::new();
-    let config = sandbox.config(
-        "athena.toml",
+    let conn = crate::common::load_connection(
+        &sandbox,
+        "athena",
         &format!(
             "[[connection]]\nname = \"athena\"\nkind = \"athena\"\nregion = \"us-east-1\"\n\
              endpoint_url = \"{}\"\nworkgroup = \"primary\"\noutput_location = \"s3://r/\"\n",
             fake.url()
         ),
     );
-    let config = quarry::store::config::load(Some(&config)).expect("config");
-    let conn = config
-        .all_connections()
-        .into_iter()
-        .find(|c| c.name == "athena")
-        .expect("athena");
     let connector: Arc<dyn Connector> = Arc::new(
         quarry::connectors::athena::AthenaConnector::with_sdk_config(
             &conn,

@@ -56,6 +56,33 @@ macro_rules! with_target {
 }
 pub(crate) use with_target;
 
+/// Sets how a start request relates to the caller's session: joins it, opens one (with the
+/// target and authentication) or runs without one.
+macro_rules! in_session {
+    ($call:expr, $arg:expr, $t:expr) => {
+        match $arg {
+            SessionArg::Existing(id) => $call.session_id(id),
+            SessionArg::Open(secs) => with_target!($call, $t).session_keep_alive_seconds(*secs),
+            SessionArg::None => with_target!($call, $t),
+        }
+    };
+}
+
+/// Sends a start request and reads the statement (and session) it created.
+macro_rules! send_start {
+    ($call:expr, $arg:expr) => {
+        async move {
+            let out = $call.send().await.map_err(|e| {
+                StartError::classify(&$arg, aws::describe_sdk_error("Redshift Data API", &e))
+            })?;
+            Ok(Started {
+                id: out.id().unwrap_or_default().to_string(),
+                session: out.session_id().map(str::to_string),
+            })
+        }
+    };
+}
+
 pub struct RedshiftDataConnector {
     client: Client,
     target: Target,
@@ -196,7 +223,7 @@ impl RedshiftDataConnector {
             .collect();
         let name = statement_name(req);
         self.start_in_session(session, sink, |arg| {
-            let mut call = self
+            let call = self
                 .client
                 .execute_statement()
                 .sql(&req.sql)
@@ -204,22 +231,8 @@ impl RedshiftDataConnector {
                 // One token per attempt: an SDK retry after a lost answer never runs it twice.
                 .client_token(uuid::Uuid::new_v4().to_string())
                 .set_parameters((!parameters.is_empty()).then(|| parameters.clone()));
-            call = match &arg {
-                SessionArg::Existing(id) => call.session_id(id),
-                SessionArg::Open(secs) => {
-                    with_target!(call, self.target).session_keep_alive_seconds(*secs)
-                }
-                SessionArg::None => with_target!(call, self.target),
-            };
-            async move {
-                let out = call.send().await.map_err(|e| {
-                    StartError::classify(&arg, aws::describe_sdk_error("Redshift Data API", &e))
-                })?;
-                Ok(Started {
-                    id: out.id().unwrap_or_default().to_string(),
-                    session: out.session_id().map(str::to_string),
-                })
-            }
+            let call = in_session!(call, &arg, self.target);
+            send_start!(call, arg)
         })
         .await
     }
@@ -401,28 +414,14 @@ impl RedshiftDataConnector {
         }
         let started = self
             .start_in_session(session.clone(), first, |arg| {
-                let mut call = self
+                let call = self
                     .client
                     .batch_execute_statement()
                     .set_sqls(Some(sqls.clone()))
                     .statement_name(&name)
                     .client_token(uuid::Uuid::new_v4().to_string());
-                call = match &arg {
-                    SessionArg::Existing(id) => call.session_id(id),
-                    SessionArg::Open(secs) => {
-                        with_target!(call, self.target).session_keep_alive_seconds(*secs)
-                    }
-                    SessionArg::None => with_target!(call, self.target),
-                };
-                async move {
-                    let out = call.send().await.map_err(|e| {
-                        StartError::classify(&arg, aws::describe_sdk_error("Redshift Data API", &e))
-                    })?;
-                    Ok(Started {
-                        id: out.id().unwrap_or_default().to_string(),
-                        session: out.session_id().map(str::to_string),
-                    })
-                }
+                let call = in_session!(call, &arg, self.target);
+                send_start!(call, arg)
             })
             .await?;
         tracing::info!(statement = %started.id, statements = sqls.len(), "redshift-data batch started");
