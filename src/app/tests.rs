@@ -1310,3 +1310,18 @@ fn a_result_stops_loading_at_the_row_cap_and_the_whole_export_fetches_it_again()
     assert_eq!(request.sql, "SELECT * FROM t");
     assert_eq!(request.reopen, None, "the embedded engine runs it again");
 }
+
+#[test]
+fn asked_to_quit_while_a_job_runs_quits_when_it_ends() {
+    let mut s = state();
+    type_text(&mut s, "SELECT 1");
+    let job = runs(&update(&mut s, ctrl('j')))[0].0;
+    update(&mut s, ctrl('q'));
+    assert!(matches!(
+        s.popup,
+        Some(Popup::ConfirmQuit { running: 1, .. })
+    ));
+    let fx = finish(&mut s, job, ok());
+    assert!(s.popup.is_none());
+    assert!(fx.iter().any(|e| matches!(e, Effect::Quit)), "{fx:?}");
+}

@@ -1780,6 +1780,17 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             let group = r.group;
             continue_group(state, target.tab, group, ok, fx);
             summarize_service_group(state, target.tab, group);
+            // Asked to quit while it ran: with nothing left running, quit as asked.
+            if let Some(Popup::ConfirmQuit { .. }) = state.popup {
+                let running = state.active_jobs();
+                if running == 0 {
+                    state.popup = None;
+                    quit_now(state, fx);
+                } else {
+                    let on_server = state.active_server_jobs();
+                    state.popup = Some(Popup::ConfirmQuit { running, on_server });
+                }
+            }
         }
         WorkerEvent::Children {
             connection,
