@@ -72,6 +72,9 @@ pub struct HistoryPicker {
     /// `c:NAME` keeps one connection, `s:failed` (ok, cancelled, running) one status.
     pub query: String,
     pub selected: usize,
+    /// [`HistoryPicker::matches`] for the current query and entries, so drawing a frame does not
+    /// search the whole history again.
+    pub hits: Vec<usize>,
 }
 
 impl HistoryPicker {
@@ -81,7 +84,20 @@ impl HistoryPicker {
             error: None,
             query: String::new(),
             selected: 0,
+            hits: Vec::new(),
         }
+    }
+
+    /// The entries arrived (or failed to).
+    pub fn loaded(&mut self, entries: Result<Vec<Entry>, String>) {
+        match entries {
+            Ok(entries) => self.entries = Some(entries),
+            Err(e) => {
+                self.entries = Some(Vec::new());
+                self.error = Some(e);
+            }
+        }
+        self.hits = self.matches();
     }
 
     /// Indices of the entries the query keeps, newest first.
@@ -130,8 +146,18 @@ impl HistoryPicker {
     }
 
     pub fn on_key(&mut self, key: &KeyEvent) -> PickerKey {
-        let hit = self.matches();
-        on_key(&mut self.query, &mut self.selected, hit.len(), key, &hit)
+        let query = self.query.clone();
+        let outcome = on_key(
+            &mut self.query,
+            &mut self.selected,
+            self.hits.len(),
+            key,
+            &self.hits,
+        );
+        if self.query != query {
+            self.hits = self.matches();
+        }
+        outcome
     }
 }
 
@@ -142,6 +168,9 @@ pub struct SnippetPicker {
     pub errors: Vec<String>,
     pub query: String,
     pub selected: usize,
+    /// [`SnippetPicker::matches`] for the current query and snippets (ranked once, not per
+    /// frame).
+    pub hits: Vec<usize>,
 }
 
 impl SnippetPicker {
@@ -151,7 +180,15 @@ impl SnippetPicker {
             errors: Vec::new(),
             query: String::new(),
             selected: 0,
+            hits: Vec::new(),
         }
+    }
+
+    /// The library arrived.
+    pub fn loaded(&mut self, snippets: Vec<Snippet>, errors: Vec<String>) {
+        self.snippets = Some(snippets);
+        self.errors = errors;
+        self.hits = self.matches();
     }
 
     /// Indices of the matching snippets, best first (name, then tags, then text).
@@ -163,7 +200,17 @@ impl SnippetPicker {
     }
 
     pub fn on_key(&mut self, key: &KeyEvent) -> PickerKey {
-        let hit = self.matches();
-        on_key(&mut self.query, &mut self.selected, hit.len(), key, &hit)
+        let query = self.query.clone();
+        let outcome = on_key(
+            &mut self.query,
+            &mut self.selected,
+            self.hits.len(),
+            key,
+            &self.hits,
+        );
+        if self.query != query {
+            self.hits = self.matches();
+        }
+        outcome
     }
 }

@@ -1831,19 +1831,12 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
         }
         WorkerEvent::History(result) => {
             if let Some(Popup::History(picker)) = &mut state.popup {
-                match result {
-                    Ok(entries) => picker.entries = Some(entries),
-                    Err(e) => {
-                        picker.entries = Some(Vec::new());
-                        picker.error = Some(e);
-                    }
-                }
+                picker.loaded(result);
             }
         }
         WorkerEvent::Snippets { snippets, errors } => {
             if let Some(Popup::Snippets(picker)) = &mut state.popup {
-                picker.snippets = Some(snippets);
-                picker.errors = errors;
+                picker.loaded(snippets, errors);
             }
         }
         WorkerEvent::SnippetSaved { name, outcome } => match outcome {

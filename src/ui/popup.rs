@@ -284,9 +284,9 @@ fn history_list(frame: &mut Frame, screen: Rect, picker: &crate::app::pickers::H
         (Some(_), Some(e)) => vec![Line::styled(sanitize_line(e).into_owned(), theme::error())],
         (Some(entries), None) => {
             let items = picker
-                .matches()
-                .into_iter()
-                .map(|i| {
+                .hits
+                .iter()
+                .map(|&i| {
                     let e = &entries[i];
                     let when = crate::store::history::format_time(e.time);
                     let status = e.status.label();
@@ -330,7 +330,7 @@ fn snippet_list(frame: &mut Frame, screen: Rect, picker: &crate::app::pickers::S
         );
         return;
     };
-    let hits = picker.matches();
+    let hits = &picker.hits;
     // The list on the left, the selected snippet's text on the right.
     let list_width = area.width / 2;
     let items = hits
