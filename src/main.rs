@@ -106,6 +106,24 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" · "),
+                ConnectionDetails::Redshift {
+                    host,
+                    port,
+                    database,
+                    engine,
+                    iam,
+                    ..
+                } => {
+                    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+                    let mut detail = format!("{host}{port}/{database}");
+                    if engine.as_deref() == Some("postgres") {
+                        detail.push_str(" · postgres");
+                    }
+                    if *iam {
+                        detail.push_str(" · IAM");
+                    }
+                    detail
+                }
                 _ => c.region.clone().unwrap_or_default(),
             },
             result_reuse: matches!(

@@ -31,6 +31,16 @@ pub struct EditorTab {
     pub use_session: Option<bool>,
     /// Redshift Data: the server-side session this tab's statements run in.
     pub session: Option<TabSession>,
+    /// Direct Redshift/PostgreSQL: the transaction open on this tab's connection.
+    pub transaction: Option<TabTransaction>,
+}
+
+/// An open transaction on a tab's own connection, as the status bar shows it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TabTransaction {
+    pub since: std::time::Instant,
+    /// A statement in it failed: only a rollback is accepted.
+    pub failed: bool,
 }
 
 /// A Data API session held for a tab, as the status bar shows it.
@@ -98,6 +108,7 @@ impl EditorTab {
             limit: None,
             use_session: None,
             session: None,
+            transaction: None,
         }
     }
 

@@ -62,6 +62,19 @@ pub enum Popup {
     /// Values for the `?` placeholders of a run.
     Params(params::ParamForm),
     ConfirmCloseTab,
+    /// Tabs with a transaction open (direct connections): commit, roll back, or stay.
+    ConfirmTransactions {
+        /// Tab id, title, and whether the transaction failed (only a rollback is possible).
+        tabs: Vec<(u64, String, bool)>,
+        then: AfterTransactions,
+    },
+    /// The server asks a password for this connection: typed here, kept in memory only.
+    Password {
+        connection: String,
+        text: String,
+        /// What to run once it is known (the run that failed for want of it).
+        rerun: Vec<String>,
+    },
     ConnectionPicker {
         selected: usize,
     },
@@ -166,6 +179,21 @@ pub struct JobTarget {
     pub result: u64,
 }
 
+/// What happens once the open transactions of [`Popup::ConfirmTransactions`] are ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterTransactions {
+    Quit,
+    CloseTab(u64),
+}
+
+/// Transactions being committed or rolled back, and what follows when all are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndingTransactions {
+    /// Session keys of the tabs still waiting for the server's answer.
+    pub keys: Vec<String>,
+    pub then: AfterTransactions,
+}
+
 pub struct State {
     pub focus: Focus,
     pub tabs: Vec<EditorTab>,
@@ -184,6 +212,7 @@ pub struct State {
     pub max_loaded_rows: usize,
     pub spinner: usize,
     pub quitting: bool,
+    pub ending_transactions: Option<EndingTransactions>,
     /// Placeholder values last typed per statement text, offered again (this session only).
     pub param_memory: HashMap<String, Vec<String>>,
     pub export: Option<ExportRun>,
@@ -263,6 +292,7 @@ impl State {
             max_loaded_rows: init.max_loaded_rows.max(1),
             spinner: 0,
             quitting: false,
+            ending_transactions: None,
             next_id: 1,
             drafts_dirty: false,
             last_edit: None,
@@ -326,7 +356,11 @@ impl State {
             .filter(|t| {
                 matches!(
                     self.connection_kind(&t.connection),
-                    Some(ConnectionKind::Athena | ConnectionKind::RedshiftData)
+                    Some(
+                        ConnectionKind::Athena
+                            | ConnectionKind::RedshiftData
+                            | ConnectionKind::Redshift
+                    )
                 )
             })
             .flat_map(|t| t.results.iter())

@@ -7,15 +7,18 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
 use super::browser::Children;
-use super::editor::{EditorTab, TabSession};
+use super::editor::{EditorTab, TabSession, TabTransaction};
 use super::export_form::{self, Destination, ExportForm, Scope};
 use super::keymap::{KeyCombo, KeyContext};
 use super::layout;
 use super::params::{FormOutcome, ParamForm, ValueSyntax};
 use super::pickers::{HistoryPicker, PickerKey, SnippetPicker};
 use super::results::{ResultTab, RunState, View, ViewKind};
-use super::{Effect, ExportRun, Focus, InputPurpose, JobTarget, Msg, Popup, State};
-use crate::connectors::{GroupMode, JobEvent, NodeAction, QueryRequest};
+use super::{
+    AfterTransactions, Effect, EndingTransactions, ExportRun, Focus, InputPurpose, JobTarget, Msg,
+    Popup, State,
+};
+use crate::connectors::{GroupMode, JobEvent, NodeAction, QueryRequest, TransactionState};
 use crate::export::Overwrite;
 use crate::results::SortOrder;
 use crate::store::config::ConnectionKind;
@@ -176,7 +179,10 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             new_tab(state, conn, "");
         }
         Action::CloseTab => {
-            if state.tab().contents().trim().is_empty() {
+            let tab = state.tab().id;
+            if let Some(popup) = transactions_popup(state, AfterTransactions::CloseTab(tab)) {
+                state.popup = Some(popup);
+            } else if state.tab().contents().trim().is_empty() {
                 close_tab(state, fx);
             } else {
                 state.popup = Some(Popup::ConfirmCloseTab);
@@ -344,8 +350,10 @@ fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
     cancel_tab_jobs(state, fx);
     let tab = state.tabs.remove(i);
     state.jobs.retain(|_, t| t.tab != tab.id);
-    // Its session would idle on the server (holding temp tables) until its keep-alive ends.
-    if tab.session.is_some() {
+    // Its session would idle on the server (holding temp tables) until its keep-alive ends; a
+    // direct connection would stay open.
+    let direct = state.connection_kind(&tab.connection) == Some(ConnectionKind::Redshift);
+    if tab.session.is_some() || direct {
         fx.push(Effect::Worker(WorkerCmd::EndSession {
             connection: tab.connection.clone(),
             key: tab.session_key(),
@@ -785,6 +793,10 @@ fn cancel_all_jobs(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 fn request_quit(state: &mut State, fx: &mut Vec<Effect>) {
+    if let Some(popup) = transactions_popup(state, AfterTransactions::Quit) {
+        state.popup = Some(popup);
+        return;
+    }
     let running = state.active_jobs();
     if running > 0 {
         let on_server = state.active_server_jobs();
@@ -812,6 +824,120 @@ fn quit_leaving_jobs(state: &mut State, fx: &mut Vec<Effect>) {
     state.drafts_dirty = false;
     state.quitting = true;
     fx.push(Effect::Quit);
+}
+
+/// Puts the cursor where the server placed an error, when the statement is still in the tab.
+fn jump_to_error(state: &mut State, tab: u64, error: &str, sql: &str) {
+    let Some((line, column)) = crate::sql::error_location(error) else {
+        return;
+    };
+    let (rows, cols) = editor_size(state);
+    let Some(t) = state.tabs.iter_mut().find(|t| t.id == tab) else {
+        return;
+    };
+    let Some((row, col)) = crate::sql::locate_in(&t.contents(), sql, line, column) else {
+        return;
+    };
+    t.text.cancel_selection();
+    t.text.move_cursor(ratatui_textarea::CursorMove::Jump(
+        u16::try_from(row).unwrap_or(u16::MAX),
+        u16::try_from(col).unwrap_or(u16::MAX),
+    ));
+    t.scroll_to_cursor(rows, cols);
+}
+
+/// Asks what to do with open transactions before `then` (quit: all tabs; closing: that tab).
+fn transactions_popup(state: &State, then: AfterTransactions) -> Option<Popup> {
+    let tabs: Vec<(u64, String, bool)> = state
+        .tabs
+        .iter()
+        .filter(|t| match then {
+            AfterTransactions::Quit => true,
+            AfterTransactions::CloseTab(id) => t.id == id,
+        })
+        .filter_map(|t| t.transaction.map(|tx| (t.id, t.title.clone(), tx.failed)))
+        .collect();
+    (!tabs.is_empty()).then_some(Popup::ConfirmTransactions { tabs, then })
+}
+
+/// Commits or rolls back the transactions of `tabs`; `then` follows when the server answered.
+fn end_transactions(
+    state: &mut State,
+    tabs: &[(u64, String, bool)],
+    commit: bool,
+    then: AfterTransactions,
+    fx: &mut Vec<Effect>,
+) {
+    let mut keys = Vec::new();
+    for (id, _, _) in tabs {
+        if let Some(tab) = state.tabs.iter().find(|t| t.id == *id) {
+            keys.push(tab.session_key());
+            fx.push(Effect::Worker(WorkerCmd::EndTransaction {
+                connection: tab.connection.clone(),
+                key: tab.session_key(),
+                commit,
+            }));
+        }
+    }
+    let busy = tabs.iter().any(|(id, _, _)| {
+        state
+            .tabs
+            .iter()
+            .any(|t| t.id == *id && t.results.iter().any(|r| r.state.is_active()))
+    });
+    let verb = if commit { "committing" } else { "rolling back" };
+    let wait = if busy {
+        " (after the running statement)"
+    } else {
+        ""
+    };
+    state.flash(format!("{verb}…{wait}"), false);
+    state.ending_transactions = Some(EndingTransactions { keys, then });
+}
+
+/// The server answered a commit or rollback: once all have, do what was asked.
+fn transaction_ended(
+    state: &mut State,
+    key: &str,
+    outcome: Result<String, String>,
+    fx: &mut Vec<Effect>,
+) {
+    if let Some(tab) = state.tabs.iter_mut().find(|t| t.session_key() == key) {
+        match &outcome {
+            Ok(_) => tab.transaction = None,
+            Err(_) => {}
+        }
+    }
+    let Some(mut ending) = state.ending_transactions.take() else {
+        return;
+    };
+    ending.keys.retain(|k| k != key);
+    match outcome {
+        Err(e) => {
+            // Nothing more happens on its own: the user sees why and decides again.
+            state.popup = Some(Popup::Message {
+                title: "Transaction not ended".into(),
+                text: format!(
+                    "{e}\n\nThe tab stays open; its transaction state is shown in the status bar."
+                ),
+            });
+            return;
+        }
+        Ok(what) => state.flash(what, false),
+    }
+    if !ending.keys.is_empty() {
+        state.ending_transactions = Some(ending);
+        return;
+    }
+    match ending.then {
+        AfterTransactions::Quit => request_quit(state, fx),
+        AfterTransactions::CloseTab(id) => {
+            if let Some(i) = state.tabs.iter().position(|t| t.id == id) {
+                state.active_tab = i;
+                close_tab(state, fx);
+            }
+        }
+    }
 }
 
 fn open_export(state: &mut State) {
@@ -1531,6 +1657,56 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 None
             }
         },
+        Popup::ConfirmTransactions { tabs, then } => match key.code {
+            KeyCode::Char('c') | KeyCode::Char('C') if !tabs.iter().any(|t| t.2) => {
+                end_transactions(state, &tabs, true, then, fx);
+                None
+            }
+            KeyCode::Char('r') | KeyCode::Char('R') => {
+                end_transactions(state, &tabs, false, then, fx);
+                None
+            }
+            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') => None,
+            _ => Some(Popup::ConfirmTransactions { tabs, then }),
+        },
+        Popup::Password {
+            connection,
+            mut text,
+            rerun,
+        } => match key.code {
+            KeyCode::Esc => None,
+            KeyCode::Enter if !text.is_empty() => {
+                fx.push(Effect::Worker(WorkerCmd::SetPassword {
+                    connection,
+                    password: std::mem::take(&mut text),
+                }));
+                if !rerun.is_empty() {
+                    run(state, rerun, None, fx);
+                }
+                None
+            }
+            KeyCode::Backspace => {
+                text.pop();
+                Some(Popup::Password {
+                    connection,
+                    text,
+                    rerun,
+                })
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                text.push(c);
+                Some(Popup::Password {
+                    connection,
+                    text,
+                    rerun,
+                })
+            }
+            _ => Some(Popup::Password {
+                connection,
+                text,
+                rerun,
+            }),
+        },
         Popup::ConfirmCloseTab => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
                 close_tab(state, fx);
@@ -1693,6 +1869,24 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                     state.flash(text, true);
                     return;
                 }
+                JobEvent::Transaction(tx) => {
+                    let now = state.now;
+                    if let Some(tab) = state.tabs.iter_mut().find(|t| t.id == target.tab) {
+                        let since = tab.transaction.map_or(now, |t| t.since);
+                        tab.transaction = match tx {
+                            TransactionState::None => None,
+                            TransactionState::Open => Some(TabTransaction {
+                                since,
+                                failed: false,
+                            }),
+                            TransactionState::Failed => Some(TabTransaction {
+                                since,
+                                failed: true,
+                            }),
+                        };
+                    }
+                    return;
+                }
                 _ => {}
             }
             let Some(r) = find_result(state, target) else {
@@ -1729,7 +1923,10 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                 }
                 JobEvent::Stats(stats) => r.stats = stats,
                 // Only scripts ask for JSON text; sessions and notices are handled above.
-                JobEvent::Json(_) | JobEvent::Session(_) | JobEvent::Notice(_) => {}
+                JobEvent::Json(_)
+                | JobEvent::Session(_)
+                | JobEvent::Notice(_)
+                | JobEvent::Transaction(_) => {}
             }
         }
         WorkerEvent::JobFinished {
@@ -1747,6 +1944,7 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             r.elapsed = Some(elapsed);
             r.refresh_widths(max_width);
             let ok = matches!(outcome, JobOutcome::Succeeded(_));
+            let mut failed_at = None;
             r.state = match outcome {
                 // Stopped at the row cap (the cancel was ours): a success with a note.
                 JobOutcome::Cancelled | JobOutcome::Succeeded(_) if r.truncated => {
@@ -1766,7 +1964,10 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                         message: summary.message,
                     }
                 }
-                JobOutcome::Failed(error) => RunState::Failed { error },
+                JobOutcome::Failed(error) => {
+                    failed_at = Some((error.clone(), r.sql.clone()));
+                    RunState::Failed { error }
+                }
                 JobOutcome::Cancelled => RunState::Cancelled,
             };
             // A view computed while rows were still arriving is recomputed over all of them.
@@ -1780,6 +1981,9 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             let group = r.group;
             continue_group(state, target.tab, group, ok, fx);
             summarize_service_group(state, target.tab, group);
+            if let Some((error, sql)) = failed_at {
+                jump_to_error(state, target.tab, &error, &sql);
+            }
             // Asked to quit while it ran: with nothing left running, quit as asked.
             if let Some(Popup::ConfirmQuit { .. }) = state.popup {
                 let running = state.active_jobs();
@@ -1853,6 +2057,24 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                 state.flash(format!("saving `{name}` failed: {e}"), true)
             }
         },
+        WorkerEvent::TransactionEnded { key, outcome } => {
+            transaction_ended(state, &key, outcome, fx)
+        }
+        WorkerEvent::PasswordNeeded { job, connection } => {
+            // The run failed for want of a password: ask, then run it again.
+            let rerun = state
+                .jobs
+                .get(&job)
+                .copied()
+                .and_then(|target| find_result(state, target).map(|r| r.sql.clone()));
+            if state.popup.is_none() {
+                state.popup = Some(Popup::Password {
+                    connection,
+                    text: String::new(),
+                    rerun: rerun.into_iter().collect(),
+                });
+            }
+        }
         WorkerEvent::SessionEnded { outcome, .. } => match outcome {
             Ok(Some(id)) => state.flash(
                 format!(

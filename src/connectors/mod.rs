@@ -8,6 +8,7 @@ pub mod dynamodb;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod redshift_data;
+pub mod redshift_pg;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -232,6 +233,18 @@ pub enum JobEvent {
     /// Something the user should know that is not an error ("the session idled out: temp
     /// tables are gone").
     Notice(String),
+    /// The caller's connection has a transaction open (or no more) after this statement
+    /// (direct Redshift/PostgreSQL connections).
+    Transaction(TransactionState),
+}
+
+/// Whether a caller's connection is inside a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionState {
+    None,
+    Open,
+    /// Open, and a statement in it failed: only a rollback is accepted.
+    Failed,
 }
 
 /// A server-side session held for a caller (Redshift Data).
@@ -268,6 +281,9 @@ pub enum ConnectorError {
     StopFailed(String),
     #[error("the receiver of the results went away")]
     Disconnected,
+    /// The server asks a password and none is configured: the TUI asks for one.
+    #[error("{0}")]
+    PasswordRequired(String),
 }
 
 /// The sending end a connector writes a job's events into. Bounded: a slow consumer slows the
@@ -337,6 +353,21 @@ pub trait Connector: Send + Sync {
         let _ = key;
         Ok(None)
     }
+
+    /// Commits (or rolls back) the transaction open on caller `key`'s connection; says what
+    /// happened.
+    async fn end_transaction(&self, key: &str, commit: bool) -> Result<String, ConnectorError> {
+        let _ = (key, commit);
+        Err(ConnectorError::Config(
+            "this connection has no transactions to end".into(),
+        ))
+    }
+
+    /// A password the user typed at Quarry's prompt, used for the connections opened from now
+    /// on (kept in memory only).
+    fn set_password(&self, password: String) {
+        let _ = password;
+    }
 }
 
 /// Builds the connector for a configured connection.
@@ -360,11 +391,9 @@ pub async fn connect(conn: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conn
         ConnectionKind::RedshiftData => Ok(Arc::new(
             redshift_data::RedshiftDataConnector::connect(conn).await?,
         )),
-        kind => Err(ConnectorError::Config(format!(
-            "connection `{}`: kind `{kind}` is not available in this version of Quarry yet \
-             (supported today: local, athena, redshift-data, dynamodb)",
-            conn.name
-        ))),
+        ConnectionKind::Redshift => Ok(Arc::new(
+            redshift_pg::RedshiftPgConnector::connect(conn).await?,
+        )),
     }
 }
 

@@ -115,6 +115,54 @@ pub fn byte_offset(text: &str, row: usize, col: usize) -> usize {
     text.len()
 }
 
+/// Where in its statement an engine placed an error, as 1-based (line, column): PostgreSQL and
+/// Redshift as Quarry writes them (`at line 2, column 7`), Trino/Athena (`line 2:7: …`).
+pub fn error_location(message: &str) -> Option<(usize, usize)> {
+    fn number(s: &str) -> Option<(usize, &str)> {
+        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        Some((s[..end].parse().ok()?, &s[end..]))
+    }
+    for (i, _) in message.match_indices("line ") {
+        let after = &message[i + 5..];
+        let Some((line, rest)) = number(after) else {
+            continue;
+        };
+        let column = if let Some(r) = rest.strip_prefix(", column ") {
+            number(r)
+        } else if let Some(r) = rest.strip_prefix(':') {
+            number(r)
+        } else {
+            None
+        };
+        if let Some((column, _)) = column.filter(|(c, _)| *c > 0)
+            && line > 0
+        {
+            return Some((line, column));
+        }
+    }
+    None
+}
+
+/// The (row, char column) of the editor where 1-based `line`/`column` of `statement` fall, the
+/// statement being found in `text` (its first occurrence).
+pub fn locate_in(
+    text: &str,
+    statement: &str,
+    line: usize,
+    column: usize,
+) -> Option<(usize, usize)> {
+    let start = text.find(statement)?;
+    let before = &text[..start];
+    let row = before.matches('\n').count();
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count();
+    let (row, col) = if line == 1 {
+        (row, col + column - 1)
+    } else {
+        (row + line - 1, column - 1)
+    };
+    Some((row, col))
+}
+
 /// Quotes an identifier with double quotes unless it is a plain lower-case identifier
 /// (`^[a-z_][a-z0-9_]*$`), doubling embedded `"`. Upper case, spaces, dots, non-ASCII and
 /// everything else are quoted so the name reaches the engine exactly as the catalog spelled it.
@@ -528,5 +576,26 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].kind, PlaceholderKind::Named("day_1".into()));
         assert_eq!((found[0].start, found[0].end), (10, 16));
+    }
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn error_locations_of_both_dialects() {
+        assert_eq!(
+            error_location("ERROR: syntax error (SQLSTATE 42601)\nat line 2, column 7: FRM t"),
+            Some((2, 7))
+        );
+        assert_eq!(
+            error_location("line 1:15: mismatched input 'FRM'"),
+            Some((1, 15))
+        );
+        assert_eq!(error_location("no such table in line with x"), None);
+        let text = "select 1;\n\n  select *\n  frm t;";
+        assert_eq!(locate_in(text, "select *\n  frm t", 2, 3), Some((3, 2)));
+        assert_eq!(locate_in(text, "select *\n  frm t", 1, 8), Some((2, 9)));
     }
 }

@@ -241,7 +241,12 @@ impl ConnectionKind {
                 "password_env",
                 "sslmode",
                 "engine",
+                "connect_timeout_seconds",
                 "iam",
+                "cluster_identifier",
+                "workgroup_name",
+                "db_groups",
+                "auto_create",
             ],
             ConnectionKind::Dynamodb => &["limit", "consistent_read"],
             ConnectionKind::Local => &["paths"],
@@ -300,14 +305,25 @@ pub enum ConnectionDetails {
     Redshift {
         host: String,
         port: Option<u16>,
-        user: String,
+        /// Required without IAM; with IAM on a cluster it is the `DbUser` to get credentials
+        /// for (none: the IAM identity itself, `GetClusterCredentialsWithIAM`).
+        user: Option<String>,
         database: String,
         /// The environment variable holding the password (passwords never go in the file).
         password_env: Option<String>,
+        /// One of [`SSL_MODES`]; `None`: `prefer`.
         sslmode: Option<String>,
+        /// `redshift` or `postgres`; `None`: `redshift`.
         engine: Option<String>,
-        /// Get temporary credentials from IAM (`GetClusterCredentials`) instead of a password.
+        connect_timeout_seconds: Option<u32>,
+        /// Get temporary credentials from IAM instead of a password.
         iam: bool,
+        /// IAM: the cluster or serverless workgroup (else read from an AWS endpoint `host`).
+        cluster_identifier: Option<String>,
+        workgroup_name: Option<String>,
+        /// IAM with a `user`: groups the temporary user joins, and whether it is created.
+        db_groups: Vec<String>,
+        auto_create: bool,
     },
     Dynamodb {
         /// Items loaded per run before Quarry pauses (the rest on "load more"); `None`: all.
@@ -1072,27 +1088,89 @@ impl Fields<'_, '_> {
     fn redshift(&self) -> Result<ConnectionDetails, ConfigError> {
         let kind = ConnectionKind::Redshift;
         let host = self.required("host", kind)?;
-        let user = self.required("user", kind)?;
         let database = self.required("database", kind)?;
         let port = self
             .int_in("port", 1..65_536)?
             .map(|n| u16::try_from(n).unwrap_or(5439));
         let sslmode = self.choice("sslmode", &SSL_MODES)?;
         let engine = self.choice("engine", &ENGINES)?;
+        let connect_timeout_seconds = self
+            .int_in("connect_timeout_seconds", 1..3601)?
+            .map(|n| n as u32);
         let password_env = self.spanned_string("password_env")?;
         let (iam, iam_span) = self.bool_or_false("iam")?;
-        if let (true, Some(span)) = (iam, iam_span) {
-            if password_env.is_some() {
-                return Err(self.ctx.error(
-                    span,
-                    "`iam = true` gets temporary credentials from IAM: remove `password_env` or set `iam = false`",
-                ));
+        let cluster_identifier = self.spanned_string("cluster_identifier")?;
+        let workgroup_name = self.spanned_string("workgroup_name")?;
+        let db_groups = self.string_list("db_groups")?;
+        let (auto_create, auto_create_span) = self.bool_or_false("auto_create")?;
+        let user = self.opt_string("user")?;
+        let iam_only = [
+            (
+                "cluster_identifier",
+                cluster_identifier.as_ref().map(|c| c.1.clone()),
+            ),
+            (
+                "workgroup_name",
+                workgroup_name.as_ref().map(|w| w.1.clone()),
+            ),
+            ("db_groups", db_groups.as_ref().map(|g| g.1.clone())),
+            ("auto_create", auto_create_span.clone()),
+        ];
+        match (iam, iam_span) {
+            (true, Some(span)) => {
+                if password_env.is_some() {
+                    return Err(self.ctx.error(
+                        span,
+                        "`iam = true` gets temporary credentials from IAM: remove `password_env` or set `iam = false`",
+                    ));
+                }
+                if engine.as_deref() == Some("postgres") {
+                    return Err(self.ctx.error(
+                        span,
+                        "`iam = true` works with Amazon Redshift only, not with `engine = \"postgres\"`",
+                    ));
+                }
             }
-            if engine.as_deref() == Some("postgres") {
-                return Err(self.ctx.error(
-                    span,
-                    "`iam = true` works with Amazon Redshift only, not with `engine = \"postgres\"`",
-                ));
+            _ => {
+                if let Some((key, Some(span))) = iam_only.iter().find(|(_, s)| s.is_some()) {
+                    return Err(self.ctx.error(
+                        span.clone(),
+                        format!("`{key}` is for IAM sign-in: add `iam = true` or remove it"),
+                    ));
+                }
+                if user.is_none() {
+                    return Err(self.ctx.error(
+                        self.span.clone(),
+                        format!(
+                            "connection `{}` (kind `{kind}`) is missing the required key `user` (or sign in with `iam = true`)",
+                            self.conn
+                        ),
+                    ));
+                }
+            }
+        }
+        if let (Some((_, c)), Some((_, w))) = (&cluster_identifier, &workgroup_name) {
+            return Err(self.ctx.error(
+                c.start.min(w.start)..c.end.max(w.end),
+                "set `cluster_identifier` (provisioned cluster) or `workgroup_name` (Redshift Serverless), not both",
+            ));
+        }
+        if let (Some((_, w)), Some(_)) = (&workgroup_name, &user) {
+            return Err(self.ctx.error(
+                w.clone(),
+                "Redshift Serverless signs you in as your IAM identity: remove `user` (or connect to a cluster)",
+            ));
+        }
+        if user.is_none() {
+            for (key, span) in &iam_only[2..] {
+                if let Some(span) = span {
+                    return Err(self.ctx.error(
+                        span.clone(),
+                        format!(
+                            "`{key}` applies to a database `user`: add `user` or remove `{key}`"
+                        ),
+                    ));
+                }
             }
         }
         Ok(ConnectionDetails::Redshift {
@@ -1103,8 +1181,32 @@ impl Fields<'_, '_> {
             password_env: password_env.map(|(p, _)| p),
             sslmode,
             engine,
+            connect_timeout_seconds,
             iam,
+            cluster_identifier: cluster_identifier.map(|(c, _)| c),
+            workgroup_name: workgroup_name.map(|(w, _)| w),
+            db_groups: db_groups.map(|(g, _)| g).unwrap_or_default(),
+            auto_create,
         })
+    }
+
+    /// An optional array of strings, with its span.
+    fn string_list(&self, key: &str) -> Result<Option<(Vec<String>, Range<usize>)>, ConfigError> {
+        let Some((_, value)) = find(self.table, key) else {
+            return Ok(None);
+        };
+        let want = "an array of strings";
+        let DeValue::Array(items) = value.get_ref() else {
+            return Err(self.ctx.type_error(key, want, value));
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items.iter() {
+            let DeValue::String(s) = item.get_ref() else {
+                return Err(self.ctx.type_error(key, want, item));
+            };
+            out.push(s.to_string());
+        }
+        Ok(Some((out, value.span())))
     }
 
     fn local(&self) -> Result<ConnectionDetails, ConfigError> {

@@ -119,6 +119,55 @@ pub fn draw(frame: &mut Frame, state: &State) {
                 Style::new(),
             );
         }
+        Popup::ConfirmTransactions { tabs, then } => {
+            let n = tabs.len();
+            let mut lines = vec![Line::raw(if n == 1 {
+                "This transaction is still open:".to_string()
+            } else {
+                format!("{n} transactions are still open:")
+            })];
+            for (_, title, failed) in tabs {
+                let state = if *failed {
+                    "failed (a statement in it failed: it can only be rolled back)"
+                } else {
+                    "open"
+                };
+                lines.push(Line::raw(format!("  {} — {state}", sanitize_line(title))));
+            }
+            let doing = match then {
+                crate::app::AfterTransactions::Quit => "quit",
+                crate::app::AfterTransactions::CloseTab(_) => "close the tab",
+            };
+            let keys = if tabs.iter().any(|t| t.2) {
+                format!("[r] roll back and {doing}   [Esc] keep working")
+            } else {
+                format!("[c] commit and {doing}   [r] roll back and {doing}   [Esc] keep working")
+            };
+            lines.push(Line::styled(keys, theme::dim()));
+            let area = centered(screen, 80, lines.len() as u16 + 3);
+            show(
+                frame,
+                area,
+                " Open transaction ",
+                lines,
+                0,
+                theme::running(),
+            );
+        }
+        Popup::Password {
+            connection, text, ..
+        } => {
+            let area = centered(screen, 70, 6);
+            let lines = vec![
+                Line::raw(format!(
+                    "Password for `{}` (kept in memory until Quarry quits):",
+                    sanitize_line(connection)
+                )),
+                Line::raw(format!("> {}", "•".repeat(text.chars().count()))),
+                Line::styled("[Enter] connect   [Esc] cancel", theme::dim()),
+            ];
+            show(frame, area, " Password ", lines, 0, Style::new());
+        }
         Popup::ConfirmCloseTab => {
             let area = centered(screen, 60, 5);
             let lines = vec![

@@ -77,6 +77,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             theme::dim(),
         ));
     }
+    if let Some(tx) = &tab.transaction {
+        let (text, style) = if tx.failed {
+            (
+                " · transaction failed: ROLLBACK to go on".to_string(),
+                theme::error(),
+            )
+        } else {
+            let open = state.now.saturating_duration_since(tx.since);
+            (
+                format!(" · transaction open {}", format_left(open)),
+                theme::running(),
+            )
+        };
+        spans.push(Span::styled(text, style));
+    }
     if let Some(r) = tab.active_result() {
         let shown = r.visible_rows();
         let at = if shown == 0 { 0 } else { r.grid.row + 1 };

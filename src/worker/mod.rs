@@ -63,6 +63,18 @@ pub enum WorkerCmd {
         connection: String,
         key: String,
     },
+    /// Commits (`commit`) or rolls back the transaction open on caller `key`'s connection;
+    /// answered by [`WorkerEvent::TransactionEnded`].
+    EndTransaction {
+        connection: String,
+        key: String,
+        commit: bool,
+    },
+    /// A password the user typed for `connection` (kept in memory by its connector).
+    SetPassword {
+        connection: String,
+        password: String,
+    },
     /// Sorting or filtering a large result takes longer than a frame: done off the UI loop.
     ComputeView {
         result: u64,
@@ -179,6 +191,17 @@ pub enum WorkerEvent {
     SessionEnded {
         key: String,
         outcome: Result<Option<String>, String>,
+    },
+    /// The answer to [`WorkerCmd::EndTransaction`]: what happened, or why it failed.
+    TransactionEnded {
+        key: String,
+        outcome: Result<String, String>,
+    },
+    /// `job` failed because the server asks a password for `connection` and none is known
+    /// (its [`WorkerEvent::JobFinished`] follows).
+    PasswordNeeded {
+        job: JobId,
+        connection: String,
     },
     ViewReady {
         result: u64,
@@ -390,6 +413,39 @@ impl Worker {
                     let _ = events
                         .send(WorkerEvent::SessionEnded { key, outcome })
                         .await;
+                });
+            }
+            WorkerCmd::EndTransaction {
+                connection,
+                key,
+                commit,
+            } => {
+                let conn = self.connections.get(&connection).cloned();
+                let cache = self.connected.clone();
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let outcome = match connector_for(conn, &connection, &cache).await {
+                        Ok(c) => c
+                            .end_transaction(&key, commit)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = events
+                        .send(WorkerEvent::TransactionEnded { key, outcome })
+                        .await;
+                });
+            }
+            WorkerCmd::SetPassword {
+                connection,
+                password,
+            } => {
+                let conn = self.connections.get(&connection).cloned();
+                let cache = self.connected.clone();
+                tokio::spawn(async move {
+                    if let Ok(c) = connector_for(conn, &connection, &cache).await {
+                        c.set_password(password);
+                    }
                 });
             }
             WorkerCmd::ComputeView {
@@ -825,6 +881,15 @@ async fn run_job(
         // The user must learn that the query may still run (and bill) on the server.
         Err(e @ ConnectorError::StopFailed(_)) => JobOutcome::Failed(e.to_string()),
         Err(_) if cancel.is_cancelled() => JobOutcome::Cancelled,
+        Err(e @ ConnectorError::PasswordRequired(_)) => {
+            let _ = events
+                .send(WorkerEvent::PasswordNeeded {
+                    job,
+                    connection: name.to_string(),
+                })
+                .await;
+            JobOutcome::Failed(e.to_string())
+        }
         Err(e) => JobOutcome::Failed(e.to_string()),
     };
     (outcome, last_stats)

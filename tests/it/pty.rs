@@ -626,3 +626,54 @@ fn a_saved_snippet_is_found_again_through_the_picker_in_a_fresh_process() {
         .expect("the snippet file, in <data dir>/snippets/");
     assert!(saved.contains("SELECT 42 AS answer"), "{saved}");
 }
+
+/// On a real PostgreSQL through the direct connection: `BEGIN` and an insert in a tab, then
+/// Ctrl-Q asks to commit or roll back the open transaction; `c` commits it and Quarry quits.
+#[test]
+fn quitting_with_an_open_transaction_asks_to_commit_or_roll_back() {
+    let pg = crate::postgres::shared();
+    let db = pg.create_database();
+    let mut check = pg.client(&db);
+    check
+        .batch_execute("CREATE TABLE picks (id int)")
+        .expect("create table");
+    let toml = format!(
+        "[[connection]]\nname = \"pg\"\nkind = \"redshift\"\nengine = \"postgres\"\n\
+         host = \"127.0.0.1\"\nport = {}\ndatabase = \"{db}\"\nuser = \"postgres\"\n\
+         password_env = \"QUARRY_TEST_PG_PASSWORD\"\nsslmode = \"disable\"\n",
+        pg.port()
+    );
+    let mut tui = Tui::start_with(|sb| {
+        let (args, _) = aws_setup(sb, &toml, "pg");
+        let env = vec![(
+            "QUARRY_TEST_PG_PASSWORD".to_string(),
+            crate::postgres::SUPERUSER_PASSWORD.to_string(),
+        )];
+        (args, env)
+    });
+    wait_for_editor(&mut tui);
+    tui.send(b"BEGIN;");
+    tui.send(&[CTRL_J]);
+    tui.wait_for_text("transaction open");
+    tui.send(b"\rINSERT INTO picks VALUES (7);");
+    tui.send(&[CTRL_J]);
+    tui.wait_for_text("INSERT: 1 row");
+    let seen = check.query("SELECT id FROM picks", &[]).expect("select");
+    assert!(
+        seen.is_empty(),
+        "not committed yet, so not visible elsewhere"
+    );
+    tui.send(&[CTRL_Q]);
+    tui.wait_for_text("[c] commit and quit");
+    tui.send(b"c");
+    let status = tui.wait_exit();
+    assert!(
+        status.success(),
+        "exit status {status:?}\n{}",
+        tui.contents()
+    );
+    tui.assert_restored();
+    let rows = check.query("SELECT id FROM picks", &[]).expect("select");
+    assert_eq!(rows.len(), 1, "committed on quit");
+    assert_eq!(rows[0].get::<_, i32>(0), 7);
+}
