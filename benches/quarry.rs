@@ -1,6 +1,6 @@
 //! Criterion benchmarks: grid draw with 1 M rows loaded, startup to the first frame,
-//! sorting / filtering 1 M loaded rows, and turning Athena result pages, DynamoDB item pages and
-//! Redshift Data API records into Arrow batches.
+//! sorting / filtering 1 M loaded rows, and turning Athena result pages, DynamoDB item pages,
+//! Redshift Data API records and PostgreSQL wire-protocol rows into Arrow batches.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -25,6 +25,7 @@ use quarry::connectors::athena::rows as athena_rows;
 use quarry::connectors::dynamodb::items::ItemsToArrow;
 use quarry::connectors::dynamodb::values::write_dynamodb_json;
 use quarry::connectors::redshift_data::rows as redshift_rows;
+use quarry::connectors::redshift_pg::values::{PgColumn, RowsToArrow};
 use quarry::connectors::{JobEvent, JobSummary};
 use quarry::results::{ResultSet, SortOrder, filter_indices, sort_indices};
 use quarry::ui::{Ui, draw};
@@ -399,6 +400,110 @@ fn redshift_data_conversion(c: &mut Criterion) {
     group.finish();
 }
 
+/// 100 000 rows of 8 columns as a PostgreSQL server sends them (binary format): int4, int8,
+/// numeric(18,2), text of ~20 characters (every tenth NULL), timestamptz, bool, float8, date.
+/// Values live in one buffer; each row holds the byte ranges of its values.
+fn redshift_pg_rows() -> (Vec<PgColumn>, Vec<u8>, Vec<[Option<(usize, usize)>; 8]>) {
+    use tokio_postgres::types::{ToSql, Type};
+
+    let col = |name: &str, type_: Type, type_modifier: i32| PgColumn {
+        name: name.into(),
+        type_,
+        type_modifier,
+    };
+    let columns = vec![
+        col("id", Type::INT4, -1),
+        col("big", Type::INT8, -1),
+        col("amount", Type::NUMERIC, ((18 << 16) | 2) + 4),
+        col("name", Type::TEXT, -1),
+        col("at", Type::TIMESTAMPTZ, -1),
+        col("ok", Type::BOOL, -1),
+        col("score", Type::FLOAT8, -1),
+        col("day", Type::DATE, -1),
+    ];
+    // numeric_send of cents / 100 with two decimal places.
+    let numeric = |cents: i64| -> Vec<u8> {
+        let mut groups = Vec::new();
+        let mut int = cents.abs() / 100;
+        while int > 0 {
+            groups.insert(0, (int % 10_000) as i16);
+            int /= 10_000;
+        }
+        let mut weight = groups.len() as i16 - 1;
+        groups.push((cents.abs() % 100 * 100) as i16);
+        while groups.last() == Some(&0) {
+            groups.pop();
+        }
+        while groups.first() == Some(&0) {
+            groups.remove(0);
+            weight -= 1;
+        }
+        let sign: u16 = if cents < 0 { 0x4000 } else { 0 };
+        let mut out = Vec::new();
+        out.extend((groups.len() as i16).to_be_bytes());
+        out.extend(weight.to_be_bytes());
+        out.extend(sign.to_be_bytes());
+        out.extend(2u16.to_be_bytes());
+        for g in groups {
+            out.extend(g.to_be_bytes());
+        }
+        out
+    };
+    let mut buf = Vec::new();
+    let mut push = |v: Option<Vec<u8>>| {
+        v.map(|v| {
+            let start = buf.len();
+            buf.extend_from_slice(&v);
+            (start, buf.len())
+        })
+    };
+    fn sql<T: ToSql>(v: T, ty: &Type) -> Vec<u8> {
+        let mut b = bytes::BytesMut::new();
+        v.to_sql(ty, &mut b).expect("encodes");
+        b.to_vec()
+    }
+    let start = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let rows = (0..100_000i64)
+        .map(|i| {
+            [
+                push(Some(sql(i as i32, &Type::INT4))),
+                push(Some(sql(i * 1_000_003, &Type::INT8))),
+                push(Some(numeric((i - 50_000) * 1_234 + i % 100))),
+                push((i % 10 != 0).then(|| sql(format!("customer-{i:011}"), &Type::TEXT))),
+                push(Some(sql(
+                    start + Duration::from_micros(i as u64 * 1_000_003),
+                    &Type::TIMESTAMPTZ,
+                ))),
+                push(Some(sql(i % 3 == 0, &Type::BOOL))),
+                push(Some(sql(i as f64 / 7.0, &Type::FLOAT8))),
+                // Days since 2000-01-01.
+                push(Some((8_000 + (i % 3650) as i32).to_be_bytes().to_vec())),
+            ]
+        })
+        .collect();
+    (columns, buf, rows)
+}
+
+fn redshift_pg_rows_to_arrow(c: &mut Criterion) {
+    let (columns, buf, rows) = redshift_pg_rows();
+    let mut group = c.benchmark_group("redshift_pg_rows_to_arrow");
+    group.throughput(Throughput::Elements(rows.len() as u64));
+    group.bench_function(format!("{}_rows_x8_cols", rows.len()), |b| {
+        b.iter(|| {
+            let mut conv = RowsToArrow::new(columns.clone());
+            for row in &rows {
+                let values = row.iter().map(|r| r.map(|(s, e)| &buf[s..e]));
+                conv.push_row(values).expect("converts");
+                if conv.len() == 8192 {
+                    black_box(conv.finish());
+                }
+            }
+            black_box(conv.finish());
+        })
+    });
+    group.finish();
+}
+
 /// 1 000 000 rows × 10 columns of mixed types (ints, floats, strings with some NULLs, a
 /// decimal, a bool, a date, a timestamp) in 8 192-row batches, for the export benchmarks.
 fn export_batches() -> (Arc<Schema>, Vec<RecordBatch>) {
@@ -519,6 +624,7 @@ criterion_group!(
     athena_conversion,
     dynamodb_conversion,
     redshift_data_conversion,
+    redshift_pg_rows_to_arrow,
     export_1m_rows
 );
 criterion_main!(benches);

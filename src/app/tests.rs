@@ -1325,3 +1325,146 @@ fn asked_to_quit_while_a_job_runs_quits_when_it_ends() {
     assert!(s.popup.is_none());
     assert!(fx.iter().any(|e| matches!(e, Effect::Quit)), "{fx:?}");
 }
+
+/// Runs `sql` in the active tab and reports `tx` for it, as a direct connection would.
+fn run_with_transaction(s: &mut State, sql: &str, tx: crate::connectors::TransactionState) {
+    type_text(s, sql);
+    let fx = update(s, ctrl('j'));
+    let job = runs(&fx)[0].0;
+    update(
+        s,
+        Msg::Worker(WorkerEvent::Job(job, JobEvent::Transaction(tx))),
+    );
+    finish(s, job, ok());
+}
+
+#[test]
+fn quitting_with_an_open_transaction_commits_or_rolls_back_first() {
+    use crate::connectors::TransactionState;
+    let mut s = state_on("pg", ConnectionKind::Redshift, false);
+    run_with_transaction(&mut s, "BEGIN", TransactionState::Open);
+    assert!(s.tab().transaction.is_some_and(|t| !t.failed));
+    let fx = update(&mut s, ctrl('q'));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Quit)), "asks first");
+    let Some(Popup::ConfirmTransactions { tabs, then }) = &s.popup else {
+        panic!("{:?}", s.popup);
+    };
+    assert_eq!(tabs.len(), 1);
+    assert_eq!(*then, AfterTransactions::Quit);
+    // Esc: keep working, nothing sent.
+    let fx = update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(fx.is_empty() && s.popup.is_none());
+
+    update(&mut s, ctrl('q'));
+    let fx = update(&mut s, key(KeyCode::Char('c'), KeyModifiers::NONE));
+    let key_of_tab = s.tab().session_key();
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Worker(WorkerCmd::EndTransaction { key, commit: true, connection }) if *key == key_of_tab && connection == "pg"
+    )));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Quit)), "waits for the server");
+    let fx = update(
+        &mut s,
+        Msg::Worker(WorkerEvent::TransactionEnded {
+            key: key_of_tab,
+            outcome: Ok("committed".into()),
+        }),
+    );
+    assert!(s.tab().transaction.is_none());
+    assert!(fx.iter().any(|e| matches!(e, Effect::Quit)), "then quits");
+}
+
+#[test]
+fn a_failed_transaction_can_only_be_rolled_back_and_a_failed_commit_stays() {
+    use crate::connectors::TransactionState;
+    let mut s = state_on("pg", ConnectionKind::Redshift, false);
+    run_with_transaction(&mut s, "INSERT INTO nope VALUES (1)", TransactionState::Failed);
+    assert!(s.tab().transaction.is_some_and(|t| t.failed));
+    update(&mut s, ctrl('w'));
+    assert!(matches!(
+        s.popup,
+        Some(Popup::ConfirmTransactions {
+            then: AfterTransactions::CloseTab(_),
+            ..
+        })
+    ));
+    let fx = update(&mut s, key(KeyCode::Char('c'), KeyModifiers::NONE));
+    assert!(fx.is_empty(), "no commit of a failed transaction");
+    let fx = update(&mut s, key(KeyCode::Char('r'), KeyModifiers::NONE));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Worker(WorkerCmd::EndTransaction { commit: false, .. })
+    )));
+    let key_of_tab = s.tab().session_key();
+    let tab_id = s.tab().id;
+    // The rollback fails (the connection broke): the tab stays, the user is told.
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::TransactionEnded {
+            key: key_of_tab.clone(),
+            outcome: Err("the connection was lost".into()),
+        }),
+    );
+    assert!(matches!(s.popup, Some(Popup::Message { .. })));
+    assert_eq!(s.tab().id, tab_id, "the tab is still there");
+
+    // Rolled back this time: the tab closes and its connection is ended.
+    s.popup = None;
+    update(&mut s, ctrl('w'));
+    update(&mut s, key(KeyCode::Char('r'), KeyModifiers::NONE));
+    let fx = update(
+        &mut s,
+        Msg::Worker(WorkerEvent::TransactionEnded {
+            key: key_of_tab.clone(),
+            outcome: Ok("rolled back".into()),
+        }),
+    );
+    assert_ne!(s.tab().id, tab_id, "closed");
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Worker(WorkerCmd::EndSession { key, .. }) if *key == key_of_tab
+    )));
+}
+
+#[test]
+fn a_password_prompt_sets_the_password_and_runs_the_statement_again() {
+    let mut s = state_on("pg", ConnectionKind::Redshift, false);
+    type_text(&mut s, "SELECT 1");
+    let fx = update(&mut s, ctrl('j'));
+    let job = runs(&fx)[0].0;
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::PasswordNeeded {
+            job,
+            connection: "pg".into(),
+        }),
+    );
+    finish(&mut s, job, JobOutcome::Failed("needs a password".into()));
+    assert!(matches!(s.popup, Some(Popup::Password { .. })));
+    type_text(&mut s, "s3cret");
+    let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Worker(WorkerCmd::SetPassword { connection, password }) if connection == "pg" && password == "s3cret"
+    )));
+    assert_eq!(runs(&fx).len(), 1, "the statement runs again");
+    assert_eq!(runs(&fx)[0].1, "SELECT 1");
+    assert!(s.popup.is_none());
+}
+
+#[test]
+fn a_failed_statement_puts_the_cursor_where_the_server_placed_the_error() {
+    let mut s = state_on("pg", ConnectionKind::Redshift, false);
+    type_text(&mut s, "SELECT 1;\n\nSELECT id\n  FRM t");
+    let fx = update(&mut s, ctrl('j'));
+    let job = runs(&fx)[0].0;
+    finish(
+        &mut s,
+        job,
+        JobOutcome::Failed(
+            "ERROR: syntax error at or near \"FRM\" (SQLSTATE 42601)\nat line 2, column 3:   FRM t"
+                .into(),
+        ),
+    );
+    assert_eq!(s.tab().cursor(), (3, 2));
+}

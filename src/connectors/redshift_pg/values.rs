@@ -784,8 +784,8 @@ struct Digits<'a> {
     neg: bool,
     weight: i16,
     dscale: u16,
-    /// Big-endian u16 pairs, each checked to be at most 9999.
-    digits: &'a [u8],
+    /// Big-endian u16s, each checked to be at most 9999.
+    digits: &'a [[u8; 2]],
 }
 
 fn numeric(raw: &[u8]) -> Result<Numeric<'_>, Malformed> {
@@ -794,13 +794,11 @@ fn numeric(raw: &[u8]) -> Result<Numeric<'_>, Malformed> {
         .ok_or(Malformed("shorter than the 8-byte numeric header"))?;
     let [n0, n1, w0, w1, s0, s1, d0, d1] = fixed::<8>(head)?;
     let ndigits = i16::from_be_bytes([n0, n1]);
-    if usize::try_from(ndigits).ok().map(|n| n * 2) != Some(digits.len()) {
+    let (digits, rest) = digits.as_chunks::<2>();
+    if usize::try_from(ndigits).ok() != Some(digits.len()) || !rest.is_empty() {
         return Err(Malformed("digit count does not match the length"));
     }
-    if digits
-        .chunks_exact(2)
-        .any(|d| u16::from_be_bytes([d[0], d[1]]) > 9999)
-    {
+    if digits.iter().any(|d| u16::from_be_bytes(*d) > 9999) {
         return Err(Malformed("numeric digit out of range"));
     }
     let neg = match u16::from_be_bytes([s0, s1]) {
@@ -834,8 +832,8 @@ impl Digits<'_> {
     fn digit(&self, i: i32) -> u16 {
         usize::try_from(i)
             .ok()
-            .and_then(|i| self.digits.get(i * 2..i * 2 + 2))
-            .map_or(0, |d| u16::from_be_bytes([d[0], d[1]]))
+            .and_then(|i| self.digits.get(i))
+            .map_or(0, |d| u16::from_be_bytes(*d))
     }
 
     /// The value times 10^scale, rounded half away from zero like PostgreSQL, if it has at
@@ -844,8 +842,8 @@ impl Digits<'_> {
         const TOO_BIG: Malformed = Malformed("value exceeds the column's precision");
         let mut acc: i128 = 0;
         let mut round_up = false;
-        for (i, d) in self.digits.chunks_exact(2).enumerate() {
-            let d = i128::from(u16::from_be_bytes([d[0], d[1]]));
+        for (i, d) in self.digits.iter().enumerate() {
+            let d = i128::from(u16::from_be_bytes(*d));
             if d == 0 {
                 continue;
             }
@@ -861,17 +859,27 @@ impl Digits<'_> {
                     .checked_mul(*pow)
                     .and_then(|v| acc.checked_add(v))
                     .ok_or(TOO_BIG)?;
-            } else if exp >= -4 {
-                // Part of this group falls below the scale; its first dropped digit rounds.
-                let cut = exp.unsigned_abs() as usize;
-                acc += d / POW10[cut];
-                round_up = (d / POW10[cut - 1]) % 10 >= 5;
+            } else {
+                // Part of this group may fall below the scale: (what is kept, the first
+                // dropped digit, which rounds).
+                let (kept, dropped) = match exp {
+                    -1 => (d / 10, d % 10),
+                    -2 => (d / 100, d / 10 % 10),
+                    -3 => (d / 1000, d / 100 % 10),
+                    -4 => (0, d / 1000),
+                    _ => (0, 0),
+                };
+                acc = acc.checked_add(kept).ok_or(TOO_BIG)?;
+                round_up |= dropped >= 5;
             }
         }
         if round_up {
-            acc += 1;
+            acc = acc.checked_add(1).ok_or(TOO_BIG)?;
         }
-        if acc >= POW10[usize::from(precision.min(38))] {
+        if POW10
+            .get(usize::from(precision))
+            .is_none_or(|limit| acc >= *limit)
+        {
             return Err(TOO_BIG);
         }
         Ok(if self.neg { -acc } else { acc })
