@@ -406,6 +406,12 @@ fn redshift_data_conversion(c: &mut Criterion) {
 fn redshift_pg_rows() -> (Vec<PgColumn>, Vec<u8>, Vec<[Option<(usize, usize)>; 8]>) {
     use tokio_postgres::types::{ToSql, Type};
 
+    fn sql<T: ToSql>(v: T, ty: &Type) -> Vec<u8> {
+        let mut b = bytes::BytesMut::new();
+        v.to_sql(ty, &mut b).expect("encodes");
+        b.to_vec()
+    }
+
     let col = |name: &str, type_: Type, type_modifier: i32| PgColumn {
         name: name.into(),
         type_,
@@ -457,11 +463,6 @@ fn redshift_pg_rows() -> (Vec<PgColumn>, Vec<u8>, Vec<[Option<(usize, usize)>; 8
             (start, buf.len())
         })
     };
-    fn sql<T: ToSql>(v: T, ty: &Type) -> Vec<u8> {
-        let mut b = bytes::BytesMut::new();
-        v.to_sql(ty, &mut b).expect("encodes");
-        b.to_vec()
-    }
     let start = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let rows = (0..100_000i64)
         .map(|i| {

@@ -1362,7 +1362,10 @@ fn quitting_with_an_open_transaction_commits_or_rolls_back_first() {
         e,
         Effect::Worker(WorkerCmd::EndTransaction { key, commit: true, connection }) if *key == key_of_tab && connection == "pg"
     )));
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Quit)), "waits for the server");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Quit)),
+        "waits for the server"
+    );
     let fx = update(
         &mut s,
         Msg::Worker(WorkerEvent::TransactionEnded {
@@ -1378,7 +1381,11 @@ fn quitting_with_an_open_transaction_commits_or_rolls_back_first() {
 fn a_failed_transaction_can_only_be_rolled_back_and_a_failed_commit_stays() {
     use crate::connectors::TransactionState;
     let mut s = state_on("pg", ConnectionKind::Redshift, false);
-    run_with_transaction(&mut s, "INSERT INTO nope VALUES (1)", TransactionState::Failed);
+    run_with_transaction(
+        &mut s,
+        "INSERT INTO nope VALUES (1)",
+        TransactionState::Failed,
+    );
     assert!(s.tab().transaction.is_some_and(|t| t.failed));
     update(&mut s, ctrl('w'));
     assert!(matches!(

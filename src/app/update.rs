@@ -902,11 +902,10 @@ fn transaction_ended(
     outcome: Result<String, String>,
     fx: &mut Vec<Effect>,
 ) {
-    if let Some(tab) = state.tabs.iter_mut().find(|t| t.session_key() == key) {
-        match &outcome {
-            Ok(_) => tab.transaction = None,
-            Err(_) => {}
-        }
+    if outcome.is_ok()
+        && let Some(tab) = state.tabs.iter_mut().find(|t| t.session_key() == key)
+    {
+        tab.transaction = None;
     }
     let Some(mut ending) = state.ending_transactions.take() else {
         return;

@@ -240,6 +240,7 @@ impl ConnectionKind {
                 "database",
                 "password_env",
                 "sslmode",
+                "sslrootcert",
                 "engine",
                 "connect_timeout_seconds",
                 "iam",
@@ -269,6 +270,9 @@ impl fmt::Display for ConnectionKind {
         f.write_str(self.name())
     }
 }
+
+/// A value read from the file and where it was.
+type WithSpan<T> = (T, Range<usize>);
 
 const AWS_KEYS: [&str; 3] = ["region", "profile", "endpoint_url"];
 const SSL_MODES: [&str; 4] = ["disable", "prefer", "require", "verify-full"];
@@ -313,6 +317,9 @@ pub enum ConnectionDetails {
         password_env: Option<String>,
         /// One of [`SSL_MODES`]; `None`: `prefer`.
         sslmode: Option<String>,
+        /// PEM file of the certificates `verify-full` trusts instead of the system's roots
+        /// (e.g. Amazon's Redshift CA bundle); `~` expanded, relative to the config file.
+        sslrootcert: Option<PathBuf>,
         /// `redshift` or `postgres`; `None`: `redshift`.
         engine: Option<String>,
         connect_timeout_seconds: Option<u32>,
@@ -1093,6 +1100,12 @@ impl Fields<'_, '_> {
             .int_in("port", 1..65_536)?
             .map(|n| u16::try_from(n).unwrap_or(5439));
         let sslmode = self.choice("sslmode", &SSL_MODES)?;
+        let sslrootcert = match self.spanned_string("sslrootcert")? {
+            Some((raw, span)) => Some(
+                expand_path(&raw, self.ctx.source.parent()).map_err(|m| self.ctx.error(span, m))?,
+            ),
+            None => None,
+        };
         let engine = self.choice("engine", &ENGINES)?;
         let connect_timeout_seconds = self
             .int_in("connect_timeout_seconds", 1..3601)?
@@ -1180,6 +1193,7 @@ impl Fields<'_, '_> {
             database,
             password_env: password_env.map(|(p, _)| p),
             sslmode,
+            sslrootcert,
             engine,
             connect_timeout_seconds,
             iam,
@@ -1191,7 +1205,7 @@ impl Fields<'_, '_> {
     }
 
     /// An optional array of strings, with its span.
-    fn string_list(&self, key: &str) -> Result<Option<(Vec<String>, Range<usize>)>, ConfigError> {
+    fn string_list(&self, key: &str) -> Result<Option<WithSpan<Vec<String>>>, ConfigError> {
         let Some((_, value)) = find(self.table, key) else {
             return Ok(None);
         };

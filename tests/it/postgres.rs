@@ -130,6 +130,7 @@ impl Postgres {
             make_traversable(&dir);
         }
         let watcher = start_watcher(&dir);
+        make_certificates(&dir, owner);
 
         let initdb_log = dir.join("initdb.log");
         let mut initdb = Command::new(bin.join("initdb"));
@@ -186,6 +187,12 @@ impl Postgres {
         panic!("PostgreSQL could not bind a free port\n--- server log ---\n{last_log}");
     }
 
+    /// The PEM certificate of the CA that signed the server's certificate (for 127.0.0.1 and
+    /// localhost), for `sslrootcert`.
+    pub fn ca_cert(&self) -> PathBuf {
+        self.dir.join("ca.crt")
+    }
+
     /// Whether the server process is still running (it should be, for the whole test run).
     #[allow(dead_code)]
     pub fn is_running(&self) -> bool {
@@ -235,6 +242,78 @@ fn client_config(port: u16, database: &str) -> postgres::Config {
 }
 
 /// Starts `postgres` from a thread that never exits (see the module docs) and returns it.
+/// A test CA and a server certificate it signs for 127.0.0.1 and localhost, made with the
+/// `openssl` command (`scripts/test` installs it); the key is readable by the server only.
+fn make_certificates(dir: &Path, owner: Option<(u32, u32)>) {
+    let ext = dir.join("server.ext");
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n").expect("write server.ext");
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=quarry-test-ca",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+        ],
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.crt",
+        ],
+    ];
+    for args in steps {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run openssl (scripts/test installs it): {e}"));
+        assert!(
+            out.status.success(),
+            "openssl {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let key = dir.join("server.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod key");
+    if let Some((uid, gid)) = owner {
+        for name in ["server.key", "server.crt"] {
+            chown(dir.join(name), Some(uid), Some(gid)).expect("chown the server certificate");
+        }
+    }
+}
+
 fn spawn_server(
     bin: &Path,
     data: &Path,
@@ -258,6 +337,15 @@ fn spawn_server(
         .args(["-h", "127.0.0.1", "-k"])
         .arg(sockets)
         .args(["-c", "fsync=off", "-c", "max_connections=200"])
+        // TLS offered (not required) with the test CA's server certificate: the sslmode tests.
+        .args(["-c", "ssl=on"])
+        .arg("-c")
+        .arg(format!(
+            "ssl_cert_file={}",
+            dir.join("server.crt").display()
+        ))
+        .arg("-c")
+        .arg(format!("ssl_key_file={}", dir.join("server.key").display()))
         .stdin(Stdio::null())
         .stdout(Stdio::from(log))
         .stderr(Stdio::from(log_err));

@@ -457,3 +457,124 @@ fn an_unreachable_endpoint_is_reported_as_such() {
     assert!(text.contains("GetClusterCredentials"), "{text}");
     assert!(text.contains("cannot reach Redshift"), "{text}");
 }
+
+/// Creates (or resets) a login role on the test PostgreSQL: the temporary user an IAM call
+/// hands out, with the password it hands out.
+fn login_role(user: &str, password: &str) {
+    let pg = crate::postgres::shared();
+    let quoted = user.replace('"', "\"\"");
+    let literal = password.replace('\'', "''");
+    pg.client("postgres")
+        .batch_execute(&format!(
+            "DO $$ BEGIN CREATE ROLE \"{quoted}\" LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;\
+             ALTER ROLE \"{quoted}\" LOGIN PASSWORD '{literal}'"
+        ))
+        .unwrap_or_else(|e| panic!("create role {user}: {e}"));
+}
+
+/// `quarry run -c rs "SELECT current_user"` on an IAM connection (`target` lines) through the
+/// AWS endpoint `endpoint`, to a new database of the test PostgreSQL.
+fn run_iam(endpoint: &str, target: &str) -> crate::common::Output {
+    let pg = crate::postgres::shared();
+    let db = pg.create_database();
+    let sandbox = crate::common::Sandbox::new();
+    let config = sandbox.config(
+        "rs.toml",
+        &format!(
+            "[[connection]]\nname = \"rs\"\nkind = \"redshift\"\nhost = \"127.0.0.1\"\nport = {}\n\
+             database = \"{db}\"\nsslmode = \"disable\"\niam = true\nregion = \"us-east-1\"\n\
+             endpoint_url = \"{endpoint}\"\n{target}",
+            pg.port()
+        ),
+    );
+    let mut cmd = sandbox.command([
+        "--config",
+        config.to_str().expect("UTF-8 path"),
+        "run",
+        "-c",
+        "rs",
+        "--format",
+        "csv",
+        "SELECT current_user",
+    ]);
+    cmd.envs(sandbox.aws_env());
+    let out = crate::common::run_command(&mut cmd, Duration::from_secs(120));
+    out.assert_no_panic();
+    out
+}
+
+/// End to end through the binary: the user and password the IAM call handed out are the ones
+/// the PostgreSQL login used (the server knows only those) — for a cluster without a database
+/// user (GetClusterCredentialsWithIAM) and a serverless workgroup (GetCredentials).
+#[test]
+fn the_binary_signs_in_with_the_temporary_credentials_of_the_fake() {
+    let fake = FakeRedshiftIam::start("IAMR:quarry-tester", "tmp-Pa55-one");
+    login_role("IAMR:quarry-tester", "tmp-Pa55-one");
+    let out = run_iam(
+        &fake.url(),
+        &format!("cluster_identifier = \"{CLUSTER}\"\n"),
+    );
+    out.assert_ok();
+    assert_eq!(
+        out.lines().get(1).copied(),
+        Some("IAMR:quarry-tester"),
+        "{out}"
+    );
+    assert_eq!(fake.count("GetClusterCredentialsWithIAM"), 1);
+
+    fake.set_credentials("IAMR:quarry-serverless", "tmp-Pa55-two");
+    login_role("IAMR:quarry-serverless", "tmp-Pa55-two");
+    let out = run_iam(&fake.url(), &format!("workgroup_name = \"{WORKGROUP}\"\n"));
+    out.assert_ok();
+    assert_eq!(
+        out.lines().get(1).copied(),
+        Some("IAMR:quarry-serverless"),
+        "{out}"
+    );
+    assert_eq!(fake.count("GetCredentials"), 1);
+
+    // Credentials the server does not accept: the sign-in is refused and says so.
+    fake.set_credentials("IAMR:quarry-serverless", "not-the-password");
+    let out = run_iam(&fake.url(), &format!("workgroup_name = \"{WORKGROUP}\"\n"));
+    assert_ne!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("refused"), "{out}");
+    assert!(!out.stderr.contains("not-the-password"), "{out}");
+}
+
+/// End to end against moto: moto's GetClusterCredentials makes a random password; seeded, it
+/// makes the same one again, so the test learns it first, gives it to a PostgreSQL role, seeds
+/// again, and the binary signs in with what moto hands it.
+#[test]
+fn the_binary_signs_in_with_motos_cluster_credentials() {
+    let moto = MotoServer::start();
+    let rt = runtime();
+    let sdk = test_sdk_config(&moto.url());
+    rt.block_on(create_cluster(&sdk, CLUSTER));
+    seed(&moto, 7);
+    let expected = rt
+        .block_on(
+            aws_sdk_redshift::Client::new(&sdk)
+                .get_cluster_credentials()
+                .cluster_identifier(CLUSTER)
+                .db_user("quarry-alice")
+                .db_name("ignored-by-moto")
+                .duration_seconds(900)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("GetClusterCredentials: {e:?}"));
+    let user = expected.db_user().expect("user").to_string();
+    assert_eq!(user, "IAM:quarry-alice");
+    login_role(&user, expected.db_password().expect("password"));
+    seed(&moto, 7);
+    let out = run_iam(
+        &moto.url(),
+        &format!("cluster_identifier = \"{CLUSTER}\"\nuser = \"quarry-alice\"\n"),
+    );
+    out.assert_ok();
+    assert_eq!(
+        out.lines().get(1).copied(),
+        Some("IAM:quarry-alice"),
+        "{out}"
+    );
+    assert_eq!(recorded(&moto, "GetClusterCredentials").len(), 2);
+}

@@ -363,8 +363,10 @@ fn each_tab_has_its_own_connection_temp_tables_and_transactions() {
         assert_eq!(rows_of(&events), 2, "committed: tab 2 sees both rows");
 
         // A failed statement leaves the transaction failed; "commit" then rolls back.
-        run("tab-1", "START TRANSACTION").await;
-        run("tab-1", "INSERT INTO shared_t VALUES (3)").await;
+        let (started, _) = run("tab-1", "START TRANSACTION").await;
+        assert!(started.is_ok(), "{started:?}");
+        let (inserted, _) = run("tab-1", "INSERT INTO shared_t VALUES (3)").await;
+        assert!(inserted.is_ok(), "{inserted:?}");
         let (dup, events) = run("tab-1", "INSERT INTO shared_t VALUES (1)").await;
         assert!(dup.is_err());
         assert_eq!(transactions(&events), [TransactionState::Failed]);
@@ -497,4 +499,53 @@ fn a_lost_connection_is_reported_and_opened_again() {
         let (temp, _) = execute(&connector, "tab-1", "SELECT pid FROM gone", Default::default()).await;
         assert!(temp.is_err(), "a new connection has no temp tables: {temp:?}");
     });
+}
+
+/// TLS by `sslmode` against the test server (it offers TLS with a certificate of the test CA):
+/// `require` and `prefer` encrypt, `disable` does not, `verify-full` accepts the server only with
+/// the CA given as `sslrootcert` and refuses it against the system's roots.
+#[test]
+fn sslmode_encrypts_and_verify_full_checks_the_certificate() {
+    let ssl_in_use = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+    for (mode, encrypted) in [
+        ("require", "true"),
+        ("prefer", "true"),
+        ("disable", "false"),
+    ] {
+        let pg = Pg::with(&format!(
+            "user = \"postgres\"\npassword_env = \"QUARRY_TEST_PG_PASSWORD\"\n"
+        ));
+        let config = std::fs::read_to_string(&pg.config)
+            .expect("config")
+            .replace("sslmode = \"disable\"", &format!("sslmode = \"{mode}\""));
+        std::fs::write(&pg.config, config).expect("config");
+        let out = pg.run(&["--format", "csv", ssl_in_use]);
+        out.assert_ok();
+        assert_eq!(
+            out.lines().get(1).copied(),
+            Some(encrypted),
+            "{mode}: {out}"
+        );
+    }
+    let ca = postgres::shared().ca_cert();
+    let verified = Pg::with(&format!(
+        "user = \"postgres\"\npassword_env = \"QUARRY_TEST_PG_PASSWORD\"\nsslrootcert = \"{}\"\n",
+        ca.display()
+    ));
+    let config = std::fs::read_to_string(&verified.config)
+        .expect("config")
+        .replace("sslmode = \"disable\"", "sslmode = \"verify-full\"");
+    std::fs::write(&verified.config, &config).expect("config");
+    let out = verified.run(&["--format", "csv", ssl_in_use]);
+    out.assert_ok();
+    assert_eq!(out.lines().get(1).copied(), Some("true"), "{out}");
+    // Without the CA, the system's roots do not know the test CA: refused, and said why.
+    std::fs::write(
+        &verified.config,
+        config.replace(&format!("sslrootcert = \"{}\"\n", ca.display()), ""),
+    )
+    .expect("config");
+    let out = verified.run(&["SELECT 1"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(out.stderr.contains("certificate"), "{out}");
 }

@@ -2,12 +2,13 @@
 //! its password comes from (`password_env`, `~/.pgpass`, a prompt — never the config text), TLS
 //! by `sslmode` (rustls), and readable connect errors.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio_postgres::config::SslMode;
@@ -45,6 +46,8 @@ pub struct Settings {
     pub user: Option<String>,
     pub password_env: Option<String>,
     pub tls: Tls,
+    /// `verify-full` trusts these certificates (PEM) instead of the system's roots.
+    pub root_cert: Option<PathBuf>,
     pub engine: Engine,
     pub connect_timeout: Duration,
 }
@@ -58,6 +61,7 @@ impl Settings {
             database,
             password_env,
             sslmode,
+            sslrootcert,
             engine,
             connect_timeout_seconds,
             ..
@@ -90,6 +94,7 @@ impl Settings {
             user: user.clone(),
             password_env: password_env.clone(),
             tls,
+            root_cert: sslrootcert.clone(),
             engine,
             connect_timeout: connect_timeout_seconds
                 .map(|s| Duration::from_secs(u64::from(s)))
@@ -204,7 +209,7 @@ pub async fn open(
     if let Some(p) = password {
         config.password(p);
     }
-    let tls = make_tls(settings.tls)?;
+    let tls = make_tls(settings.tls, settings.root_cert.as_deref())?;
     let connecting = config.connect(tls.clone());
     let (client, connection) = match tokio::time::timeout(
         settings.connect_timeout + Duration::from_secs(1),
@@ -283,7 +288,7 @@ fn connect_error(
     let hint = if text.contains("server does not support TLS") {
         " — the server has no TLS: use `sslmode = \"prefer\"` or `\"disable\"`"
     } else if text.contains("certificate") || text.contains("Certificate") {
-        " — the server's certificate was not accepted (`sslmode = \"verify-full\"` checks it against the system's roots and the host name)"
+        " — the server's certificate was not accepted (`sslmode = \"verify-full\"` checks it against `sslrootcert` or the system's roots, and the host name)"
     } else {
         ""
     };
@@ -295,8 +300,9 @@ fn connect_error(
     ))
 }
 
-/// The TLS connector for `mode` (unused when TLS is off, but one type keeps the code simple).
-pub fn make_tls(mode: Tls) -> Result<MakeRustlsConnect, ConnectorError> {
+/// The TLS connector for `mode` (unused when TLS is off, but one type keeps the code simple);
+/// `verify-full` trusts `root_cert` (PEM) when given, else the system's roots.
+pub fn make_tls(mode: Tls, root_cert: Option<&Path>) -> Result<MakeRustlsConnect, ConnectorError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -304,10 +310,32 @@ pub fn make_tls(mode: Tls) -> Result<MakeRustlsConnect, ConnectorError> {
     let config = match mode {
         Tls::VerifyFull => {
             let mut roots = rustls::RootCertStore::empty();
-            let found = rustls_native_certs::load_native_certs();
-            for cert in found.certs {
-                // A root the system has but rustls cannot parse is skipped, as browsers do.
-                let _ = roots.add(cert);
+            match root_cert {
+                Some(path) => {
+                    let certs = CertificateDer::pem_file_iter(path)
+                        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                        .map_err(|e| {
+                            ConnectorError::Config(format!(
+                                "`sslrootcert` {}: cannot read certificates: {e}",
+                                path.display()
+                            ))
+                        })?;
+                    for cert in certs {
+                        roots.add(cert).map_err(|e| {
+                            ConnectorError::Config(format!(
+                                "`sslrootcert` {}: a certificate is not usable: {e}",
+                                path.display()
+                            ))
+                        })?;
+                    }
+                }
+                None => {
+                    for cert in rustls_native_certs::load_native_certs().certs {
+                        // A root the system has but rustls cannot parse is skipped, as
+                        // browsers do.
+                        let _ = roots.add(cert);
+                    }
+                }
             }
             if roots.is_empty() {
                 return Err(ConnectorError::Config(

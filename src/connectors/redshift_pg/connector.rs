@@ -47,7 +47,12 @@ impl RedshiftPgConnector {
         let settings = Settings::from_config(conn)?;
         let iam = match iam_target(conn, &settings)? {
             Some(target) => {
-                let sdk = crate::connectors::aws::load(conn).await?;
+                // An AWS endpoint name carries its region: used when the config names none.
+                let mut conn = conn.clone();
+                if conn.region.is_none() && std::env::var_os("AWS_REGION").is_none() {
+                    conn.region = iam::target_from_host(&settings.host).map(|(_, _, r)| r);
+                }
+                let sdk = crate::connectors::aws::load(&conn).await?;
                 Some(IamAuth::new(&sdk, target, settings.database.clone()))
             }
             None => None,
