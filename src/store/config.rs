@@ -1372,6 +1372,54 @@ mod tests {
         assert_eq!(ok.ui.theme.as_deref(), Some("Solarized (dark)"));
     }
 
+    #[test]
+    fn direct_redshift_sign_in_options_are_checked() {
+        let base = "[[connection]]\nname = \"dw\"\nkind = \"redshift\"\nhost = \"h\"\ndatabase = \"dev\"\n";
+        assert_err(base, 1, &["missing the required key `user`", "iam = true"]);
+        assert_err(
+            &format!("{base}user = \"a\"\ndb_groups = [\"x\"]\n"),
+            7,
+            &["`db_groups` is for IAM sign-in"],
+        );
+        assert_err(
+            &format!("{base}iam = true\nworkgroup_name = \"wg\"\nuser = \"a\"\n"),
+            7,
+            &["Redshift Serverless signs you in as your IAM identity"],
+        );
+        assert_err(
+            &format!("{base}iam = true\ncluster_identifier = \"c\"\nauto_create = true\n"),
+            8,
+            &["`auto_create` applies to a database `user`"],
+        );
+        assert_err(
+            &format!("{base}iam = true\ncluster_identifier = \"c\"\nworkgroup_name = \"w\"\n"),
+            7,
+            &["not both"],
+        );
+        let ok = parse(
+            &format!(
+                "{base}iam = true\nuser = \"a\"\ndb_groups = [\"r\", \"w\"]\nauto_create = true\nsslrootcert = \"ca.pem\"\n"
+            ),
+            path(),
+        )
+        .unwrap();
+        match &ok.connections[0].details {
+            ConnectionDetails::Redshift {
+                user,
+                db_groups,
+                auto_create,
+                sslrootcert,
+                ..
+            } => {
+                assert_eq!(user.as_deref(), Some("a"));
+                assert_eq!(db_groups, &["r", "w"]);
+                assert!(auto_create);
+                assert_eq!(sslrootcert.as_deref(), Some(Path::new("/cfg/ca.pem")));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// Asserts the error's line and that its message contains every fragment.
     fn assert_err(text: &str, line: usize, fragments: &[&str]) -> String {
         let e = err(text);
