@@ -226,3 +226,47 @@ fn a_redshift_data_session_counts_down_in_the_status_bar() {
     s.tab_mut().use_session = Some(false);
     assert!(screen_text(&render(&s)).contains("no session"));
 }
+
+#[test]
+fn an_open_transaction_shows_in_the_status_bar_and_the_quit_dialog() {
+    let mut s = state();
+    s.tab_mut().transaction = Some(crate::app::editor::TabTransaction {
+        since: s.now,
+        failed: false,
+    });
+    s.now += Duration::from_secs(42);
+    assert!(screen_text(&render(&s)).contains("transaction open 42 s"));
+    update(&mut s, ctrl('q'));
+    insta::assert_snapshot!("quit_with_open_transaction", render(&s).backend());
+    // A failed one is red and can only be rolled back.
+    s.popup = None;
+    s.tab_mut().transaction = Some(crate::app::editor::TabTransaction {
+        since: s.now,
+        failed: true,
+    });
+    let t = render(&s);
+    let text = screen_text(&t);
+    assert!(
+        text.contains("transaction failed: ROLLBACK to go on"),
+        "{text}"
+    );
+    update(&mut s, ctrl('q'));
+    let text = screen_text(&render(&s));
+    assert!(text.contains("[r] roll back and quit"), "{text}");
+    assert!(!text.contains("[c] commit"), "{text}");
+}
+
+#[test]
+fn the_password_prompt_never_shows_the_password() {
+    let mut s = state();
+    s.popup = Some(crate::app::Popup::Password {
+        connection: "dw".into(),
+        text: String::new(),
+        rerun: vec!["SELECT 1".into()],
+    });
+    type_text(&mut s, "hunter2");
+    let text = screen_text(&render(&s));
+    assert!(text.contains("Password for `dw`"), "{text}");
+    assert!(text.contains("•••••••"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+}

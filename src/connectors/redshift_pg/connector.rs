@@ -81,13 +81,14 @@ impl RedshiftPgConnector {
         key: &str,
         sink: Option<&JobSink>,
     ) -> Result<Arc<Mutex<Session>>, ConnectorError> {
-        let mut sessions = self.sessions.lock().await;
-        if let Some(s) = sessions.get(key) {
+        // The map is not held while connecting: a slow connect of one tab holds up no other.
+        let existing = self.sessions.lock().await.get(key).cloned();
+        if let Some(s) = existing {
             let lost = s.lock().await.is_closed();
             if !lost {
-                return Ok(s.clone());
+                return Ok(s);
             }
-            sessions.remove(key);
+            self.sessions.lock().await.remove(key);
             if let Some(sink) = sink {
                 sink.send(JobEvent::Notice(format!(
                     "the connection to {}:{} was lost and is opened again: temp tables, SET values and any open transaction are gone",
@@ -99,7 +100,10 @@ impl RedshiftPgConnector {
             }
         }
         let session = Arc::new(Mutex::new(self.open().await?));
-        sessions.insert(key.to_string(), session.clone());
+        self.sessions
+            .lock()
+            .await
+            .insert(key.to_string(), session.clone());
         Ok(session)
     }
 
@@ -315,8 +319,17 @@ impl Connector for RedshiftPgConnector {
             ));
         }
         let key = req.session_key.as_deref().unwrap_or(DEFAULT_KEY);
-        let session = self.session(key, Some(&sink)).await?;
-        let mut s = session.lock().await;
+        // Connecting (or waiting for the tab's previous statement) is cancellable too.
+        let session = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
+            s = self.session(key, Some(&sink)) => s?,
+        };
+        let mut s = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
+            s = session.lock() => s,
+        };
         sink.send(JobEvent::Status("RUNNING".into())).await?;
         let started = Instant::now();
         let result = self.stream(&mut s, &req.sql, &sink, &cancel).await;
