@@ -400,10 +400,13 @@ fn redshift_data_conversion(c: &mut Criterion) {
     group.finish();
 }
 
+/// Byte ranges of one row's values in a shared buffer.
+type PgRow = [Option<(usize, usize)>; 8];
+
 /// 100 000 rows of 8 columns as a PostgreSQL server sends them (binary format): int4, int8,
 /// numeric(18,2), text of ~20 characters (every tenth NULL), timestamptz, bool, float8, date.
-/// Values live in one buffer; each row holds the byte ranges of its values.
-fn redshift_pg_rows() -> (Vec<PgColumn>, Vec<u8>, Vec<[Option<(usize, usize)>; 8]>) {
+/// Values live in one buffer; each row holds the byte ranges of its values (`None`: NULL).
+fn redshift_pg_rows() -> (Vec<PgColumn>, Vec<u8>, Vec<PgRow>) {
     use tokio_postgres::types::{ToSql, Type};
 
     fn sql<T: ToSql>(v: T, ty: &Type) -> Vec<u8> {
