@@ -152,7 +152,7 @@ impl Action {
             Action::RunAll => {
                 "run every statement of the tab, one result tab each (DynamoDB: as a batch)"
             }
-            Action::RunTransaction => "run all as one transaction (DynamoDB, Redshift Data)",
+            Action::RunTransaction => "run all as one transaction (DynamoDB, Redshift, PostgreSQL)",
             Action::Cancel => "cancel the tab's running job (editor: copy when none runs)",
             Action::Export => {
                 "export: format, scope (whole, view, selection, column, row), file or clipboard"

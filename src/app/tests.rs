@@ -1475,3 +1475,27 @@ fn a_failed_statement_puts_the_cursor_where_the_server_placed_the_error() {
     );
     assert_eq!(s.tab().cursor(), (3, 2));
 }
+
+#[test]
+fn f7_on_a_direct_connection_wraps_the_tab_in_begin_and_commit() {
+    let mut s = state_on("pg", ConnectionKind::Redshift, false);
+    type_text(
+        &mut s,
+        "INSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);",
+    );
+    let fx = update(&mut s, key(KeyCode::F(7), KeyModifiers::NONE));
+    let first = runs(&fx);
+    assert_eq!(first.len(), 1, "one at a time");
+    assert_eq!(first[0].1, "BEGIN");
+    finish(&mut s, first[0].0, ok());
+    let sqls: Vec<String> = s.tab().results.iter().map(|r| r.sql.clone()).collect();
+    assert_eq!(
+        sqls,
+        [
+            "BEGIN",
+            "INSERT INTO t VALUES (1)",
+            "INSERT INTO t VALUES (2)",
+            "COMMIT"
+        ]
+    );
+}

@@ -210,12 +210,21 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::RunTransaction => {
             let all = state.tab().all_statements();
-            if !matches!(
-                state.connection_kind(&state.tab().connection),
+            let kind = state.connection_kind(&state.tab().connection);
+            if kind == Some(ConnectionKind::Redshift) && !all.is_empty() {
+                // The tab's own connection: BEGIN, the statements in turn (a failure skips the
+                // rest, leaving the transaction failed for a rollback), COMMIT.
+                let wrapped = std::iter::once("BEGIN".to_string())
+                    .chain(all)
+                    .chain(std::iter::once("COMMIT".to_string()))
+                    .collect();
+                run(state, wrapped, None, fx);
+            } else if !matches!(
+                kind,
                 Some(ConnectionKind::Dynamodb | ConnectionKind::RedshiftData)
             ) {
                 state.flash(
-                    "transactions of a tab's statements run on DynamoDB and Redshift Data connections: this tab is on neither",
+                    "transactions of a tab's statements run on DynamoDB, Redshift Data and direct Redshift/PostgreSQL connections: this tab is on none of them",
                     true,
                 );
             } else if all.is_empty() {

@@ -127,12 +127,26 @@ impl RedshiftPgConnector {
             };
         }
         let user = self.settings.user.clone().unwrap_or_default();
-        let password = match self.settings.stored_password(&user)? {
-            Some(p) => Some(p),
-            None => self.prompted.lock().map(|p| p.clone()).unwrap_or(None),
+        let (password, typed) = match self.settings.stored_password(&user)? {
+            Some(p) => (Some(p), false),
+            None => (
+                self.prompted.lock().map(|p| p.clone()).unwrap_or(None),
+                true,
+            ),
         };
-        let opened = connect::open(&self.settings, &user, password.as_deref()).await?;
-        Ok(Session::new(opened))
+        match connect::open(&self.settings, &user, password.as_deref()).await {
+            Ok(opened) => Ok(Session::new(opened)),
+            // A typed password the server refused is forgotten and asked for again.
+            Err(ConnectorError::Query(m))
+                if typed && password.is_some() && m.contains("refused") =>
+            {
+                if let Ok(mut p) = self.prompted.lock() {
+                    *p = None;
+                }
+                Err(ConnectorError::PasswordRequired(m))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs `sql` as one statement on `session`, streaming its rows into `sink`.
@@ -194,8 +208,11 @@ impl RedshiftPgConnector {
                 Some(Some(Ok(row))) => {
                     let values = (0..row.len())
                         .map(|i| row.try_get::<_, RawValue>(i).ok().and_then(|v| v.0));
-                    rows.push_row(values)
-                        .map_err(|e| ConnectorError::Query(e.to_string()))?;
+                    if let Err(e) = rows.push_row(values) {
+                        // The server would go on sending the rest for nothing.
+                        let _ = session.cancel_running().await;
+                        return Err(ConnectorError::Query(e.to_string()));
+                    }
                     total += 1;
                     if deadline.is_none() {
                         deadline = Some(tokio::time::Instant::now() + BATCH_WAIT);
@@ -203,8 +220,15 @@ impl RedshiftPgConnector {
                     rows.len() >= target || rows.buffered_bytes() >= BATCH_BYTES
                 }
             };
-            if flush && !rows.is_empty() {
-                sink.send(JobEvent::Batch(rows.finish())).await?;
+            if flush
+                && !rows.is_empty()
+                && let Err(e) = sink.send(JobEvent::Batch(rows.finish())).await
+            {
+                // Nobody takes the rows any more: stop the statement on the server.
+                let _ = session.cancel_running().await;
+                return Err(e);
+            }
+            if flush {
                 target = BATCH_ROWS;
                 deadline = None;
             }
