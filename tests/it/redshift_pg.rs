@@ -512,9 +512,7 @@ fn sslmode_encrypts_and_verify_full_checks_the_certificate() {
         ("prefer", "true"),
         ("disable", "false"),
     ] {
-        let pg = Pg::with(&format!(
-            "user = \"postgres\"\npassword_env = \"QUARRY_TEST_PG_PASSWORD\"\n"
-        ));
+        let pg = Pg::new();
         let config = std::fs::read_to_string(&pg.config)
             .expect("config")
             .replace("sslmode = \"disable\"", &format!("sslmode = \"{mode}\""));
