@@ -913,9 +913,21 @@ async fn run_one(
     let (tx, rx) = mpsc::channel(8);
     let sink = JobSink::new(0, tx);
     let item_mode = request.item_json.is_some();
-    let execute = connector.execute(request, sink, cancel);
-    let consume = write_events(rx, format, output, item_mode, last_stats);
-    let (result, written) = tokio::join!(execute, consume);
+    // The writer runs as a task of its own: formatting rows (CSV, Parquet…) on one core while
+    // the connector receives and converts the next ones on the other.
+    let consume = tokio::spawn(async move {
+        let mut stats = JobStats::default();
+        let written = write_events(rx, format, output, item_mode, &mut stats).await;
+        (written, stats)
+    });
+    let result = connector.execute(request, sink, cancel).await;
+    let written = match consume.await {
+        Ok((written, stats)) => {
+            *last_stats = stats;
+            written
+        }
+        Err(e) => Err(RunError::Output(format!("the output writer failed: {e}"))),
+    };
     finish(result, written)
 }
 

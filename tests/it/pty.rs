@@ -677,3 +677,41 @@ fn quitting_with_an_open_transaction_asks_to_commit_or_roll_back() {
     assert_eq!(rows.len(), 1, "committed on quit");
     assert_eq!(rows[0].get::<_, i32>(0), 7);
 }
+
+/// No password configured: the server's request for one opens a masked prompt; the typed
+/// password signs in and the statement runs again (the password never shows on screen).
+#[test]
+fn the_tui_asks_for_a_password_the_server_wants_and_runs_again() {
+    let pg = crate::postgres::shared();
+    let db = pg.create_database();
+    pg.client(&db)
+        .batch_execute(
+            "DO $$ BEGIN CREATE ROLE prompted_user LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;\
+             ALTER ROLE prompted_user PASSWORD 'typed-Pa55'",
+        )
+        .expect("create role");
+    let toml = format!(
+        "[[connection]]\nname = \"pg\"\nkind = \"redshift\"\nengine = \"postgres\"\n\
+         host = \"127.0.0.1\"\nport = {}\ndatabase = \"{db}\"\nuser = \"prompted_user\"\n\
+         sslmode = \"disable\"\n",
+        pg.port()
+    );
+    let mut tui = Tui::start_with(|sb| aws_setup(sb, &toml, "pg"));
+    wait_for_editor(&mut tui);
+    tui.send(b"SELECT current_user AS who");
+    tui.send(&[CTRL_J]);
+    tui.wait_for_text("Password for `pg`");
+    tui.send(b"typed-Pa55");
+    tui.wait_for_text("••••••••••");
+    assert!(!tui.contents().contains("typed-Pa55"), "{}", tui.contents());
+    tui.send(b"\r");
+    tui.wait_for_text("prompted_user");
+    tui.send(&[CTRL_Q]);
+    let status = tui.wait_exit();
+    assert!(
+        status.success(),
+        "exit status {status:?}\n{}",
+        tui.contents()
+    );
+    tui.assert_restored();
+}
