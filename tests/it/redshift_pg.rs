@@ -454,6 +454,12 @@ fn passwords_come_from_password_env_or_pgpass_and_a_wrong_one_is_named() {
 
     // No password_env: ~/.pgpass (only when private to its owner, as libpq reads it).
     let pgpass = Pg::with("user = \"analyst\"\n");
+    let none = pgpass.run(&["SELECT 1"]);
+    assert_ne!(none.code, 0, "{none}");
+    assert!(
+        none.stderr.contains("asks a password for `analyst`") && none.stderr.contains("~/.pgpass"),
+        "no password anywhere: says where one can come from: {none}"
+    );
     let file = pgpass.sandbox.home().join(".pgpass");
     std::fs::write(
         &file,

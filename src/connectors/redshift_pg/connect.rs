@@ -259,7 +259,8 @@ fn connect_error(
     had_password: bool,
     e: &tokio_postgres::Error,
 ) -> ConnectorError {
-    let text = e.to_string();
+    // The cause ("password missing") is in the source chain, not the top-level message.
+    let text = crate::connectors::aws::innermost(e);
     if !had_password && text.contains("password missing") {
         return ConnectorError::PasswordRequired(format!(
             "connection `{}`: the server asks a password for `{user}`: set `password_env`, add a line to ~/.pgpass, or enter it when Quarry asks (TUI)",
@@ -293,10 +294,8 @@ fn connect_error(
         ""
     };
     ConnectorError::Query(format!(
-        "cannot connect to {}:{}: {}{hint}",
-        settings.host,
-        settings.port,
-        crate::connectors::aws::innermost(e)
+        "cannot connect to {}:{}: {text}{hint}",
+        settings.host, settings.port
     ))
 }
 
