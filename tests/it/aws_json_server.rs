@@ -184,14 +184,14 @@ impl Drop for AwsJsonServer {
     }
 }
 
-/// A parsed request.
-struct Request {
+/// A parsed request (also used by the other test servers that speak HTTP/1.1).
+pub struct Request {
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub body: Vec<u8>,
 }
 
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -281,8 +281,9 @@ fn handle(shared: &Shared, request: &Request) -> Reply {
     (shared.handler)(&op, &body)
 }
 
-/// Reads one request; `None` when the peer closed the connection between requests.
-fn read_request(
+/// Reads one request (`Content-Length` or chunked body; `Expect: 100-continue` answered on
+/// `writer`); `None` when the peer closed the connection between requests.
+pub fn read_request(
     reader: &mut BufReader<TcpStream>,
     writer: &mut TcpStream,
 ) -> std::io::Result<Option<Request>> {

@@ -23,7 +23,7 @@
 //! parameters. Requests are not authenticated.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -31,6 +31,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
+
+use crate::aws_json_server::{Request, read_request};
 
 /// The Redshift API version awsQuery requests carry.
 pub const API_VERSION: &str = "2012-12-01";
@@ -417,21 +419,6 @@ fn iso8601(epoch_seconds: i64) -> String {
         .expect("a representable time")
 }
 
-/// A parsed request.
-struct Request {
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 /// Serves requests on one connection until the peer closes it (keep-alive).
 fn serve_connection(stream: TcpStream, shared: &Shared) {
     let Ok(mut writer) = stream.try_clone() else {
@@ -439,7 +426,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
     };
     let mut reader = BufReader::new(stream);
     while !shared.stop.load(Ordering::SeqCst) {
-        let Ok(Some(request)) = read_request(&mut reader) else {
+        let Ok(Some(request)) = read_request(&mut reader, &mut writer) else {
             return;
         };
         let close = request
@@ -474,72 +461,4 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
             return;
         }
     }
-}
-
-/// Reads one request (`Content-Length` or chunked body); `None` when the peer closed the
-/// connection between requests.
-fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(None);
-        }
-        if !line.trim().is_empty() {
-            break;
-        }
-    }
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(None);
-        }
-        let trimmed = line.trim_end_matches(['\r', '\n']);
-        if trimmed.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = trimmed.split_once(':') {
-            headers.push((name.trim().to_string(), value.trim().to_string()));
-        }
-    }
-    let mut request = Request {
-        headers,
-        body: Vec::new(),
-    };
-    let chunked = request
-        .header("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    if chunked {
-        loop {
-            line.clear();
-            reader.read_line(&mut line)?;
-            let size_text = line.trim().split(';').next().unwrap_or("0");
-            let size = usize::from_str_radix(size_text, 16).map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunk size")
-            })?;
-            if size == 0 {
-                // Trailers until the empty line.
-                loop {
-                    line.clear();
-                    if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            let mut chunk = vec![0; size];
-            reader.read_exact(&mut chunk)?;
-            request.body.extend_from_slice(&chunk);
-            line.clear();
-            reader.read_line(&mut line)?;
-        }
-    } else if let Some(len) = request
-        .header("content-length")
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        request.body = vec![0; len];
-        reader.read_exact(&mut request.body)?;
-    }
-    Ok(Some(request))
 }
