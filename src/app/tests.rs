@@ -1448,7 +1448,8 @@ fn a_password_prompt_sets_the_password_and_runs_the_statement_again() {
     );
     finish(&mut s, job, JobOutcome::Failed("needs a password".into()));
     assert!(matches!(s.popup, Some(Popup::Password { .. })));
-    type_text(&mut s, "s3cret");
+    type_text(&mut s, "s3");
+    update(&mut s, Msg::Paste("cret\n".into()));
     let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
     assert!(fx.iter().any(|e| matches!(
         e,

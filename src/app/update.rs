@@ -131,7 +131,7 @@ fn on_editor_key(state: &mut State, key: KeyEvent) {
 fn on_paste(state: &mut State, text: &str) {
     let clean = text.replace("\r\n", "\n").replace('\r', "\n");
     match &mut state.popup {
-        Some(Popup::Input { text: input, .. }) => {
+        Some(Popup::Input { text: input, .. }) | Some(Popup::Password { text: input, .. }) => {
             input.push_str(clean.lines().next().unwrap_or(""));
         }
         Some(Popup::Params(form)) => form.paste(&clean),

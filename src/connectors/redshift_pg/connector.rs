@@ -399,8 +399,9 @@ impl Connector for RedshiftPgConnector {
 
     async fn end_session(&self, key: &str) -> Result<Option<String>, ConnectorError> {
         // Dropping the client closes the connection; the server rolls back what was open.
-        let gone = self.sessions.lock().await.remove(key);
-        Ok(gone.map(|_| format!("{}:{}", self.settings.host, self.settings.port)))
+        // There is no server-side session id to report (the tab that held it is gone).
+        self.sessions.lock().await.remove(key);
+        Ok(None)
     }
 
     fn set_password(&self, password: String) {
