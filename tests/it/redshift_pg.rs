@@ -553,3 +553,28 @@ fn sslmode_encrypts_and_verify_full_checks_the_certificate() {
     assert_ne!(out.code, 0, "{out}");
     assert!(out.stderr.contains("certificate"), "{out}");
 }
+
+/// `quarry run -f` runs a script's statements in order on one connection: a temp table and a
+/// transaction made by one statement are there for the next.
+#[test]
+fn a_script_runs_on_one_connection() {
+    let pg = Pg::new();
+    pg.exec("CREATE TABLE kept (id int)");
+    let script = pg.sandbox.write(
+        "script.sql",
+        "CREATE TEMP TABLE scratch AS SELECT 41 AS n;\n\
+         BEGIN;\n\
+         INSERT INTO kept SELECT n + 1 FROM scratch;\n\
+         COMMIT;\n\
+         SELECT id FROM kept;\n",
+    );
+    let out = pg.run(&[
+        "--format",
+        "csv",
+        "-f",
+        script.to_str().expect("UTF-8 path"),
+    ]);
+    out.assert_ok();
+    assert!(out.stdout.lines().any(|l| l == "42"), "{out}");
+    assert!(out.stderr.contains("INSERT: 1 row"), "{out}");
+}
