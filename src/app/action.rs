@@ -34,6 +34,7 @@ pub enum Action {
     History,
     SaveSnippet,
     Snippets,
+    Monitor,
     // Lists, grid and browser
     Up,
     Down,
@@ -92,6 +93,7 @@ impl Action {
         Action::History,
         Action::SaveSnippet,
         Action::Snippets,
+        Action::Monitor,
         Action::Up,
         Action::Down,
         Action::Left,
@@ -169,6 +171,7 @@ impl Action {
             Action::History => "run history: search, Enter into the editor, Ctrl-O reopens results",
             Action::SaveSnippet => "save the tab's text (or selection) as a snippet",
             Action::Snippets => "snippets: search, Enter inserts, Ctrl-O opens a tab, Ctrl-R runs",
+            Action::Monitor => "jobs and sessions: cancel, end, show, copy the id, run again",
             Action::Up => "up",
             Action::Down => "down",
             Action::Left => "left / previous column",

@@ -257,6 +257,7 @@ const DEFAULTS: &[(KeyContext, &str, Action)] = {
         (Global, "f8", History),
         (Global, "ctrl-s", SaveSnippet),
         (Global, "ctrl-p", Snippets),
+        (Global, "f9", Monitor),
         (Browser, "tab", CycleFocus),
         (Grid, "tab", CycleFocus),
         (Browser, "?", Help),

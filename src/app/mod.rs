@@ -7,6 +7,7 @@ pub mod editor;
 pub mod export_form;
 pub mod keymap;
 pub mod layout;
+pub mod monitor;
 pub mod params;
 pub mod pickers;
 pub mod results;
@@ -76,6 +77,10 @@ pub enum Popup {
         rerun: Vec<String>,
     },
     ConnectionPicker {
+        selected: usize,
+    },
+    /// The jobs and sessions monitor; `selected` indexes [`monitor::entries`].
+    Monitor {
         selected: usize,
     },
     Input {
@@ -184,6 +189,8 @@ pub struct JobTarget {
 pub enum AfterTransactions {
     Quit,
     CloseTab(u64),
+    /// Nothing more (ended from the monitor).
+    Stay,
 }
 
 /// Transactions being committed or rolled back, and what follows when all are.

@@ -1500,3 +1500,124 @@ fn f7_on_a_direct_connection_wraps_the_tab_in_begin_and_commit() {
         ]
     );
 }
+
+#[test]
+fn the_monitor_lists_running_jobs_first_and_acts_on_the_selected_one() {
+    let mut s = state_on("pg", ConnectionKind::Redshift, false);
+    type_text(&mut s, "SELECT 1");
+    let fx = update(&mut s, ctrl('j'));
+    let first = runs(&fx)[0].0;
+    let mut stats = crate::connectors::JobStats {
+        server_id: Some("qid-1".into()),
+        ..Default::default()
+    };
+    stats.bytes_scanned = Some(2_000_000);
+    finish(
+        &mut s,
+        first,
+        JobOutcome::Succeeded(JobSummary {
+            stats,
+            ..JobSummary::default()
+        }),
+    );
+    let fx = update(&mut s, ctrl('j'));
+    let second = runs(&fx)[0].0;
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Job(
+            second,
+            JobEvent::Transaction(crate::connectors::TransactionState::Open),
+        )),
+    );
+
+    update(&mut s, key(KeyCode::F(9), KeyModifiers::NONE));
+    assert_eq!(s.popup, Some(Popup::Monitor { selected: 0 }));
+    let entries = monitor::entries(&s);
+    let states: Vec<&str> = entries.iter().map(|e| e.state.as_str()).collect();
+    assert_eq!(states, ["RUNNING", "OPEN", "SUCCEEDED"], "{entries:?}");
+    assert!(entries[2].figures.contains("2.0 MB scanned"), "{entries:?}");
+
+    // c on the running job cancels it on the worker.
+    let fx = update(&mut s, key(KeyCode::Char('c'), KeyModifiers::NONE));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job }) if *job == second)),
+        "{fx:?}"
+    );
+    // y on the finished one copies its server id; Enter shows it.
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    let fx = update(&mut s, key(KeyCode::Char('y'), KeyModifiers::NONE));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::CopyToClipboard(t) if t == "qid-1"))
+    );
+    update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(s.popup.is_none());
+    assert_eq!(s.focus, Focus::Results);
+    assert_eq!(
+        s.tab().active_result().map(|r| r.sql.as_str()),
+        Some("SELECT 1")
+    );
+
+    // r runs it again.
+    update(&mut s, key(KeyCode::F(9), KeyModifiers::NONE));
+    let last = monitor::entries(&s).len() - 1;
+    for _ in 0..last {
+        update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    }
+    let fx = update(&mut s, key(KeyCode::Char('r'), KeyModifiers::NONE));
+    assert_eq!(
+        runs(&fx).iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+        ["SELECT 1"]
+    );
+}
+
+#[test]
+fn the_monitor_ends_sessions_and_transactions() {
+    let mut s = state_on("rd", ConnectionKind::RedshiftData, true);
+    s.tab_mut().session = Some(crate::app::editor::TabSession {
+        id: "0123456789abcdef".into(),
+        keep_alive: Duration::from_secs(600),
+        since: s.now,
+    });
+    update(&mut s, key(KeyCode::F(9), KeyModifiers::NONE));
+    let fx = update(&mut s, key(KeyCode::Char('c'), KeyModifiers::NONE));
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::Worker(WorkerCmd::EndSession { connection, .. }) if connection == "rd")));
+    assert!(s.tab().session.is_none());
+
+    let mut s = state_on("pg", ConnectionKind::Redshift, false);
+    s.tab_mut().transaction = Some(crate::app::editor::TabTransaction {
+        since: s.now,
+        failed: false,
+    });
+    update(&mut s, key(KeyCode::F(9), KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Char('c'), KeyModifiers::NONE));
+    assert!(matches!(
+        s.popup,
+        Some(Popup::ConfirmTransactions {
+            then: AfterTransactions::Stay,
+            ..
+        })
+    ));
+    let fx = update(&mut s, key(KeyCode::Char('r'), KeyModifiers::NONE));
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Worker(WorkerCmd::EndTransaction { commit: false, .. })
+    )));
+    let key_of_tab = s.tab().session_key();
+    let fx = update(
+        &mut s,
+        Msg::Worker(WorkerEvent::TransactionEnded {
+            key: key_of_tab,
+            outcome: Ok("rolled back".into()),
+        }),
+    );
+    assert!(s.tab().transaction.is_none());
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Quit)),
+        "nothing more happens"
+    );
+}

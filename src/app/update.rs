@@ -11,6 +11,7 @@ use super::editor::{EditorTab, TabSession, TabTransaction};
 use super::export_form::{self, Destination, ExportForm, Scope};
 use super::keymap::{KeyCombo, KeyContext};
 use super::layout;
+use super::monitor::{self, Subject};
 use super::params::{FormOutcome, ParamForm, ValueSyntax};
 use super::pickers::{HistoryPicker, PickerKey, SnippetPicker};
 use super::results::{ResultTab, RunState, View, ViewKind};
@@ -312,6 +313,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::ToggleSession => toggle_session(state),
         Action::EndSession => end_session(state, fx),
+        Action::Monitor => state.popup = Some(Popup::Monitor { selected: 0 }),
         Action::ToggleResultReuse => {
             let connection = state.tab().connection.clone();
             if state.connection_kind(&connection) != Some(ConnectionKind::Athena) {
@@ -855,6 +857,110 @@ fn jump_to_error(state: &mut State, tab: u64, error: &str, sql: &str) {
     t.scroll_to_cursor(rows, cols);
 }
 
+/// A key in the jobs and sessions monitor; the popup that stays (if any).
+fn on_monitor_key(
+    state: &mut State,
+    selected: usize,
+    key: &KeyEvent,
+    fx: &mut Vec<Effect>,
+) -> Option<Popup> {
+    let entries = monitor::entries(state);
+    let last = entries.len().saturating_sub(1);
+    let selected = selected.min(last);
+    let stay = Some(Popup::Monitor { selected });
+    let entry = entries.get(selected);
+    match (key.code, entry) {
+        (KeyCode::Esc | KeyCode::Char('q') | KeyCode::F(9), _) => None,
+        (KeyCode::Up | KeyCode::Char('k'), _) => Some(Popup::Monitor {
+            selected: selected.saturating_sub(1),
+        }),
+        (KeyCode::Down | KeyCode::Char('j'), _) => Some(Popup::Monitor {
+            selected: (selected + 1).min(last),
+        }),
+        (KeyCode::Enter, Some(e)) => {
+            show_subject(state, e.subject);
+            None
+        }
+        (KeyCode::Char('y'), Some(e)) => {
+            match &e.server_id {
+                Some(id) => {
+                    fx.push(Effect::CopyToClipboard(id.clone()));
+                    state.flash(format!("copied {id}"), false);
+                }
+                None => state.flash("no server id for this line", true),
+            }
+            stay
+        }
+        (KeyCode::Char('c'), Some(e)) => match e.subject {
+            Subject::Job { tab, result } => {
+                let job = state
+                    .tabs
+                    .iter_mut()
+                    .find(|t| t.id == tab)
+                    .and_then(|t| t.results.iter_mut().find(|r| r.id == result))
+                    .and_then(|r| match r.state {
+                        RunState::Queued => {
+                            r.state = RunState::Cancelled;
+                            None
+                        }
+                        RunState::Running { .. } => r.job,
+                        _ => None,
+                    });
+                if let Some(job) = job {
+                    fx.push(Effect::Worker(WorkerCmd::Cancel { job }));
+                    state.flash("cancelling…", false);
+                }
+                stay
+            }
+            Subject::Session { tab } => {
+                show_subject(state, Subject::Session { tab });
+                end_session(state, fx);
+                stay
+            }
+            Subject::Transaction { tab } => {
+                show_subject(state, Subject::Transaction { tab });
+                transactions_popup(state, AfterTransactions::Stay)
+            }
+        },
+        (KeyCode::Char('r'), Some(e)) => match e.subject {
+            Subject::Job { tab, result } => {
+                let sql = state
+                    .tabs
+                    .iter()
+                    .find(|t| t.id == tab)
+                    .and_then(|t| t.results.iter().find(|r| r.id == result))
+                    .map(|r| r.sql.clone());
+                if let Some(sql) = sql {
+                    show_subject(state, e.subject);
+                    run(state, vec![sql], None, fx);
+                }
+                None
+            }
+            _ => stay,
+        },
+        _ => stay,
+    }
+}
+
+/// Makes the tab (and result) of a monitor line the one shown.
+fn show_subject(state: &mut State, subject: Subject) {
+    let (tab, result) = match subject {
+        Subject::Job { tab, result } => (tab, Some(result)),
+        Subject::Session { tab } | Subject::Transaction { tab } => (tab, None),
+    };
+    let Some(i) = state.tabs.iter().position(|t| t.id == tab) else {
+        return;
+    };
+    state.active_tab = i;
+    state.focus = Focus::Editor;
+    if let Some(result) = result
+        && let Some(j) = state.tabs[i].results.iter().position(|r| r.id == result)
+    {
+        state.tabs[i].active_result = j;
+        state.focus = Focus::Results;
+    }
+}
+
 /// Asks what to do with open transactions before `then` (quit: all tabs; closing: that tab).
 fn transactions_popup(state: &State, then: AfterTransactions) -> Option<Popup> {
     let tabs: Vec<(u64, String, bool)> = state
@@ -863,6 +969,8 @@ fn transactions_popup(state: &State, then: AfterTransactions) -> Option<Popup> {
         .filter(|t| match then {
             AfterTransactions::Quit => true,
             AfterTransactions::CloseTab(id) => t.id == id,
+            // The monitor asks about the one it points at.
+            AfterTransactions::Stay => t.id == state.tab().id,
         })
         .filter_map(|t| t.transaction.map(|tx| (t.id, t.title.clone(), tx.failed)))
         .collect();
@@ -938,6 +1046,7 @@ fn transaction_ended(
         return;
     }
     match ending.then {
+        AfterTransactions::Stay => {}
         AfterTransactions::Quit => request_quit(state, fx),
         AfterTransactions::CloseTab(id) => {
             if let Some(i) = state.tabs.iter().position(|t| t.id == id) {
@@ -1715,6 +1824,7 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 rerun,
             }),
         },
+        Popup::Monitor { selected } => on_monitor_key(state, selected, &key, fx),
         Popup::ConfirmCloseTab => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
                 close_tab(state, fx);

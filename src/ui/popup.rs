@@ -135,13 +135,14 @@ pub fn draw(frame: &mut Frame, state: &State) {
                 lines.push(Line::raw(format!("  {} — {state}", sanitize_line(title))));
             }
             let doing = match then {
-                crate::app::AfterTransactions::Quit => "quit",
-                crate::app::AfterTransactions::CloseTab(_) => "close the tab",
+                crate::app::AfterTransactions::Quit => " and quit",
+                crate::app::AfterTransactions::CloseTab(_) => " and close the tab",
+                crate::app::AfterTransactions::Stay => "",
             };
             let keys = if tabs.iter().any(|t| t.2) {
-                format!("[r] roll back and {doing}   [Esc] keep working")
+                format!("[r] roll back{doing}   [Esc] keep working")
             } else {
-                format!("[c] commit and {doing}   [r] roll back and {doing}   [Esc] keep working")
+                format!("[c] commit{doing}   [r] roll back{doing}   [Esc] keep working")
             };
             lines.push(Line::styled(keys, theme::dim()));
             let area = centered(screen, 80, lines.len() as u16 + 3);
@@ -168,6 +169,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
             ];
             show(frame, area, " Password ", lines, 0, Style::new());
         }
+        Popup::Monitor { selected } => monitor_list(frame, screen, state, *selected),
         Popup::ConfirmCloseTab => {
             let area = centered(screen, 60, 5);
             let lines = vec![
@@ -317,6 +319,83 @@ fn picker_lines(
         });
     }
     lines
+}
+
+fn monitor_list(frame: &mut Frame, screen: Rect, state: &State, selected: usize) {
+    let area = centered(
+        screen,
+        screen.width.saturating_sub(6),
+        screen.height.saturating_sub(6),
+    );
+    let room = (area.height.saturating_sub(3) as usize).max(1);
+    let entries = crate::app::monitor::entries(state);
+    let title = " Jobs and sessions — c cancel/end · Enter show · y copy id · r run again · Esc ";
+    // Fixed columns first; the server id gets what is left of the line (lines never wrap, so
+    // the selection stays where it is drawn).
+    const FIXED: usize = 10 + 1 + 9 + 1 + 9 + 2 + 20 + 1 + 24 + 1 + 16 + 1;
+    let id_width = (area.width.saturating_sub(2) as usize).saturating_sub(FIXED);
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<10} {:>9} {:>9}  {:<20} {:<24} {:<16} {}",
+            "state",
+            "elapsed",
+            "rows",
+            "connection · tab",
+            "statement",
+            "figures",
+            clip("server id", id_width)
+        ),
+        theme::header(),
+    )];
+    if entries.is_empty() {
+        lines.push(Line::styled("no jobs or sessions yet", theme::dim()));
+    }
+    let first = selected.saturating_sub(room.saturating_sub(1));
+    for (i, e) in entries.iter().enumerate().skip(first).take(room) {
+        let state_style = match e.state.as_str() {
+            "FAILED" => theme::error(),
+            _ if e.active => theme::running(),
+            _ => theme::dim(),
+        };
+        let elapsed = e
+            .elapsed
+            .map(crate::connectors::format_elapsed)
+            .unwrap_or_default();
+        let place = format!("{} · {}", e.connection, e.tab_title);
+        let rows = match e.subject {
+            crate::app::monitor::Subject::Job { .. } => e.rows.to_string(),
+            _ => String::new(),
+        };
+        let line = Line::from(vec![
+            Span::styled(format!("{:<10} ", clip(&e.state, 10)), state_style),
+            Span::raw(format!("{elapsed:>9} {rows:>9}  ")),
+            Span::raw(format!("{:<20} ", clip(&place, 20))),
+            Span::raw(format!("{:<24} ", clip(&e.what, 24))),
+            Span::styled(format!("{:<16} ", clip(&e.figures, 16)), theme::dim()),
+            Span::styled(
+                clip(e.server_id.as_deref().unwrap_or(""), id_width),
+                theme::dim(),
+            ),
+        ]);
+        lines.push(if i == selected {
+            line.style(Style::new().add_modifier(Modifier::REVERSED))
+        } else {
+            line
+        });
+    }
+    show(frame, area, title, lines, 0, Style::new());
+}
+
+/// At most `n` characters of `text`, control characters made visible.
+fn clip(text: &str, n: usize) -> String {
+    let clean = sanitize_line(text);
+    if clean.chars().count() <= n {
+        clean.into_owned()
+    } else {
+        let mut out: String = clean.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
 }
 
 fn history_list(frame: &mut Frame, screen: Rect, picker: &crate::app::pickers::HistoryPicker) {

@@ -92,6 +92,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         };
         spans.push(Span::styled(text, style));
     }
+    // Running jobs are counted further on; what the server holds is counted here.
+    let (_, sessions, transactions) = crate::app::monitor::counts(state);
+    if sessions + transactions > 0 {
+        let mut parts = Vec::new();
+        if sessions > 0 {
+            let s = if sessions == 1 { "" } else { "s" };
+            parts.push(format!("{sessions} session{s}"));
+        }
+        if transactions > 0 {
+            let s = if transactions == 1 { "" } else { "s" };
+            parts.push(format!("{transactions} open transaction{s}"));
+        }
+        spans.push(Span::styled(
+            format!(" · {} (F9)", parts.join(", ")),
+            theme::dim(),
+        ));
+    }
     if let Some(r) = tab.active_result() {
         let shown = r.visible_rows();
         let at = if shown == 0 { 0 } else { r.grid.row + 1 };

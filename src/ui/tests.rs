@@ -270,3 +270,20 @@ fn the_password_prompt_never_shows_the_password() {
     assert!(text.contains("•••••••"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
 }
+
+#[test]
+fn the_monitor_lists_jobs_and_sessions() {
+    let mut s = state();
+    let job = start(&mut s, "SELECT * FROM trips");
+    let _ = job;
+    s.tab_mut().session = Some(crate::app::editor::TabSession {
+        id: "0123456789abcdef".into(),
+        keep_alive: Duration::from_secs(600),
+        since: s.now,
+    });
+    update(&mut s, key(KeyCode::F(9), KeyModifiers::NONE));
+    let t = render(&s);
+    let text = screen_text(&t);
+    assert!(text.contains("1 session (F9)"), "{text}");
+    insta::assert_snapshot!("monitor", t.backend());
+}
