@@ -187,12 +187,35 @@ pub struct Opened {
     pub notices: tokio::sync::mpsc::UnboundedReceiver<String>,
 }
 
+/// Why a connection was not opened: the server refused the sign-in (the caller may retry with
+/// other credentials), or anything else.
+#[derive(Debug)]
+pub enum OpenError {
+    Refused(String),
+    Failed(ConnectorError),
+}
+
+impl From<ConnectorError> for OpenError {
+    fn from(e: ConnectorError) -> Self {
+        OpenError::Failed(e)
+    }
+}
+
+impl From<OpenError> for ConnectorError {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::Refused(m) => ConnectorError::Query(m),
+            OpenError::Failed(e) => e,
+        }
+    }
+}
+
 /// Connects as `user` with `password` (none: the server must not ask for one).
 pub async fn open(
     settings: &Settings,
     user: &str,
     password: Option<&str>,
-) -> Result<Opened, ConnectorError> {
+) -> Result<Opened, OpenError> {
     let mut config = tokio_postgres::Config::new();
     config
         .host(&settings.host)
@@ -220,12 +243,12 @@ pub async fn open(
         Ok(Ok(pair)) => pair,
         Ok(Err(e)) => return Err(connect_error(settings, user, password.is_some(), &e)),
         Err(_) => {
-            return Err(ConnectorError::Query(format!(
+            return Err(OpenError::Failed(ConnectorError::Query(format!(
                 "cannot connect to {}:{} within {} s (`connect_timeout_seconds`): is the host reachable from here (VPN, security group, publicly accessible cluster)?",
                 settings.host,
                 settings.port,
                 settings.connect_timeout.as_secs()
-            )));
+            ))));
         }
     };
     let (notice_tx, notices) = tokio::sync::mpsc::unbounded_channel();
@@ -258,33 +281,33 @@ fn connect_error(
     user: &str,
     had_password: bool,
     e: &tokio_postgres::Error,
-) -> ConnectorError {
+) -> OpenError {
     // The cause ("password missing") is in the source chain, not the top-level message.
     let text = crate::connectors::aws::innermost(e);
     if !had_password && text.contains("password missing") {
-        return ConnectorError::PasswordRequired(format!(
+        return OpenError::Failed(ConnectorError::PasswordRequired(format!(
             "connection `{}`: the server asks a password for `{user}`: set `password_env`, add a line to ~/.pgpass, or enter it when Quarry asks (TUI)",
             settings.name
-        ));
+        )));
     }
     if let Some(db) = e.as_db_error() {
         let code = db.code().code();
         // 28P01 invalid_password, 28000 invalid_authorization_specification
         if code == "28P01" || code == "28000" {
-            return ConnectorError::Query(format!(
+            return OpenError::Refused(format!(
                 "sign-in to {}:{} as `{user}` refused: {} (SQLSTATE {code}) — check the user name and password (`password_env`, ~/.pgpass) or the server's pg_hba rules",
                 settings.host,
                 settings.port,
                 db.message()
             ));
         }
-        return ConnectorError::Query(format!(
+        return OpenError::Failed(ConnectorError::Query(format!(
             "cannot connect to {}:{}/{}: {}",
             settings.host,
             settings.port,
             settings.database,
             describe(db)
-        ));
+        )));
     }
     let hint = if text.contains("server does not support TLS") {
         " — the server has no TLS: use `sslmode = \"prefer\"` or `\"disable\"`"
@@ -293,10 +316,10 @@ fn connect_error(
     } else {
         ""
     };
-    ConnectorError::Query(format!(
+    OpenError::Failed(ConnectorError::Query(format!(
         "cannot connect to {}:{}: {text}{hint}",
         settings.host, settings.port
-    ))
+    )))
 }
 
 /// The TLS connector for `mode` (unused when TLS is off, but one type keeps the code simple);

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use super::connect::Settings;
+use super::connect::{OpenError, Settings};
 use super::iam::{IamAuth, IamTarget, TargetKind};
 use super::session::{Session, TxState};
 use super::values::{PgColumn, RawValue, RowsToArrow};
@@ -116,14 +116,14 @@ impl RedshiftPgConnector {
                 Ok(opened) => Ok(Session::new(opened)),
                 // Refused: the credentials may have been revoked or expired early; once more
                 // with new ones.
-                Err(ConnectorError::Query(m)) if m.contains("refused") => {
+                Err(OpenError::Refused(_)) => {
                     iam.invalidate().await;
                     let creds = iam.credentials().await?;
                     let opened =
                         connect::open(&self.settings, &creds.user, Some(&creds.password)).await?;
                     Ok(Session::new(opened))
                 }
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             };
         }
         let user = self.settings.user.clone().unwrap_or_default();
@@ -137,15 +137,13 @@ impl RedshiftPgConnector {
         match connect::open(&self.settings, &user, password.as_deref()).await {
             Ok(opened) => Ok(Session::new(opened)),
             // A typed password the server refused is forgotten and asked for again.
-            Err(ConnectorError::Query(m))
-                if typed && password.is_some() && m.contains("refused") =>
-            {
+            Err(OpenError::Refused(m)) if typed && password.is_some() => {
                 if let Ok(mut p) = self.prompted.lock() {
                     *p = None;
                 }
                 Err(ConnectorError::PasswordRequired(m))
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     }
 
