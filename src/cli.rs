@@ -1,5 +1,9 @@
 //! The command line: `quarry` (the TUI), `quarry run …` (scripting, same engine, no TUI),
-//! `quarry connections` and `quarry config …`.
+//! `quarry connections`, `quarry spark …` (Athena Spark sessions) and `quarry config …`.
+
+mod spark;
+
+pub use spark::{SparkCommand, spark_command};
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -53,6 +57,12 @@ pub enum Command {
     },
     /// List recorded runs, newest first (`-c NAME` keeps one connection's).
     History(HistoryArgs),
+    /// Athena Spark sessions: start, status, show, terminate (calculations run with
+    /// `quarry run --spark-session ID`).
+    Spark {
+        #[command(subcommand)]
+        command: SparkCommand,
+    },
     /// Saved snippets: `.sql` files in <data dir>/snippets (QUARRY_DATA_DIR overrides it).
     Snippets {
         #[command(subcommand)]
@@ -107,6 +117,14 @@ pub struct RunArgs {
     /// Athena: run in this workgroup instead of the connection's.
     #[arg(long, value_name = "NAME")]
     pub workgroup: Option<String>,
+    /// Athena: run the whole input as one Spark calculation (PySpark, or `%sql …`) in this
+    /// session (see `quarry spark start`); it is not split on `;`.
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with_all = ["reopen", "params", "batch", "transaction", "workgroup", "reuse", "no_reuse", "snippet"]
+    )]
+    pub spark_session: Option<String>,
     /// Athena: reuse a recent result of the same query (max age from the connection, else 60 min).
     #[arg(long, conflicts_with = "no_reuse")]
     pub reuse: bool,
@@ -297,6 +315,13 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         );
         return EXIT_USAGE;
     }
+    if args.spark_session.is_some() && conn.kind != config::ConnectionKind::Athena {
+        eprintln!(
+            "quarry: --spark-session runs on Athena: connection `{}` is kind {}",
+            conn.name, conn.kind
+        );
+        return EXIT_USAGE;
+    }
     if args.reopen.is_some()
         && !matches!(
             conn.kind,
@@ -320,21 +345,28 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             }
         },
     };
-    let statements: Vec<String> = match &args.reopen {
-        Some(_) => vec![sql],
-        None => crate::sql::split_statements(&sql)
+    let statements: Vec<String> = match (&args.reopen, &args.spark_session) {
+        (Some(_), _) => vec![sql],
+        // A Spark calculation is code, not SQL statements: one calculation, whole.
+        (None, Some(_)) if sql.trim().is_empty() => Vec::new(),
+        (None, Some(_)) => vec![sql],
+        (None, None) => crate::sql::split_statements(&sql)
             .into_iter()
             .map(|s| s.text)
             .collect(),
     };
     if statements.is_empty() {
-        eprintln!("quarry: no SQL statement to run");
+        let what = match args.spark_session {
+            Some(_) => "code",
+            None => "SQL statement",
+        };
+        eprintln!("quarry: no {what} to run");
         return EXIT_USAGE;
     }
     let takes_params = matches!(
         conn.kind,
         config::ConnectionKind::Athena | config::ConnectionKind::Dynamodb
-    );
+    ) && args.spark_session.is_none();
     let params = if redshift_data {
         match named_param_values(&statements, &args.params) {
             Ok(p) => p,
@@ -476,6 +508,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
                 None
             },
             reopen: args.reopen.clone(),
+            spark_session: args.spark_session.clone(),
             // DynamoDB items as JSON keep exact numbers, sets and binary (Arrow would not).
             item_json,
             consistent_read: args.consistent_read.then_some(true),

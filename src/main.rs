@@ -41,6 +41,9 @@ async fn dispatch(args: Cli) -> i32 {
         Some(Command::Connections) => cli::connections(&config),
         Some(Command::Ls { path }) => cli::ls(&config, args.connection.as_deref(), path).await,
         Some(Command::History(h)) => cli::history(&config, args.connection.as_deref(), h),
+        Some(Command::Spark { command }) => {
+            cli::spark_command(&config, args.connection.as_deref(), command).await
+        }
         Some(Command::Snippets { command }) => {
             cli::snippets_command(&config, args.connection.as_deref(), command).await
         }

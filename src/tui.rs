@@ -138,9 +138,10 @@ pub async fn run(opts: TuiOptions) -> io::Result<()> {
         }
     }
 
-    // Give cancelled jobs a moment to confirm their server-side cancel.
+    // Give cancelled jobs a moment to confirm their server-side cancel, and ended sessions to
+    // be ended.
     let deadline = tokio::time::Instant::now() + CANCEL_GRACE;
-    while !state.jobs.is_empty() {
+    while !state.jobs.is_empty() || state.stops_pending > 0 {
         match tokio::time::timeout_at(deadline, worker.events.recv()).await {
             Ok(Some(ev)) => {
                 app::update(&mut state, Msg::Worker(ev));

@@ -159,6 +159,36 @@ impl BrowserState {
         true
     }
 
+    /// Replaces the children of an expanded node already loaded (a background refresh); the
+    /// expansion of children that are still there is kept.
+    pub fn replace_loaded(
+        &mut self,
+        connection: &str,
+        path: &CatalogPath,
+        result: Result<Vec<CatalogNode>, String>,
+    ) {
+        let Ok(list) = result else {
+            return;
+        };
+        let Some(node) = find_loaded(&mut self.roots, connection, path) else {
+            return;
+        };
+        let Children::Loaded(old) = &mut node.children else {
+            return;
+        };
+        let mut fresh: Vec<TreeNode> = list
+            .into_iter()
+            .map(|c| TreeNode::from_catalog(connection, path, c))
+            .collect();
+        for n in &mut fresh {
+            if let Some(before) = old.iter_mut().find(|o| o.name == n.name) {
+                n.expanded = before.expanded;
+                n.children = std::mem::replace(&mut before.children, Children::NotLoaded);
+            }
+        }
+        *old = fresh;
+    }
+
     /// Keeps the selection inside the rows and on screen.
     pub fn clamp(&mut self, page: usize) {
         let n = self.rows().len();
@@ -170,6 +200,25 @@ impl BrowserState {
             self.top = self.selected + 1 - page;
         }
     }
+}
+
+fn find_loaded<'a>(
+    nodes: &'a mut [TreeNode],
+    connection: &str,
+    path: &CatalogPath,
+) -> Option<&'a mut TreeNode> {
+    for n in nodes {
+        if n.connection != connection || !path.starts_with(&n.path) {
+            continue;
+        }
+        if &n.path == path {
+            return Some(n);
+        }
+        if let Children::Loaded(c) = &mut n.children {
+            return find_loaded(c, connection, path);
+        }
+    }
+    None
 }
 
 fn matches(node: &TreeNode, needle: &str) -> bool {

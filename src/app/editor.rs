@@ -33,6 +33,8 @@ pub struct EditorTab {
     pub session: Option<TabSession>,
     /// Direct Redshift/PostgreSQL: the transaction open on this tab's connection.
     pub transaction: Option<TabTransaction>,
+    /// Athena: the Spark session this tab's code runs in (as one calculation per run).
+    pub spark: Option<String>,
 }
 
 /// An open transaction on a tab's own connection, as the status bar shows it.
@@ -109,6 +111,7 @@ impl EditorTab {
             use_session: None,
             session: None,
             transaction: None,
+            spark: None,
         }
     }
 
@@ -164,17 +167,20 @@ impl EditorTab {
     }
 
     /// Adds a result tab, dropping the oldest finished ones beyond the limit.
-    pub fn push_result(&mut self, tab: ResultTab) {
+    /// Adds a result tab; returns the oldest finished ones dropped to stay within
+    /// [`MAX_RESULT_TABS`].
+    #[must_use]
+    pub fn push_result(&mut self, tab: ResultTab) -> Vec<ResultTab> {
         self.results.push(tab);
+        let mut dropped = Vec::new();
         while self.results.len() > MAX_RESULT_TABS {
             match self.results.iter().position(|r| !r.state.is_active()) {
-                Some(i) => {
-                    self.results.remove(i);
-                }
+                Some(i) => dropped.push(self.results.remove(i)),
                 None => break,
             }
         }
         self.active_result = self.results.len().saturating_sub(1);
+        dropped
     }
 
     pub fn active_result(&self) -> Option<&ResultTab> {

@@ -10,7 +10,9 @@ pub mod layout;
 pub mod monitor;
 pub mod params;
 pub mod pickers;
+pub mod quit;
 pub mod results;
+pub mod spark;
 
 pub mod update;
 
@@ -55,10 +57,18 @@ pub enum Popup {
         text: String,
         scroll: usize,
     },
-    ConfirmQuit {
-        running: usize,
-        /// Of those, queries running on a service (stopped there unless the user leaves them).
-        on_server: usize,
+    /// What to stop on the servers before quitting.
+    ConfirmQuit(quit::QuitForm),
+    /// Start a Spark session in a workgroup (DPU sizes, idle timeout).
+    SparkStart(spark::StartForm),
+    /// A Spark session's details (GetSession, endpoint and dashboard links); `y` copies the
+    /// selected line's value.
+    SparkDetails {
+        connection: String,
+        id: String,
+        /// `None` until the service answered.
+        lines: Option<Vec<(String, String)>>,
+        selected: usize,
     },
     /// Values for the `?` placeholders of a run.
     Params(params::ParamForm),
@@ -82,6 +92,9 @@ pub enum Popup {
     /// The jobs and sessions monitor; `selected` indexes [`monitor::entries`].
     Monitor {
         selected: usize,
+        /// The line chosen, followed while lines move (a job ending moves below the sessions):
+        /// a key acts on what the user chose, not on what slid under the cursor.
+        subject: Option<monitor::Subject>,
     },
     Input {
         purpose: InputPurpose,
@@ -220,6 +233,16 @@ pub struct State {
     pub spinner: usize,
     pub quitting: bool,
     pub ending_transactions: Option<EndingTransactions>,
+    /// Server-side stops asked for when quitting (sessions ended, Spark sessions terminated)
+    /// whose answers the exit waits for, briefly.
+    pub stops_pending: usize,
+    /// Athena Spark sessions seen, started or bound by tabs.
+    pub spark: spark::SparkSessions,
+    /// When the expanded Spark workgroups of the browser were last listed again.
+    pub spark_refreshed: Option<Instant>,
+    /// Finished runs whose result tab is gone, for the monitor.
+    pub past_jobs: std::collections::VecDeque<monitor::PastJob>,
+    past_serial: u64,
     /// Placeholder values last typed per statement text, offered again (this session only).
     pub param_memory: HashMap<String, Vec<String>>,
     pub export: Option<ExportRun>,
@@ -300,6 +323,11 @@ impl State {
             spinner: 0,
             quitting: false,
             ending_transactions: None,
+            stops_pending: 0,
+            spark: spark::SparkSessions::default(),
+            spark_refreshed: None,
+            past_jobs: std::collections::VecDeque::new(),
+            past_serial: 0,
             next_id: 1,
             drafts_dirty: false,
             last_edit: None,
@@ -356,26 +384,6 @@ impl State {
             .count()
     }
 
-    /// Running jobs whose connection runs them on a service that can stop them there.
-    pub fn active_server_jobs(&self) -> usize {
-        self.tabs
-            .iter()
-            .filter(|t| {
-                matches!(
-                    self.connection_kind(&t.connection),
-                    Some(
-                        ConnectionKind::Athena
-                            | ConnectionKind::RedshiftData
-                            | ConnectionKind::Redshift
-                    )
-                )
-            })
-            .flat_map(|t| t.results.iter())
-            // A reopened past query is only followed: it is not ours to stop.
-            .filter(|r| matches!(r.state, results::RunState::Running { .. }) && r.reopen.is_none())
-            .count()
-    }
-
     pub fn connection_kind(&self, name: &str) -> Option<ConnectionKind> {
         self.connections
             .iter()
@@ -407,6 +415,33 @@ impl State {
             })
         }
         self.active_jobs() > 0 || loading(&self.browser.roots)
+    }
+
+    /// Keeps the monitor's lines of results that are being dropped from `tab`.
+    fn archive_results(&mut self, tab: &EditorTab, results: &[results::ResultTab]) {
+        monitor::archive(
+            &mut self.past_jobs,
+            &mut self.past_serial,
+            tab,
+            results,
+            self.now,
+        );
+    }
+
+    /// Adds a result to the active tab, keeping the monitor's line of any it drops.
+    fn push_result(&mut self, result: results::ResultTab) {
+        let i = self.active_tab.min(self.tabs.len() - 1);
+        let dropped = self.tabs[i].push_result(result);
+        if !dropped.is_empty() {
+            let tab = &self.tabs[i];
+            monitor::archive(
+                &mut self.past_jobs,
+                &mut self.past_serial,
+                tab,
+                &dropped,
+                self.now,
+            );
+        }
     }
 
     fn mark_edited(&mut self) {

@@ -1,13 +1,57 @@
-//! The jobs and sessions monitor (`F9`): every run of this process that still has a result tab
-//! (running first, then the most recent), and the server-side state Quarry holds — Redshift
-//! Data sessions and open transactions on direct connections. Built from the state on each
-//! frame: at most a dozen results per tab, so this stays small.
+//! The jobs and sessions monitor (`F9`): every run of this process (running first, then the most
+//! recent; runs whose result tab is gone are kept as a line), and the server-side state Quarry
+//! holds or sees — Redshift Data sessions, open transactions on direct connections, Athena Spark
+//! sessions. Built from the state on each frame: at most a dozen results per tab plus
+//! [`MAX_PAST`] archived lines, so this stays small.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::State;
-use super::results::RunState;
+use super::editor::EditorTab;
+use super::results::{ResultTab, RunState};
 use crate::connectors::{format_cost, human_bytes};
+
+/// Finished runs kept after their result tab is gone.
+pub const MAX_PAST: usize = 200;
+
+/// A run whose result tab was closed (or dropped for newer ones): its line, and what running
+/// it again needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastJob {
+    pub serial: u64,
+    pub entry: Entry,
+    pub sql: String,
+    pub started: Option<Instant>,
+}
+
+/// Keeps the lines of `results` (of `tab`) after they are dropped; the oldest go past
+/// [`MAX_PAST`].
+pub fn archive(
+    past: &mut VecDeque<PastJob>,
+    next_serial: &mut u64,
+    tab: &EditorTab,
+    results: &[ResultTab],
+    now: Instant,
+) {
+    for r in results {
+        let mut entry = job_entry(tab, r, now);
+        *next_serial += 1;
+        entry.subject = Subject::Past {
+            serial: *next_serial,
+        };
+        entry.tab_title = format!("{} (closed)", tab.title);
+        past.push_back(PastJob {
+            serial: *next_serial,
+            entry,
+            sql: r.sql.clone(),
+            started: r.started,
+        });
+        while past.len() > MAX_PAST {
+            past.pop_front();
+        }
+    }
+}
 
 /// What a line of the monitor is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +62,10 @@ pub enum Subject {
     Session { tab: u64 },
     /// A tab's open transaction (direct connection).
     Transaction { tab: u64 },
+    /// An Athena Spark session (index into `State::spark`'s list, which only grows).
+    Spark { index: usize },
+    /// A finished run whose result tab is gone ([`PastJob::serial`]).
+    Past { serial: u64 },
 }
 
 /// One line of the monitor.
@@ -46,28 +94,7 @@ pub fn entries(state: &State) -> Vec<Entry> {
     let mut done: Vec<(Option<Instant>, Entry)> = Vec::new();
     for tab in &state.tabs {
         for r in &tab.results {
-            let entry = Entry {
-                subject: Subject::Job {
-                    tab: tab.id,
-                    result: r.id,
-                },
-                connection: tab.connection.clone(),
-                tab_title: tab.title.clone(),
-                what: r.title(),
-                state: match &r.state {
-                    RunState::Running {
-                        service_state: Some(s),
-                    } => s.clone(),
-                    other => other.label().to_string(),
-                },
-                active: r.state.is_active(),
-                elapsed: r
-                    .elapsed
-                    .or_else(|| r.started.map(|s| now.saturating_duration_since(s))),
-                rows: r.loaded_rows(),
-                figures: figures(&r.stats),
-                server_id: r.stats.server_id.clone().or_else(|| r.reopen.clone()),
-            };
+            let entry = job_entry(tab, r, now);
             if entry.active {
                 running.push(entry);
             } else {
@@ -108,12 +135,79 @@ pub fn entries(state: &State) -> Vec<Entry> {
             });
         }
     }
+    for (index, known) in state.spark.list.iter().enumerate() {
+        if !known.session.is_live() {
+            continue;
+        }
+        let s = &known.session;
+        let bound: Vec<&str> = state
+            .tabs
+            .iter()
+            .filter(|t| t.spark.as_deref() == Some(s.id.as_str()))
+            .map(|t| t.title.as_str())
+            .collect();
+        held.push(Entry {
+            subject: Subject::Spark { index },
+            connection: known.connection.clone(),
+            tab_title: if bound.is_empty() {
+                s.workgroup.clone()
+            } else {
+                bound.join(", ")
+            },
+            what: format!(
+                "Spark session{}",
+                if known.started_here {
+                    " (started here)"
+                } else {
+                    ""
+                }
+            ),
+            state: s.state.clone(),
+            active: true,
+            elapsed: None,
+            rows: 0,
+            figures: s
+                .dpu_ms
+                .map(crate::connectors::spark::format_dpu)
+                .unwrap_or_default(),
+            server_id: Some(s.id.clone()),
+        });
+    }
+    for p in &state.past_jobs {
+        done.push((p.started, p.entry.clone()));
+    }
     done.sort_by_key(|d| std::cmp::Reverse(d.0));
     running
         .into_iter()
         .chain(held)
         .chain(done.into_iter().map(|(_, e)| e))
         .collect()
+}
+
+/// The line of one run of a tab.
+fn job_entry(tab: &EditorTab, r: &ResultTab, now: Instant) -> Entry {
+    Entry {
+        subject: Subject::Job {
+            tab: tab.id,
+            result: r.id,
+        },
+        connection: tab.connection.clone(),
+        tab_title: tab.title.clone(),
+        what: r.title(),
+        state: match &r.state {
+            RunState::Running {
+                service_state: Some(s),
+            } => s.clone(),
+            other => other.label().to_string(),
+        },
+        active: r.state.is_active(),
+        elapsed: r
+            .elapsed
+            .or_else(|| r.started.map(|s| now.saturating_duration_since(s))),
+        rows: r.loaded_rows(),
+        figures: figures(&r.stats),
+        server_id: r.stats.server_id.clone().or_else(|| r.reopen.clone()),
+    }
 }
 
 fn figures(stats: &crate::connectors::JobStats) -> String {
@@ -132,7 +226,16 @@ fn figures(stats: &crate::connectors::JobStats) -> String {
     parts.join(" · ")
 }
 
-/// Counts for the status bar: running jobs, held sessions, open transactions.
+/// Where the selection is: on `subject`'s line when it is still listed, else at `selected`.
+pub fn selected_index(entries: &[Entry], selected: usize, subject: Option<Subject>) -> usize {
+    subject
+        .and_then(|s| entries.iter().position(|e| e.subject == s))
+        .unwrap_or(selected)
+        .min(entries.len().saturating_sub(1))
+}
+
+/// Counts for the status bar: running jobs, held sessions (Redshift Data and live Spark
+/// sessions started here or bound to a tab), open transactions.
 pub fn counts(state: &State) -> (usize, usize, usize) {
     let running = state.active_jobs();
     let sessions = state
@@ -143,7 +246,18 @@ pub fn counts(state: &State) -> (usize, usize, usize) {
                 .as_ref()
                 .is_some_and(|s| !s.time_left(state.now).is_zero())
         })
-        .count();
+        .count()
+        + state
+            .spark
+            .live()
+            .filter(|k| {
+                k.started_here
+                    || state
+                        .tabs
+                        .iter()
+                        .any(|t| t.spark.as_deref() == Some(k.session.id.as_str()))
+            })
+            .count();
     let transactions = state
         .tabs
         .iter()

@@ -41,7 +41,7 @@ pub(crate) fn type_text(s: &mut State, text: &str) {
     }
 }
 
-fn runs(fx: &[Effect]) -> Vec<(u64, String)> {
+pub(crate) fn runs(fx: &[Effect]) -> Vec<(u64, String)> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Worker(WorkerCmd::Run { job, request, .. }) => {
@@ -80,7 +80,7 @@ pub(crate) fn deliver(s: &mut State, job: u64, b: RecordBatch) {
     update(s, Msg::Worker(WorkerEvent::Job(job, JobEvent::Batch(b))));
 }
 
-fn finish(s: &mut State, job: u64, outcome: JobOutcome) -> Vec<Effect> {
+pub(crate) fn finish(s: &mut State, job: u64, outcome: JobOutcome) -> Vec<Effect> {
     update(
         s,
         Msg::Worker(WorkerEvent::JobFinished {
@@ -91,7 +91,7 @@ fn finish(s: &mut State, job: u64, outcome: JobOutcome) -> Vec<Effect> {
     )
 }
 
-fn ok() -> JobOutcome {
+pub(crate) fn ok() -> JobOutcome {
     JobOutcome::Succeeded(JobSummary::default())
 }
 
@@ -233,8 +233,8 @@ fn quitting_with_running_jobs_asks_and_cancels() {
     let fx = update(&mut s, ctrl('q'));
     assert!(fx.is_empty());
     assert!(matches!(
-        s.popup,
-        Some(Popup::ConfirmQuit { running: 1, .. })
+        &s.popup,
+        Some(Popup::ConfirmQuit(f)) if f.local == 1 && f.items.is_empty()
     ));
     // "n" keeps working.
     update(&mut s, key(KeyCode::Char('n'), KeyModifiers::NONE));
@@ -472,7 +472,7 @@ fn columns_widen_for_rows_that_arrive_later() {
 }
 
 /// A state whose first tab is on connection `name` of `kind`, with `local` next to it.
-fn state_on(name: &str, kind: ConnectionKind, sessions: bool) -> State {
+pub(crate) fn state_on(name: &str, kind: ConnectionKind, sessions: bool) -> State {
     let mut init = StateInit::first_start(Rect::new(0, 0, 120, 40), Instant::now());
     init.connections.insert(
         0,
@@ -492,7 +492,7 @@ fn athena_state() -> State {
     state_on("ath", ConnectionKind::Athena, false)
 }
 
-fn requests(fx: &[Effect]) -> Vec<crate::connectors::QueryRequest> {
+pub(crate) fn requests(fx: &[Effect]) -> Vec<crate::connectors::QueryRequest> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Worker(WorkerCmd::Run { request, .. }) => Some(request.clone()),
@@ -586,11 +586,8 @@ fn quitting_with_athena_queries_can_stop_them_or_leave_them() {
     assert_eq!(runs(&update(&mut s, ctrl('j'))).len(), 1);
     update(&mut s, ctrl('q'));
     assert!(matches!(
-        s.popup,
-        Some(Popup::ConfirmQuit {
-            running: 1,
-            on_server: 1
-        })
+        &s.popup,
+        Some(Popup::ConfirmQuit(f)) if f.items.len() == 1 && f.items[0].stop && f.local == 0
     ));
     // `l` leaves it running on the server: no cancel, and nothing to wait for.
     let fx = update(&mut s, key(KeyCode::Char('l'), KeyModifiers::NONE));
@@ -972,7 +969,8 @@ fn f7_on_redshift_data_is_one_batch_transaction_in_the_tab_session() {
             .all(|r| r.session_key == Some(s.tab().session_key()))
     );
     // Running statements on Redshift Data can be cancelled on the server when quitting.
-    assert_eq!(s.active_server_jobs(), 2);
+    let form = super::quit::form(&s).expect("asked at quit");
+    assert_eq!((form.items.len(), form.local), (2, 0));
 }
 
 fn export_cmd(fx: &[Effect]) -> Option<(u64, crate::export::Format, RowPick, ExportTarget, bool)> {
@@ -1317,10 +1315,7 @@ fn asked_to_quit_while_a_job_runs_quits_when_it_ends() {
     type_text(&mut s, "SELECT 1");
     let job = runs(&update(&mut s, ctrl('j')))[0].0;
     update(&mut s, ctrl('q'));
-    assert!(matches!(
-        s.popup,
-        Some(Popup::ConfirmQuit { running: 1, .. })
-    ));
+    assert!(matches!(&s.popup, Some(Popup::ConfirmQuit(f)) if f.local == 1));
     let fx = finish(&mut s, job, ok());
     assert!(s.popup.is_none());
     assert!(fx.iter().any(|e| matches!(e, Effect::Quit)), "{fx:?}");
@@ -1531,7 +1526,7 @@ fn the_monitor_lists_running_jobs_first_and_acts_on_the_selected_one() {
     );
 
     update(&mut s, key(KeyCode::F(9), KeyModifiers::NONE));
-    assert_eq!(s.popup, Some(Popup::Monitor { selected: 0 }));
+    assert!(matches!(s.popup, Some(Popup::Monitor { selected: 0, .. })));
     let entries = monitor::entries(&s);
     let states: Vec<&str> = entries.iter().map(|e| e.state.as_str()).collect();
     assert_eq!(states, ["RUNNING", "OPEN", "SUCCEEDED"], "{entries:?}");
@@ -1621,3 +1616,5 @@ fn the_monitor_ends_sessions_and_transactions() {
         "nothing more happens"
     );
 }
+
+mod sessions;

@@ -19,6 +19,8 @@ use super::{
     AfterTransactions, Effect, EndingTransactions, ExportRun, Focus, InputPurpose, JobTarget, Msg,
     Popup, State,
 };
+use super::{quit, spark};
+use crate::connectors::spark::SparkOp;
 use crate::connectors::{GroupMode, JobEvent, NodeAction, QueryRequest, TransactionState};
 use crate::export::Overwrite;
 use crate::results::SortOrder;
@@ -77,6 +79,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             {
                 state.drafts_dirty = false;
                 fx.push(Effect::SaveDrafts(state.drafts()));
+            }
+            if !state.quitting {
+                spark::tick(state, &mut fx);
             }
         }
         Msg::Worker(ev) => on_worker(state, ev, &mut fx),
@@ -192,6 +197,16 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::NextTab => state.active_tab = (state.active_tab + 1) % state.tabs.len(),
         Action::PrevTab => {
             state.active_tab = (state.active_tab + state.tabs.len() - 1) % state.tabs.len()
+        }
+        Action::RunStatement | Action::RunAll if state.tab().spark.is_some() => {
+            // A Spark tab's code is one calculation: the selection, else the whole tab.
+            let tab = state.tab();
+            let code = selected_text(tab).unwrap_or_else(|| tab.contents().trim().to_string());
+            if code.is_empty() {
+                state.flash("nothing to run: the tab is empty", true);
+            } else {
+                run_with(state, vec![code], vec![Vec::new()], None, None, fx);
+            }
         }
         Action::RunStatement => match state.tab().statement_to_run() {
             Some(sql) => run(state, vec![sql], None, fx),
@@ -313,7 +328,13 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::ToggleSession => toggle_session(state),
         Action::EndSession => end_session(state, fx),
-        Action::Monitor => state.popup = Some(Popup::Monitor { selected: 0 }),
+        Action::Monitor => {
+            let first = monitor::entries(state).first().map(|e| e.subject);
+            state.popup = Some(Popup::Monitor {
+                selected: 0,
+                subject: first,
+            })
+        }
         Action::ToggleResultReuse => {
             let connection = state.tab().connection.clone();
             if state.connection_kind(&connection) != Some(ConnectionKind::Athena) {
@@ -347,7 +368,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     }
 }
 
-fn new_tab(state: &mut State, connection: String, text: &str) {
+pub(super) fn new_tab(state: &mut State, connection: String, text: &str) {
     let id = state.next_id();
     let tab = EditorTab::new(id, format!("tab {id}"), connection, text, (0, 0));
     state.tabs.push(tab);
@@ -361,6 +382,7 @@ fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
     cancel_tab_jobs(state, fx);
     let tab = state.tabs.remove(i);
     state.jobs.retain(|_, t| t.tab != tab.id);
+    state.archive_results(&tab, &tab.results);
     // Its session would idle on the server (holding temp tables) until its keep-alive ends; a
     // direct connection would stay open.
     let direct = state.connection_kind(&tab.connection) == Some(ConnectionKind::Redshift);
@@ -609,7 +631,7 @@ fn run_with(
         result.params = params;
         result.reopen = reopen.clone();
         result.service_group = group_mode;
-        state.tab_mut().push_result(result);
+        state.push_result(result);
     }
     // Show the first result of the run; the others follow as they start.
     let tab = state.tab_mut();
@@ -757,6 +779,7 @@ fn start_result(
         session_key: Some(tab.session_key()),
         use_session: tab.use_session,
         label: Some(tab.title.clone()),
+        spark_session: tab.spark.clone(),
         ..QueryRequest::default()
     };
     fx.push(Effect::Worker(WorkerCmd::Run {
@@ -808,21 +831,74 @@ fn request_quit(state: &mut State, fx: &mut Vec<Effect>) {
         state.popup = Some(popup);
         return;
     }
-    let running = state.active_jobs();
-    if running > 0 {
-        let on_server = state.active_server_jobs();
-        state.popup = Some(Popup::ConfirmQuit { running, on_server });
-    } else {
-        quit_now(state, fx);
+    match quit::form(state) {
+        Some(form) => state.popup = Some(Popup::ConfirmQuit(form)),
+        None => quit_now(state, fx),
     }
 }
 
+/// Quits, stopping everything still running or held on a server (SIGTERM, or nothing to ask).
 fn quit_now(state: &mut State, fx: &mut Vec<Effect>) {
+    match quit::form(state) {
+        Some(form) => quit_stopping(state, &form, fx),
+        None => quit_leaving_jobs(state, fx),
+    }
+}
+
+/// Quits, stopping what `form` has ticked: queries are cancelled on their service, Redshift Data
+/// sessions ended, Spark sessions terminated. What is not ticked keeps running there.
+fn quit_stopping(state: &mut State, form: &quit::QuitForm, fx: &mut Vec<Effect>) {
+    let mut queries = 0;
+    let mut sessions = 0;
+    for item in &form.items {
+        match item.entry.subject {
+            Subject::Job { tab, result } => {
+                let job = state
+                    .jobs
+                    .iter()
+                    .find(|(_, t)| t.tab == tab && t.result == result)
+                    .map(|(job, _)| *job);
+                if let Some(job) = job {
+                    if item.stop {
+                        queries += 1;
+                    } else {
+                        // Left running: the exit does not wait for it.
+                        state.jobs.remove(&job);
+                    }
+                }
+            }
+            Subject::Session { tab } if item.stop => {
+                if let Some(t) = state.tabs.iter_mut().find(|t| t.id == tab)
+                    && t.session.take().is_some()
+                {
+                    fx.push(Effect::Worker(WorkerCmd::EndSession {
+                        connection: t.connection.clone(),
+                        key: t.session_key(),
+                    }));
+                    state.stops_pending += 1;
+                    sessions += 1;
+                }
+            }
+            Subject::Spark { index } if item.stop => {
+                if let Some(known) = state.spark.list.get(index) {
+                    fx.push(Effect::Worker(WorkerCmd::Spark {
+                        connection: known.connection.clone(),
+                        op: SparkOp::Terminate {
+                            id: known.session.id.clone(),
+                        },
+                    }));
+                    state.stops_pending += 1;
+                    sessions += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    // The rest (embedded engine, DynamoDB) end with the process; cancelled, they tidy up.
     cancel_all_jobs(state, fx);
-    let on_server = state.active_server_jobs();
-    if on_server > 0 {
+    if queries + sessions > 0 {
         state.flash(
-            format!("stopping {on_server} query(ies) on the server…"),
+            format!("stopping {queries} query(ies) and {sessions} session(s) on the servers…"),
             false,
         );
     }
@@ -835,6 +911,44 @@ fn quit_leaving_jobs(state: &mut State, fx: &mut Vec<Effect>) {
     state.drafts_dirty = false;
     state.quitting = true;
     fx.push(Effect::Quit);
+}
+
+/// A job ended while the quit dialog was open: its line goes (the ticks of the others stay);
+/// with nothing left to ask about, Quarry quits as asked.
+fn refresh_quit_form(state: &mut State, old: quit::QuitForm, fx: &mut Vec<Effect>) {
+    match quit::form(state) {
+        None => {
+            state.popup = None;
+            quit_now(state, fx);
+        }
+        Some(mut form) => {
+            for item in &mut form.items {
+                if let Some(before) = old
+                    .items
+                    .iter()
+                    .find(|o| o.entry.subject == item.entry.subject)
+                {
+                    item.stop = before.stop;
+                }
+            }
+            form.selected = old.selected.min(form.items.len().saturating_sub(1));
+            state.popup = Some(Popup::ConfirmQuit(form));
+        }
+    }
+}
+
+fn session_ended(state: &mut State, outcome: Result<Option<String>, String>) {
+    match outcome {
+        Ok(Some(id)) => state.flash(
+            format!(
+                "session {} ended: its temp tables are gone",
+                crate::connectors::redshift_data::short_id(&id)
+            ),
+            false,
+        ),
+        Ok(None) => {}
+        Err(e) => state.flash(e, true),
+    }
 }
 
 /// Puts the cursor where the server placed an error, when the statement is still in the tab.
@@ -861,26 +975,39 @@ fn jump_to_error(state: &mut State, tab: u64, error: &str, sql: &str) {
 fn on_monitor_key(
     state: &mut State,
     selected: usize,
+    subject: Option<Subject>,
     key: &KeyEvent,
     fx: &mut Vec<Effect>,
 ) -> Option<Popup> {
     let entries = monitor::entries(state);
     let last = entries.len().saturating_sub(1);
-    let selected = selected.min(last);
-    let stay = Some(Popup::Monitor { selected });
+    let selected = monitor::selected_index(&entries, selected, subject);
+    let at = |i: usize| {
+        Some(Popup::Monitor {
+            selected: i,
+            subject: entries.get(i).map(|e| e.subject),
+        })
+    };
+    let stay = at(selected);
     let entry = entries.get(selected);
     match (key.code, entry) {
         (KeyCode::Esc | KeyCode::Char('q') | KeyCode::F(9), _) => None,
-        (KeyCode::Up | KeyCode::Char('k'), _) => Some(Popup::Monitor {
-            selected: selected.saturating_sub(1),
-        }),
-        (KeyCode::Down | KeyCode::Char('j'), _) => Some(Popup::Monitor {
-            selected: (selected + 1).min(last),
-        }),
-        (KeyCode::Enter, Some(e)) => {
-            show_subject(state, e.subject);
-            None
-        }
+        (KeyCode::Up | KeyCode::Char('k'), _) => at(selected.saturating_sub(1)),
+        (KeyCode::Down | KeyCode::Char('j'), _) => at((selected + 1).min(last)),
+        (KeyCode::Enter, Some(e)) => match e.subject {
+            Subject::Spark { index } => {
+                spark::details(state, index, fx);
+                state.popup.take()
+            }
+            Subject::Past { .. } => {
+                state.flash("its result tab was closed: r runs it again", false);
+                stay
+            }
+            subject => {
+                show_subject(state, subject);
+                None
+            }
+        },
         (KeyCode::Char('y'), Some(e)) => {
             match &e.server_id {
                 Some(id) => {
@@ -921,6 +1048,14 @@ fn on_monitor_key(
                 show_subject(state, Subject::Transaction { tab });
                 transactions_popup(state, AfterTransactions::Stay)
             }
+            Subject::Spark { index } => {
+                spark::terminate(state, index, fx);
+                stay
+            }
+            Subject::Past { .. } => {
+                state.flash("finished: nothing to stop", false);
+                stay
+            }
         },
         (KeyCode::Char('r'), Some(e)) => match e.subject {
             Subject::Job { tab, result } => {
@@ -936,6 +1071,17 @@ fn on_monitor_key(
                 }
                 None
             }
+            Subject::Past { serial } => {
+                let past = state.past_jobs.iter().find(|p| p.serial == serial);
+                if let Some((connection, sql)) =
+                    past.map(|p| (p.entry.connection.clone(), p.sql.clone()))
+                {
+                    // Its tab is gone: a fresh one on the same connection.
+                    new_tab(state, connection, &sql);
+                    run(state, vec![sql], None, fx);
+                }
+                None
+            }
             _ => stay,
         },
         _ => stay,
@@ -947,6 +1093,7 @@ fn show_subject(state: &mut State, subject: Subject) {
     let (tab, result) = match subject {
         Subject::Job { tab, result } => (tab, Some(result)),
         Subject::Session { tab } | Subject::Transaction { tab } => (tab, None),
+        Subject::Spark { .. } | Subject::Past { .. } => return,
     };
     let Some(i) = state.tabs.iter().position(|t| t.id == tab) else {
         return;
@@ -1519,6 +1666,10 @@ fn perform_node_action(
     action: NodeAction,
     fx: &mut Vec<Effect>,
 ) {
+    if let NodeAction::SparkWorkgroup(_) | NodeAction::SparkSession(_) = action {
+        spark::on_node(state, connection, action, fx);
+        return;
+    }
     if state.tab().connection != connection {
         new_tab(state, connection.clone(), "");
     }
@@ -1541,6 +1692,7 @@ fn perform_node_action(
                 fx,
             );
         }
+        NodeAction::SparkWorkgroup(_) | NodeAction::SparkSession(_) => {}
     }
 }
 
@@ -1603,20 +1755,66 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             })
         }
         Popup::Message { title, text } => Some(Popup::Message { title, text }),
-        Popup::ConfirmQuit { running, on_server } => match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                quit_now(state, fx);
+        Popup::ConfirmQuit(form) => match form.on_key(&key) {
+            quit::QuitChoice::Stay => None,
+            quit::QuitChoice::Editing(form) => Some(Popup::ConfirmQuit(form)),
+            quit::QuitChoice::Quit(form) => {
+                quit_stopping(state, &form, fx);
                 None
             }
-            KeyCode::Char('l') | KeyCode::Char('L') if on_server > 0 => {
-                // Nothing waits for these jobs any more: the quit does not linger for them.
-                state.jobs.clear();
-                quit_leaving_jobs(state, fx);
-                None
-            }
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => None,
-            _ => Some(Popup::ConfirmQuit { running, on_server }),
         },
+        Popup::SparkStart(form) => match form.on_key(&key) {
+            spark::FormOutcome::Editing(form) => Some(Popup::SparkStart(form)),
+            spark::FormOutcome::Cancelled => None,
+            spark::FormOutcome::Submitted { connection, op } => {
+                if let SparkOp::Start { workgroup, .. } = &op {
+                    state.flash(format!("starting a Spark session in {workgroup}…"), false);
+                }
+                fx.push(Effect::Worker(WorkerCmd::Spark { connection, op }));
+                None
+            }
+        },
+        Popup::SparkDetails {
+            connection,
+            id,
+            lines,
+            selected,
+        } => {
+            let n = lines.as_ref().map_or(0, Vec::len);
+            match key.code {
+                KeyCode::Esc | KeyCode::Char('q') => None,
+                KeyCode::Char('y') => {
+                    if let Some((label, value)) = lines.as_ref().and_then(|l| l.get(selected)) {
+                        fx.push(Effect::CopyToClipboard(value.clone()));
+                        state.flash(format!("copied {label}"), false);
+                    }
+                    Some(Popup::SparkDetails {
+                        connection,
+                        id,
+                        lines,
+                        selected,
+                    })
+                }
+                KeyCode::Up | KeyCode::Char('k') => Some(Popup::SparkDetails {
+                    connection,
+                    id,
+                    lines,
+                    selected: selected.saturating_sub(1),
+                }),
+                KeyCode::Down | KeyCode::Char('j') => Some(Popup::SparkDetails {
+                    connection,
+                    id,
+                    lines,
+                    selected: (selected + 1).min(n.saturating_sub(1)),
+                }),
+                _ => Some(Popup::SparkDetails {
+                    connection,
+                    id,
+                    lines,
+                    selected,
+                }),
+            }
+        }
         Popup::Export(form) => match form.on_key(&key) {
             export_form::FormOutcome::Editing(form) => Some(Popup::Export(form)),
             export_form::FormOutcome::Cancelled => None,
@@ -1824,7 +2022,7 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 rerun,
             }),
         },
-        Popup::Monitor { selected } => on_monitor_key(state, selected, &key, fx),
+        Popup::Monitor { selected, subject } => on_monitor_key(state, selected, subject, &key, fx),
         Popup::ConfirmCloseTab => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
                 close_tab(state, fx);
@@ -1844,13 +2042,29 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                     selected: (selected + 1).min(n.saturating_sub(1)),
                 }),
                 KeyCode::Enter => {
-                    if let Some(c) = state.connections.get(selected) {
+                    if state.tab().transaction.is_some() {
+                        state.flash(
+                            "this tab has a transaction open: commit or roll back before changing its connection",
+                            true,
+                        );
+                    } else if let Some(c) = state.connections.get(selected) {
                         let name = c.name.clone();
+                        let direct = state.connection_kind(&state.tab().connection)
+                            == Some(ConnectionKind::Redshift);
                         let tab = state.tab_mut();
+                        // The tab's session (or direct connection) belongs to the connection it
+                        // leaves: ended there, not left to idle out.
+                        if tab.connection != name && (tab.session.take().is_some() || direct) {
+                            fx.push(Effect::Worker(WorkerCmd::EndSession {
+                                connection: tab.connection.clone(),
+                                key: tab.session_key(),
+                            }));
+                        }
                         tab.connection = name.clone();
                         // A workgroup or reuse choice belonged to the previous connection.
                         tab.workgroup = None;
                         tab.result_reuse = None;
+                        tab.spark = None;
                         state.mark_edited();
                         state.flash(format!("this tab now runs on `{name}`"), false);
                     }
@@ -2103,15 +2317,8 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                 jump_to_error(state, target.tab, &error, &sql);
             }
             // Asked to quit while it ran: with nothing left running, quit as asked.
-            if let Some(Popup::ConfirmQuit { .. }) = state.popup {
-                let running = state.active_jobs();
-                if running == 0 {
-                    state.popup = None;
-                    quit_now(state, fx);
-                } else {
-                    let on_server = state.active_server_jobs();
-                    state.popup = Some(Popup::ConfirmQuit { running, on_server });
-                }
+            if let Some(Popup::ConfirmQuit(form)) = &state.popup {
+                refresh_quit_form(state, form.clone(), fx);
             }
         }
         WorkerEvent::Children {
@@ -2119,7 +2326,16 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             path,
             result,
         } => {
-            state.browser.set_children(&connection, &path, result);
+            if let Ok(nodes) = &result {
+                spark::seen_in_browser(state, &connection, nodes);
+            }
+            if !state
+                .browser
+                .set_children(&connection, &path, result.clone())
+            {
+                // A background refresh (Spark sessions) of a list already shown.
+                state.browser.replace_loaded(&connection, &path, result);
+            }
             let page = layout::browser_rows(state.panes().browser);
             state.browser.clamp(page);
         }
@@ -2193,17 +2409,17 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                 });
             }
         }
-        WorkerEvent::SessionEnded { outcome, .. } => match outcome {
-            Ok(Some(id)) => state.flash(
-                format!(
-                    "session {} ended: its temp tables are gone",
-                    crate::connectors::redshift_data::short_id(&id)
-                ),
-                false,
-            ),
-            Ok(None) => {}
-            Err(e) => state.flash(e, true),
-        },
+        WorkerEvent::SessionEnded { outcome, .. } => {
+            if state.quitting {
+                state.stops_pending = state.stops_pending.saturating_sub(1);
+            }
+            session_ended(state, outcome);
+        }
+        WorkerEvent::Spark {
+            connection,
+            op,
+            outcome,
+        } => spark::on_reply(state, connection, op, outcome.map(|reply| *reply)),
         WorkerEvent::ExportProgress { id, rows, bytes } => {
             if let Some(run) = state.export.as_mut().filter(|r| r.id == id) {
                 run.rows = rows;

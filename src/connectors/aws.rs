@@ -222,6 +222,8 @@ mod tests {
                 output_location: None,
                 result_reuse_minutes: None,
                 scan_price_per_tb: None,
+                dpu_price_per_hour: None,
+                s3_endpoint_url: None,
             },
         }
     }

@@ -9,6 +9,7 @@ pub mod dynamodb;
 pub mod local;
 pub mod redshift_data;
 pub mod redshift_pg;
+pub mod spark;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +43,8 @@ pub enum NodeKind {
     Query,
     /// A setting or figure shown as a leaf ("output location: s3://…").
     Property,
+    /// A server-side session (Athena Spark).
+    Session,
 }
 
 impl NodeKind {
@@ -58,6 +61,7 @@ impl NodeKind {
             NodeKind::Workgroup => "workgroup",
             NodeKind::Query => "query",
             NodeKind::Property => "property",
+            NodeKind::Session => "session",
         }
     }
 }
@@ -69,6 +73,10 @@ pub enum NodeAction {
     UseWorkgroup(String),
     /// Show the results of a past execution without running it again.
     OpenResult { server_id: String, sql: String },
+    /// A Spark-enabled workgroup: sessions can be started in it.
+    SparkWorkgroup(String),
+    /// A Spark session: a tab can be bound to it, it can be described or terminated.
+    SparkSession(spark::SparkSession),
 }
 
 /// One entry of the browser tree, as a connector describes it.
@@ -157,6 +165,9 @@ pub struct QueryRequest {
     pub use_session: Option<bool>,
     /// A name for the run the service can show (`StatementName` "quarry:<label>").
     pub label: Option<String>,
+    /// Athena: run `sql` as one Spark calculation (PySpark, or `%sql …`) in this session
+    /// instead of as an Athena SQL query.
+    pub spark_session: Option<String>,
 }
 
 /// How a group of statements runs in one service call (DynamoDB).
@@ -360,6 +371,14 @@ pub trait Connector: Send + Sync {
         let _ = (key, commit);
         Err(ConnectorError::Config(
             "this connection has no transactions to end".into(),
+        ))
+    }
+
+    /// Spark sessions (Athena for Apache Spark): defaults, start, status, details, terminate.
+    async fn spark(&self, op: spark::SparkOp) -> Result<spark::SparkReply, ConnectorError> {
+        let _ = op;
+        Err(ConnectorError::Config(
+            "this connection has no Spark sessions (only Athena has)".into(),
         ))
     }
 

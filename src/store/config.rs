@@ -42,6 +42,8 @@ pub const DEFAULT_HISTORY_MAX_AGE_DAYS: u32 = 90;
 
 /// Athena's list price per TB scanned (USD), used for cost estimates unless configured.
 pub const DEFAULT_ATHENA_PRICE_PER_TB: f64 = 5.0;
+/// Athena for Apache Spark's list price per DPU-hour (USD), for cost estimates unless configured.
+pub const DEFAULT_SPARK_PRICE_PER_DPU_HOUR: f64 = 0.35;
 /// Items per DynamoDB run before pausing.
 const DYNAMODB_LIMIT: std::ops::Range<i64> = 1..10_000_001;
 /// Athena keeps reusable results up to 7 days.
@@ -224,6 +226,8 @@ impl ConnectionKind {
                 "output_location",
                 "result_reuse_minutes",
                 "scan_price_per_tb",
+                "dpu_price_per_hour",
+                "s3_endpoint_url",
             ],
             ConnectionKind::RedshiftData => &[
                 "cluster_identifier",
@@ -296,6 +300,11 @@ pub enum ConnectionDetails {
         result_reuse_minutes: Option<u32>,
         /// USD per TB scanned, for cost estimates; `None`: [`DEFAULT_ATHENA_PRICE_PER_TB`].
         scan_price_per_tb: Option<f64>,
+        /// USD per DPU-hour of Spark calculations; `None`: [`DEFAULT_SPARK_PRICE_PER_DPU_HOUR`].
+        dpu_price_per_hour: Option<f64>,
+        /// Where Spark calculation results are read from S3 when not the standard endpoint (an
+        /// S3-compatible server, a VPC endpoint); path-style addressing is used then.
+        s3_endpoint_url: Option<String>,
     },
     RedshiftData {
         /// Exactly one of `cluster_identifier` (provisioned) and `workgroup_name` (serverless).
@@ -979,11 +988,16 @@ impl Fields<'_, '_> {
     }
 
     fn endpoint_url(&self) -> Result<Option<String>, ConfigError> {
-        match self.spanned_string("endpoint_url")? {
+        self.url("endpoint_url")
+    }
+
+    /// An http(s) URL under `key`.
+    fn url(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        match self.spanned_string(key)? {
             Some((url, span)) if !(url.starts_with("http://") || url.starts_with("https://")) => {
                 Err(self.ctx.error(
                     span,
-                    format!("`endpoint_url` must start with http:// or https://, found `{url}`"),
+                    format!("`{key}` must start with http:// or https://, found `{url}`"),
                 ))
             }
             other => Ok(other.map(|(u, _)| u)),
@@ -1027,6 +1041,8 @@ impl Fields<'_, '_> {
                 .int_in("result_reuse_minutes", RESULT_REUSE_MINUTES)?
                 .map(|m| m as u32),
             scan_price_per_tb: self.price("scan_price_per_tb")?,
+            dpu_price_per_hour: self.price("dpu_price_per_hour")?,
+            s3_endpoint_url: self.url("s3_endpoint_url")?,
         })
     }
 

@@ -22,9 +22,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             theme::running(),
         ));
     }
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .border_style(theme::border(focused))
         .title(Line::from(title));
+    // The monitor is reachable from here: said where what runs on the servers is browsed.
+    let (running, held, transactions) = crate::app::monitor::counts(state);
+    let busy = running + held + transactions;
+    if focused || busy > 0 {
+        let count = if busy > 0 {
+            format!(" ({busy})")
+        } else {
+            String::new()
+        };
+        block = block.title_bottom(Line::styled(format!(" F9 monitor{count} "), theme::dim()));
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows = b.rows();
@@ -67,6 +78,7 @@ fn node_line(node: &TreeNode, depth: usize, spinner: usize) -> Line<'static> {
         Some(NodeKind::Workgroup) => "⚙",
         Some(NodeKind::Query) => "»",
         Some(NodeKind::Property) => "-",
+        Some(NodeKind::Session) => "✦",
     };
     let mut spans = vec![
         Span::raw("  ".repeat(depth)),

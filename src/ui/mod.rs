@@ -6,6 +6,7 @@ pub mod editor;
 pub mod grid;
 pub mod highlight;
 pub mod popup;
+mod sessions;
 pub mod status;
 pub mod svg;
 pub mod theme;

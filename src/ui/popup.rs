@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::theme;
+use super::{sessions, theme};
 use crate::app::action::Action;
 use crate::app::export_form::ExportForm;
 use crate::app::keymap::KeyContext;
@@ -49,28 +49,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
             let title = format!(" {} — y copies, Esc closes ", sanitize_line(title));
             show(frame, area, &title, body, *scroll, Style::new());
         }
-        Popup::ConfirmQuit { running, on_server } => {
-            let s = if *running == 1 { "" } else { "s" };
-            let mut lines = vec![Line::raw(format!("{running} job{s} still running."))];
-            if *on_server > 0 {
-                lines.push(Line::raw(format!(
-                    "{on_server} of them run on a service and bill until they end."
-                )));
-                lines.push(Line::raw("Stop them on the server and quit?"));
-                lines.push(Line::styled(
-                    "[y] stop all and quit   [l] leave them running and quit   [n] keep working",
-                    theme::dim(),
-                ));
-            } else {
-                lines.push(Line::raw("Cancel them and quit?"));
-                lines.push(Line::styled(
-                    "[y] yes, cancel and quit    [n] no, keep working",
-                    theme::dim(),
-                ));
-            }
-            let area = centered(screen, 80, lines.len() as u16 + 3);
-            show(frame, area, " Quit ", lines, 0, theme::running());
-        }
+        Popup::ConfirmQuit(form) => sessions::quit_dialog(frame, screen, form),
         Popup::Params(form) => {
             let width = 76u16.min(screen.width.saturating_sub(4));
             let label_width = form
@@ -169,7 +148,16 @@ pub fn draw(frame: &mut Frame, state: &State) {
             ];
             show(frame, area, " Password ", lines, 0, Style::new());
         }
-        Popup::Monitor { selected } => monitor_list(frame, screen, state, *selected),
+        Popup::Monitor { selected, subject } => {
+            sessions::monitor_list(frame, screen, state, *selected, *subject)
+        }
+        Popup::SparkStart(form) => sessions::spark_start(frame, screen, form),
+        Popup::SparkDetails {
+            id,
+            lines,
+            selected,
+            ..
+        } => sessions::spark_details(frame, screen, id, lines.as_deref(), *selected),
         Popup::ConfirmCloseTab => {
             let area = centered(screen, 60, 5);
             let lines = vec![
@@ -321,73 +309,8 @@ fn picker_lines(
     lines
 }
 
-fn monitor_list(frame: &mut Frame, screen: Rect, state: &State, selected: usize) {
-    let area = centered(
-        screen,
-        screen.width.saturating_sub(6),
-        screen.height.saturating_sub(6),
-    );
-    let room = (area.height.saturating_sub(3) as usize).max(1);
-    let entries = crate::app::monitor::entries(state);
-    let title = " Jobs and sessions — c cancel/end · Enter show · y copy id · r run again · Esc ";
-    // Fixed columns first; the server id gets what is left of the line (lines never wrap, so
-    // the selection stays where it is drawn).
-    const FIXED: usize = 10 + 1 + 9 + 1 + 9 + 2 + 20 + 1 + 24 + 1 + 16 + 1;
-    let id_width = (area.width.saturating_sub(2) as usize).saturating_sub(FIXED);
-    let mut lines = vec![Line::styled(
-        format!(
-            "{:<10} {:>9} {:>9}  {:<20} {:<24} {:<16} {}",
-            "state",
-            "elapsed",
-            "rows",
-            "connection · tab",
-            "statement",
-            "figures",
-            clip("server id", id_width)
-        ),
-        theme::header(),
-    )];
-    if entries.is_empty() {
-        lines.push(Line::styled("no jobs or sessions yet", theme::dim()));
-    }
-    let first = selected.saturating_sub(room.saturating_sub(1));
-    for (i, e) in entries.iter().enumerate().skip(first).take(room) {
-        let state_style = match e.state.as_str() {
-            "FAILED" => theme::error(),
-            _ if e.active => theme::running(),
-            _ => theme::dim(),
-        };
-        let elapsed = e
-            .elapsed
-            .map(crate::connectors::format_elapsed)
-            .unwrap_or_default();
-        let place = format!("{} · {}", e.connection, e.tab_title);
-        let rows = match e.subject {
-            crate::app::monitor::Subject::Job { .. } => e.rows.to_string(),
-            _ => String::new(),
-        };
-        let line = Line::from(vec![
-            Span::styled(format!("{:<10} ", clip(&e.state, 10)), state_style),
-            Span::raw(format!("{elapsed:>9} {rows:>9}  ")),
-            Span::raw(format!("{:<20} ", clip(&place, 20))),
-            Span::raw(format!("{:<24} ", clip(&e.what, 24))),
-            Span::styled(format!("{:<16} ", clip(&e.figures, 16)), theme::dim()),
-            Span::styled(
-                clip(e.server_id.as_deref().unwrap_or(""), id_width),
-                theme::dim(),
-            ),
-        ]);
-        lines.push(if i == selected {
-            line.style(Style::new().add_modifier(Modifier::REVERSED))
-        } else {
-            line
-        });
-    }
-    show(frame, area, title, lines, 0, Style::new());
-}
-
 /// At most `n` characters of `text`, control characters made visible.
-fn clip(text: &str, n: usize) -> String {
+pub(super) fn clip(text: &str, n: usize) -> String {
     let clean = sanitize_line(text);
     if clean.chars().count() <= n {
         clean.into_owned()
@@ -598,7 +521,14 @@ fn export_dialog(frame: &mut Frame, screen: Rect, form: &ExportForm) {
     show(frame, area, " Export ", lines, 0, Style::new());
 }
 
-fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: usize, style: Style) {
+pub(super) fn show(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line>,
+    scroll: usize,
+    style: Style,
+) {
     frame.render_widget(Clear, area);
     let block = Block::bordered()
         .title(title.to_string())
@@ -612,7 +542,7 @@ fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: us
     frame.render_widget(p, area);
 }
 
-fn centered(screen: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn centered(screen: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(screen.width);
     let h = height.min(screen.height).max(3.min(screen.height));
     Rect::new(

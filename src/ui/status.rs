@@ -92,6 +92,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         };
         spans.push(Span::styled(text, style));
     }
+    if let Some(label) = crate::app::spark::tab_label(state) {
+        spans.push(Span::styled(
+            format!(" · {}", sanitize_line(&label)),
+            theme::running(),
+        ));
+    }
     // Running jobs are counted further on; what the server holds is counted here.
     let (_, sessions, transactions) = crate::app::monitor::counts(state);
     if sessions + transactions > 0 {

@@ -287,3 +287,55 @@ fn the_monitor_lists_jobs_and_sessions() {
     assert!(text.contains("1 session (F9)"), "{text}");
     insta::assert_snapshot!("monitor", t.backend());
 }
+
+#[test]
+fn the_quit_dialog_ticks_what_runs_or_is_held_on_the_servers() {
+    let mut s = state();
+    s.connections.insert(
+        0,
+        crate::app::ConnectionInfo {
+            name: "ath".into(),
+            kind: crate::store::config::ConnectionKind::Athena,
+            detail: String::new(),
+            result_reuse: false,
+            sessions: false,
+        },
+    );
+    s.tab_mut().connection = "ath".into();
+    start(&mut s, "SELECT * FROM big_table");
+    s.spark.upsert(
+        "ath",
+        crate::connectors::spark::SparkSession {
+            id: "a1b2c3d4-spark-session".into(),
+            workgroup: "spark-wg".into(),
+            state: "IDLE".into(),
+            dpu_ms: Some(1_800_000),
+            ..Default::default()
+        },
+        true,
+    );
+    update(&mut s, ctrl('q'));
+    // Untick the Spark session.
+    update(&mut s, key(KeyCode::Down, KeyModifiers::NONE));
+    update(&mut s, key(KeyCode::Char(' '), KeyModifiers::NONE));
+    let t = render(&s);
+    let text = screen_text(&t);
+    assert!(text.contains("[x]") && text.contains("[ ]"), "{text}");
+    assert!(text.contains("0.50 DPU·h"), "{text}");
+    insta::assert_snapshot!("quit_dialog", t.backend());
+}
+
+#[test]
+fn the_spark_start_form_shows_the_workgroup_defaults() {
+    let mut s = state();
+    let mut form = crate::app::spark::StartForm::new("ath".into(), "spark-wg".into());
+    form.fill(crate::connectors::spark::SessionSettings {
+        max_concurrent_dpus: 40,
+        ..Default::default()
+    });
+    s.popup = Some(crate::app::Popup::SparkStart(form));
+    let t = render(&s);
+    let text = screen_text(&t);
+    assert!(text.contains("max concurrent DPUs 40"), "{text}");
+    assert!(text.contains("bills per DPU-hour"), "{text}");
+}

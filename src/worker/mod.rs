@@ -19,6 +19,7 @@ pub mod export_job;
 
 pub use export_job::{ExportFailure, ExportOutcome, ExportTarget, RowPick};
 
+use crate::connectors::spark::{SparkOp, SparkReply};
 use crate::connectors::{
     self, CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, JobEvent, JobId, JobSink,
     JobStats, JobSummary, QueryRequest,
@@ -62,6 +63,11 @@ pub enum WorkerCmd {
     EndSession {
         connection: String,
         key: String,
+    },
+    /// A Spark session operation on `connection`; answered by [`WorkerEvent::Spark`].
+    Spark {
+        connection: String,
+        op: SparkOp,
     },
     /// Commits (`commit`) or rolls back the transaction open on caller `key`'s connection;
     /// answered by [`WorkerEvent::TransactionEnded`].
@@ -188,6 +194,13 @@ pub enum WorkerEvent {
         result: Result<Vec<CatalogNode>, String>,
     },
     /// `Some(id)`: the session that was ended; `None`: the caller held none.
+    /// The answer to [`WorkerCmd::Spark`].
+    Spark {
+        connection: String,
+        op: SparkOp,
+        /// Boxed: a session's details are large next to the other events.
+        outcome: Result<Box<SparkReply>, String>,
+    },
     SessionEnded {
         key: String,
         outcome: Result<Option<String>, String>,
@@ -412,6 +425,28 @@ impl Worker {
                     };
                     let _ = events
                         .send(WorkerEvent::SessionEnded { key, outcome })
+                        .await;
+                });
+            }
+            WorkerCmd::Spark { connection, op } => {
+                let conn = self.connections.get(&connection).cloned();
+                let cache = self.connected.clone();
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let outcome = match connector_for(conn, &connection, &cache).await {
+                        Ok(c) => c
+                            .spark(op.clone())
+                            .await
+                            .map(Box::new)
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = events
+                        .send(WorkerEvent::Spark {
+                            connection,
+                            op,
+                            outcome,
+                        })
                         .await;
                 });
             }

@@ -2,6 +2,7 @@
 //! `quarry` binary in an isolated HOME; see `common`.
 
 mod athena;
+mod athena_spark;
 mod aws_json_server;
 mod cli;
 mod common;
@@ -11,6 +12,7 @@ mod dynamodb;
 mod dynamodb_groups;
 mod export;
 mod fake_athena;
+mod fake_athena_spark;
 mod fake_redshift_data;
 mod fake_redshift_iam;
 mod history;

@@ -715,3 +715,5 @@ fn the_tui_asks_for_a_password_the_server_wants_and_runs_again() {
     );
     tui.assert_restored();
 }
+
+mod monitor;

@@ -5,6 +5,7 @@
 //! workgroups → <workgroup> → settings, saved queries, recent queries
 //!                                                        ListWorkGroups, GetWorkGroup, ListNamedQueries
 //! recent queries → <query>    (the connection's workgroup) ListQueryExecutions, BatchGetQueryExecution
+//! spark → <Spark workgroup> → <session>                  ListWorkGroups, GetWorkGroup, ListSessions
 //! ```
 //!
 //! A catalog named `workgroups` or `recent queries` would be hidden by the folders; Athena's
@@ -21,6 +22,7 @@ use crate::sql::quote_ident;
 
 pub const WORKGROUPS: &str = "workgroups";
 pub const RECENT: &str = "recent queries";
+pub const SPARK: &str = "spark";
 /// Recent executions listed (one BatchGetQueryExecution holds 50).
 const RECENT_LIMIT: i32 = 50;
 /// Saved queries listed per workgroup.
@@ -48,6 +50,8 @@ pub async fn children(
         [w, name] if w == WORKGROUPS => workgroup(a, name).await,
         [w, name, r] if w == WORKGROUPS && r == RECENT => recent(a, Some(name)).await,
         [r] if r == RECENT => recent(a, a.workgroup.as_deref()).await,
+        [s] if s == SPARK => super::spark::workgroups(a).await,
+        [s, workgroup] if s == SPARK => super::spark::sessions(a, workgroup).await,
         [catalog] => databases(a, catalog).await,
         [catalog, db] => tables(a, catalog, db).await,
         [catalog, db, table] => columns(a, catalog, db, table).await,
@@ -97,6 +101,11 @@ async fn root(a: &AthenaConnector) -> Result<Vec<CatalogNode>, ConnectorError> {
             .with_detail(format!(
                 "workgroup {whose} · Enter on one: show its results again"
             ))
+            .with_children(),
+    );
+    nodes.push(
+        CatalogNode::new(SPARK, NodeKind::Folder)
+            .with_detail("Spark-enabled workgroups and their sessions")
             .with_children(),
     );
     Ok(nodes)

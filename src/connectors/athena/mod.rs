@@ -4,6 +4,7 @@
 mod catalog;
 mod named;
 pub mod rows;
+mod spark;
 
 pub use named::NamedQuery;
 
@@ -24,6 +25,7 @@ use super::{
 };
 use crate::store::config::{
     ConnectionConfig, ConnectionDetails, DEFAULT_ATHENA_CATALOG, DEFAULT_ATHENA_PRICE_PER_TB,
+    DEFAULT_SPARK_PRICE_PER_DPU_HOUR,
 };
 
 /// GetQueryResults returns at most this many rows per page.
@@ -36,6 +38,10 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(8);
 
 pub struct AthenaConnector {
     client: Client,
+    /// Reads Spark calculation results (stdout, stderr, result files) from S3.
+    s3: aws_sdk_s3::Client,
+    /// USD per DPU-hour of Spark calculations and sessions, for cost estimates.
+    dpu_price_per_hour: f64,
     workgroup: Option<String>,
     catalog: String,
     database: Option<String>,
@@ -54,6 +60,7 @@ impl AthenaConnector {
     /// A connector with an already loaded SDK configuration (tests pass static credentials).
     pub fn with_sdk_config(conn: &ConnectionConfig, sdk: &SdkConfig) -> Self {
         let client = Client::new(sdk);
+        let s3 = spark::s3_client(sdk, conn);
         match &conn.details {
             ConnectionDetails::Athena {
                 workgroup,
@@ -62,8 +69,12 @@ impl AthenaConnector {
                 output_location,
                 result_reuse_minutes,
                 scan_price_per_tb,
+                dpu_price_per_hour,
+                s3_endpoint_url: _,
             } => AthenaConnector {
                 client,
+                s3,
+                dpu_price_per_hour: dpu_price_per_hour.unwrap_or(DEFAULT_SPARK_PRICE_PER_DPU_HOUR),
                 workgroup: workgroup.clone(),
                 catalog: catalog
                     .clone()
@@ -75,6 +86,8 @@ impl AthenaConnector {
             },
             _ => AthenaConnector {
                 client,
+                s3,
+                dpu_price_per_hour: DEFAULT_SPARK_PRICE_PER_DPU_HOUR,
                 workgroup: None,
                 catalog: DEFAULT_ATHENA_CATALOG.to_string(),
                 database: None,
@@ -437,12 +450,22 @@ impl Connector for AthenaConnector {
         catalog::children(self, path).await
     }
 
+    async fn spark(
+        &self,
+        op: crate::connectors::spark::SparkOp,
+    ) -> Result<crate::connectors::spark::SparkReply, ConnectorError> {
+        spark::handle(self, op).await
+    }
+
     async fn execute(
         &self,
         req: QueryRequest,
         sink: JobSink,
         cancel: CancellationToken,
     ) -> Result<JobSummary, ConnectorError> {
+        if let Some(session) = req.spark_session.clone() {
+            return spark::run_calculation(self, &req, &session, sink, cancel).await;
+        }
         let started = Instant::now();
         // A reopened execution belongs to whoever started it: cancelling only stops following.
         let owns = req.reopen.is_none();

@@ -1,0 +1,120 @@
+//! The quit dialog: what still runs or is held on a server — queries, Redshift Data sessions,
+//! Spark sessions started here — each with a box to stop it (all ticked: nothing keeps running
+//! and billing after Quarry is gone unless the user says so). Open transactions are asked about
+//! before this (commit or roll back), and runs on the embedded engine end with the process.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::State;
+use super::monitor::{self, Entry, Subject};
+use crate::store::config::ConnectionKind;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuitItem {
+    pub entry: Entry,
+    /// Stop it on the server when quitting.
+    pub stop: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuitForm {
+    pub items: Vec<QuitItem>,
+    pub selected: usize,
+    /// Runs that end with the process whatever is chosen (embedded engine, DynamoDB pages).
+    pub local: usize,
+}
+
+pub enum QuitChoice {
+    Stay,
+    Editing(QuitForm),
+    /// Quit, stopping the ticked items.
+    Quit(QuitForm),
+}
+
+/// The dialog for the current state, or `None` when nothing runs or is held.
+pub fn form(state: &State) -> Option<QuitForm> {
+    let mut items = Vec::new();
+    let mut local = 0;
+    for entry in monitor::entries(state) {
+        let on_server = match entry.subject {
+            Subject::Job { tab, result } if entry.active => {
+                let Some(t) = state.tabs.iter().find(|t| t.id == tab) else {
+                    continue;
+                };
+                let followed_only = t
+                    .results
+                    .iter()
+                    .find(|r| r.id == result)
+                    .is_some_and(|r| r.reopen.is_some());
+                let server = matches!(
+                    state.connection_kind(&t.connection),
+                    Some(
+                        ConnectionKind::Athena
+                            | ConnectionKind::RedshiftData
+                            | ConnectionKind::Redshift
+                    )
+                );
+                if !server || followed_only {
+                    local += 1;
+                    continue;
+                }
+                true
+            }
+            Subject::Session { .. } => entry.active,
+            Subject::Spark { index } => state
+                .spark
+                .list
+                .get(index)
+                .is_some_and(|k| k.started_here && k.session.is_live()),
+            _ => false,
+        };
+        if on_server {
+            items.push(QuitItem { entry, stop: true });
+        }
+    }
+    (!items.is_empty() || local > 0).then_some(QuitForm {
+        items,
+        selected: 0,
+        local,
+    })
+}
+
+impl QuitForm {
+    pub fn on_key(mut self, key: &KeyEvent) -> QuitChoice {
+        let last = self.items.len().saturating_sub(1);
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') => return QuitChoice::Stay,
+            KeyCode::Enter | KeyCode::Char('y') | KeyCode::Char('Y') => {
+                return QuitChoice::Quit(self);
+            }
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => self.selected = (self.selected + 1).min(last),
+            KeyCode::Char(' ') => {
+                if let Some(item) = self.items.get_mut(self.selected) {
+                    item.stop = !item.stop;
+                }
+            }
+            // All on, or all off when all are on.
+            KeyCode::Char('a') => {
+                let all = self.items.iter().all(|i| i.stop);
+                for item in &mut self.items {
+                    item.stop = !all;
+                }
+            }
+            // Leave everything running on the servers.
+            KeyCode::Char('l') | KeyCode::Char('L') => {
+                for item in &mut self.items {
+                    item.stop = false;
+                }
+                return QuitChoice::Quit(self);
+            }
+            _ => {}
+        }
+        QuitChoice::Editing(self)
+    }
+
+    /// How many items are ticked.
+    pub fn stopping(&self) -> usize {
+        self.items.iter().filter(|i| i.stop).count()
+    }
+}

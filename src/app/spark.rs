@@ -1,0 +1,629 @@
+//! Athena Spark sessions as the app knows them — seen in the browser, started here, or bound to
+//! a tab — followed until they settle; and the small form that starts one.
+//!
+//! A session is polled (GetSessionStatus through the worker) every [`POLL_EVERY`] while it is on
+//! its way somewhere (CREATING, CREATED, BUSY, TERMINATING) or bound to a tab; expanded Spark
+//! workgroups of the browser are listed again every [`REFRESH_EVERY`].
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::{Effect, Popup, State};
+use crate::connectors::spark::{SessionSettings, SparkOp, SparkReply, SparkSession};
+use crate::connectors::{NodeAction, NodeKind};
+use crate::worker::WorkerCmd;
+
+/// How often a changing (or bound) session's state is asked for.
+pub const POLL_EVERY: Duration = Duration::from_secs(2);
+/// How often an expanded Spark workgroup's session list is fetched again.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(10);
+
+/// A session and where Quarry knows it from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownSession {
+    pub connection: String,
+    pub session: SparkSession,
+    /// Started by this process: offered for termination when quitting.
+    pub started_here: bool,
+    /// When its state was last asked for, and whether the answer is still awaited.
+    pub polled: Option<Instant>,
+    pub in_flight: bool,
+}
+
+/// Every Spark session known to this process, in the order first seen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparkSessions {
+    pub list: Vec<KnownSession>,
+}
+
+impl SparkSessions {
+    pub fn get(&self, id: &str) -> Option<&KnownSession> {
+        self.list.iter().find(|k| k.session.id == id)
+    }
+
+    /// Records what the service said of a session; keeps what a thinner answer (a list entry,
+    /// a status) lacks from an earlier, fuller one.
+    pub fn upsert(&mut self, connection: &str, session: SparkSession, started_here: bool) {
+        match self.list.iter_mut().find(|k| k.session.id == session.id) {
+            Some(known) => {
+                let old = std::mem::take(&mut known.session);
+                known.session = merge(old, session);
+                known.started_here |= started_here;
+                known.in_flight = false;
+            }
+            None => self.list.push(KnownSession {
+                connection: connection.to_string(),
+                session,
+                started_here,
+                polled: None,
+                in_flight: false,
+            }),
+        }
+    }
+
+    /// A status request failed: ask again at the next poll.
+    pub fn poll_failed(&mut self, id: &str) {
+        if let Some(k) = self.list.iter_mut().find(|k| k.session.id == id) {
+            k.in_flight = false;
+        }
+    }
+
+    /// Sessions that still run (or bill): listed by the monitor.
+    pub fn live(&self) -> impl Iterator<Item = &KnownSession> {
+        self.list.iter().filter(|k| k.session.is_live())
+    }
+
+    /// Status requests due now for sessions that change or that `bound` (tabs' sessions) names;
+    /// marks them in flight.
+    pub fn due_polls(&mut self, now: Instant, bound: &[String]) -> Vec<(String, SparkOp)> {
+        let mut due = Vec::new();
+        for k in &mut self.list {
+            let watched =
+                k.session.is_changing() || (k.session.is_live() && bound.contains(&k.session.id));
+            let time = k.polled.is_none_or(|t| now.duration_since(t) >= POLL_EVERY);
+            if watched && time && !k.in_flight {
+                k.polled = Some(now);
+                k.in_flight = true;
+                due.push((
+                    k.connection.clone(),
+                    SparkOp::Status {
+                        id: k.session.id.clone(),
+                    },
+                ));
+            }
+        }
+        due
+    }
+}
+
+/// `new` over `old`, keeping the fields `new` does not carry.
+fn merge(old: SparkSession, new: SparkSession) -> SparkSession {
+    SparkSession {
+        workgroup: if new.workgroup.is_empty() {
+            old.workgroup
+        } else {
+            new.workgroup
+        },
+        state: if new.state.is_empty() {
+            old.state
+        } else {
+            new.state
+        },
+        reason: new.reason.or(old.reason),
+        started: new.started.or(old.started),
+        ended: new.ended.or(old.ended),
+        settings: new.settings.or(old.settings),
+        dpu_ms: new.dpu_ms.or(old.dpu_ms),
+        description: new.description.or(old.description),
+        engine_version: new.engine_version.or(old.engine_version),
+        id: new.id,
+    }
+}
+
+/// The fields of the start form, in order.
+pub const FIELDS: [&str; 5] = [
+    "coordinator DPU",
+    "executor DPU",
+    "max concurrent DPUs",
+    "idle timeout (minutes)",
+    "description",
+];
+
+/// The "start a Spark session" form: DPU sizes, idle timeout and a description, prefilled with
+/// the workgroup's defaults once they arrive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartForm {
+    pub connection: String,
+    pub workgroup: String,
+    pub values: [String; 5],
+    pub focus: usize,
+    /// The workgroup's defaults were asked for and have not arrived.
+    pub loading: bool,
+    /// The user typed something: arriving defaults no longer overwrite the fields.
+    pub touched: bool,
+    pub error: Option<String>,
+    /// The ClientRequestToken of this form's start: submitting twice starts one session.
+    pub token: String,
+}
+
+pub enum FormOutcome {
+    Editing(StartForm),
+    Cancelled,
+    Submitted { connection: String, op: SparkOp },
+}
+
+impl StartForm {
+    pub fn new(connection: String, workgroup: String) -> StartForm {
+        let mut form = StartForm {
+            connection,
+            workgroup,
+            values: Default::default(),
+            focus: 0,
+            loading: true,
+            touched: false,
+            error: None,
+            token: uuid::Uuid::new_v4().to_string(),
+        };
+        form.fill(SessionSettings::default());
+        form
+    }
+
+    /// Puts `settings` into the number fields (unless the user already edited them).
+    pub fn fill(&mut self, settings: SessionSettings) {
+        self.loading = false;
+        if self.touched {
+            return;
+        }
+        self.values[0] = settings.coordinator_dpu.to_string();
+        self.values[1] = settings.executor_dpu.to_string();
+        self.values[2] = settings.max_concurrent_dpus.to_string();
+        self.values[3] = settings.idle_timeout_minutes.to_string();
+    }
+
+    pub fn on_key(mut self, key: &KeyEvent) -> FormOutcome {
+        match key.code {
+            KeyCode::Esc => return FormOutcome::Cancelled,
+            KeyCode::Up | KeyCode::BackTab => self.focus = self.focus.saturating_sub(1),
+            KeyCode::Down | KeyCode::Tab => self.focus = (self.focus + 1).min(FIELDS.len() - 1),
+            KeyCode::Backspace => {
+                self.values[self.focus].pop();
+                self.touched = true;
+            }
+            KeyCode::Char(c) if !c.is_control() => {
+                let number = self.focus < 4;
+                if number && !c.is_ascii_digit() {
+                    self.error = Some(format!("{} takes a whole number", FIELDS[self.focus]));
+                    return FormOutcome::Editing(self);
+                }
+                if self.values[self.focus].chars().count() < 200 {
+                    self.values[self.focus].push(c);
+                }
+                self.touched = true;
+            }
+            KeyCode::Enter => match self.settings() {
+                Ok(settings) => {
+                    let description = self.values[4].trim();
+                    let op = SparkOp::Start {
+                        workgroup: self.workgroup.clone(),
+                        settings,
+                        description: (!description.is_empty()).then(|| description.to_string()),
+                        token: self.token.clone(),
+                    };
+                    return FormOutcome::Submitted {
+                        connection: self.connection,
+                        op,
+                    };
+                }
+                Err(e) => {
+                    self.error = Some(e);
+                    return FormOutcome::Editing(self);
+                }
+            },
+            _ => {}
+        }
+        self.error = None;
+        FormOutcome::Editing(self)
+    }
+
+    /// The numbers, checked against the service's limits.
+    fn settings(&self) -> Result<SessionSettings, String> {
+        let number = |i: usize, range: std::ops::RangeInclusive<i32>| {
+            let v: i32 = self.values[i]
+                .trim()
+                .parse()
+                .map_err(|_| format!("{}: a whole number, please", FIELDS[i]))?;
+            if range.contains(&v) {
+                Ok(v)
+            } else {
+                Err(format!(
+                    "{} must be {} to {}",
+                    FIELDS[i],
+                    range.start(),
+                    range.end()
+                ))
+            }
+        };
+        Ok(SessionSettings {
+            coordinator_dpu: number(0, 1..=1)?,
+            executor_dpu: number(1, 1..=1)?,
+            max_concurrent_dpus: number(2, 2..=5000)?,
+            idle_timeout_minutes: number(3, 1..=480)?,
+        })
+    }
+}
+
+/// The Spark session a tab runs in, and its state, for the status bar.
+pub fn tab_label(state: &State) -> Option<String> {
+    let id = state.tab().spark.as_deref()?;
+    let known = state.spark.get(id);
+    let status = known.map(|k| k.session.state.as_str()).unwrap_or("?");
+    Some(format!("spark {} {status}", short_id(id)))
+}
+
+/// The first characters of a session id (they are long UUID-like strings).
+pub fn short_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+fn ask(fx: &mut Vec<Effect>, connection: &str, op: SparkOp) {
+    fx.push(Effect::Worker(WorkerCmd::Spark {
+        connection: connection.to_string(),
+        op,
+    }));
+}
+
+/// Every tick: follow changing and bound sessions, list expanded Spark workgroups again.
+pub fn tick(state: &mut State, fx: &mut Vec<Effect>) {
+    let bound: Vec<String> = state.tabs.iter().filter_map(|t| t.spark.clone()).collect();
+    for (connection, op) in state.spark.due_polls(state.now, &bound) {
+        ask(fx, &connection, op);
+    }
+    let due = state
+        .spark_refreshed
+        .is_none_or(|t| state.now.duration_since(t) >= REFRESH_EVERY);
+    if !due {
+        return;
+    }
+    state.spark_refreshed = Some(state.now);
+    for (connection, path) in expanded_spark_workgroups(&state.browser.roots) {
+        fx.push(Effect::Worker(WorkerCmd::LoadChildren { connection, path }));
+    }
+}
+
+/// Expanded, loaded Spark workgroup nodes of the browser (their session lists are shown).
+fn expanded_spark_workgroups(nodes: &[super::browser::TreeNode]) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for n in nodes {
+        if !n.expanded {
+            continue;
+        }
+        if let super::browser::Children::Loaded(children) = &n.children {
+            if matches!(n.action, Some(NodeAction::SparkWorkgroup(_))) {
+                out.push((n.connection.clone(), n.path.clone()));
+            }
+            out.extend(expanded_spark_workgroups(children));
+        }
+    }
+    out
+}
+
+/// A session list arrived for the browser: remember the sessions it shows.
+pub fn seen_in_browser(
+    state: &mut State,
+    connection: &str,
+    nodes: &[crate::connectors::CatalogNode],
+) {
+    for node in nodes {
+        if let (NodeKind::Session, Some(NodeAction::SparkSession(s))) = (node.kind, &node.action) {
+            state.spark.upsert(connection, s.clone(), false);
+        }
+    }
+}
+
+/// Enter on a Spark workgroup (start a session there) or on a session (bind the tab to it).
+pub fn on_node(state: &mut State, connection: String, action: NodeAction, fx: &mut Vec<Effect>) {
+    match action {
+        NodeAction::SparkWorkgroup(workgroup) => {
+            ask(
+                fx,
+                &connection,
+                SparkOp::Defaults {
+                    workgroup: workgroup.clone(),
+                },
+            );
+            state.popup = Some(Popup::SparkStart(StartForm::new(connection, workgroup)));
+        }
+        NodeAction::SparkSession(session) => {
+            let id = session.id.clone();
+            state.spark.upsert(&connection, session, false);
+            bind(state, &connection, &id);
+        }
+        _ => {}
+    }
+}
+
+/// Makes the active tab (or a new one on `connection`) run its code in session `id`.
+fn bind(state: &mut State, connection: &str, id: &str) {
+    let Some(known) = state.spark.get(id) else {
+        return;
+    };
+    if !known.session.is_live() {
+        let text = format!(
+            "Spark session {} is {}: start one from its workgroup (browser: spark → workgroup → Enter)",
+            short_id(id),
+            known.session.state
+        );
+        state.flash(text, true);
+        return;
+    }
+    if state.tab().connection != connection {
+        super::update::new_tab(state, connection.to_string(), "");
+    }
+    state.tab_mut().spark = Some(id.to_string());
+    state.focus = super::Focus::Editor;
+    let title = state.tab().title.clone();
+    state.flash(
+        format!(
+            "{title} runs in Spark session {}: Ctrl-J runs the tab (or the selection) as one calculation — PySpark, or %sql",
+            short_id(id)
+        ),
+        false,
+    );
+}
+
+/// Terminates a session (from the monitor, or when quitting).
+pub fn terminate(state: &mut State, index: usize, fx: &mut Vec<Effect>) {
+    let Some(known) = state.spark.list.get(index) else {
+        return;
+    };
+    let (connection, id) = (known.connection.clone(), known.session.id.clone());
+    ask(fx, &connection, SparkOp::Terminate { id: id.clone() });
+    state.flash(
+        format!("terminating Spark session {}…", short_id(&id)),
+        false,
+    );
+}
+
+/// Opens the details of a session (asked for; shown when they arrive).
+pub fn details(state: &mut State, index: usize, fx: &mut Vec<Effect>) {
+    let Some(known) = state.spark.list.get(index) else {
+        return;
+    };
+    let (connection, id) = (known.connection.clone(), known.session.id.clone());
+    ask(fx, &connection, SparkOp::Details { id: id.clone() });
+    state.popup = Some(Popup::SparkDetails {
+        connection,
+        id,
+        lines: None,
+        selected: 0,
+    });
+}
+
+/// The service answered a [`SparkOp`].
+pub fn on_reply(
+    state: &mut State,
+    connection: String,
+    op: SparkOp,
+    outcome: Result<SparkReply, String>,
+) {
+    match (op, outcome) {
+        (SparkOp::Defaults { workgroup }, outcome) => {
+            if let Some(Popup::SparkStart(form)) = &mut state.popup
+                && form.connection == connection
+                && form.workgroup == workgroup
+            {
+                match outcome {
+                    Ok(SparkReply::Defaults(settings)) => form.fill(settings),
+                    Ok(_) => form.loading = false,
+                    Err(e) => {
+                        form.loading = false;
+                        form.error = Some(format!(
+                            "the workgroup's defaults are unavailable ({e}): the service's are shown"
+                        ));
+                    }
+                }
+            }
+        }
+        (SparkOp::Start { workgroup, .. }, Ok(SparkReply::Session(mut session))) => {
+            if session.workgroup.is_empty() {
+                session.workgroup = workgroup.clone();
+            }
+            let id = session.id.clone();
+            let status = session.state.clone();
+            state.spark.upsert(&connection, session, true);
+            bind(state, &connection, &id);
+            state.flash(
+                format!(
+                    "Spark session {} {status} in {workgroup}: this tab runs its code there once it is IDLE",
+                    short_id(&id)
+                ),
+                false,
+            );
+        }
+        (SparkOp::Start { workgroup, .. }, Err(e)) => {
+            state.flash(
+                format!("could not start a Spark session in {workgroup}: {e}"),
+                true,
+            );
+        }
+        (SparkOp::Status { id }, Ok(SparkReply::Session(session))) => {
+            let before = state.spark.get(&id).map(|k| k.session.state.clone());
+            let now = session.state.clone();
+            state.spark.upsert(&connection, session, false);
+            if before.as_deref() != Some(now.as_str()) {
+                settled(state, &id, &now);
+            }
+        }
+        (SparkOp::Status { id }, Err(e)) => {
+            state.spark.poll_failed(&id);
+            tracing::warn!(session = %id, error = %e, "Spark session status failed");
+        }
+        (SparkOp::Details { id }, outcome) => {
+            let lines = match outcome {
+                Ok(SparkReply::Details { session, lines }) => {
+                    state.spark.upsert(&connection, session, false);
+                    lines
+                }
+                Ok(_) => Vec::new(),
+                Err(e) => vec![("error".to_string(), e)],
+            };
+            if let Some(Popup::SparkDetails {
+                id: shown,
+                lines: slot,
+                ..
+            }) = &mut state.popup
+                && *shown == id
+            {
+                *slot = Some(lines);
+            }
+        }
+        (SparkOp::Terminate { id }, outcome) => {
+            if state.quitting {
+                state.stops_pending = state.stops_pending.saturating_sub(1);
+            }
+            match outcome {
+                Ok(SparkReply::Session(session)) => {
+                    let now = session.state.clone();
+                    state.spark.upsert(&connection, session, false);
+                    settled(state, &id, &now);
+                }
+                Ok(_) => {}
+                Err(e) => state.flash(
+                    format!(
+                        "could not terminate Spark session {}: {e} — it bills until its idle timeout",
+                        short_id(&id)
+                    ),
+                    true,
+                ),
+            }
+        }
+        (op, outcome) => {
+            tracing::warn!(?op, ?outcome, "unexpected Spark answer");
+        }
+    }
+}
+
+/// A session changed state: say so when it matters, and free tabs bound to an ended one.
+fn settled(state: &mut State, id: &str, now: &str) {
+    let short = short_id(id).to_string();
+    match now {
+        "IDLE" => state.flash(format!("Spark session {short} is IDLE: ready"), false),
+        "TERMINATING" => state.flash(format!("Spark session {short} is terminating…"), false),
+        "TERMINATED" | "FAILED" | "DEGRADED" => {
+            let reason = state
+                .spark
+                .get(id)
+                .and_then(|k| k.session.reason.clone())
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            let error = now != "TERMINATED";
+            if now != "DEGRADED" {
+                for tab in &mut state.tabs {
+                    if tab.spark.as_deref() == Some(id) {
+                        tab.spark = None;
+                    }
+                }
+            }
+            state.flash(format!("Spark session {short} is {now}{reason}"), error);
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn session(id: &str, state: &str) -> SparkSession {
+        SparkSession {
+            id: id.into(),
+            workgroup: "wg".into(),
+            state: state.into(),
+            ..SparkSession::default()
+        }
+    }
+
+    #[test]
+    fn the_form_starts_with_the_workgroup_defaults_and_checks_the_limits() {
+        let mut form = StartForm::new("athena".into(), "spark-wg".into());
+        form.fill(SessionSettings {
+            max_concurrent_dpus: 60,
+            ..SessionSettings::default()
+        });
+        assert_eq!(form.values[2], "60");
+        // Max concurrent DPUs: clear and type 1 (below the service's minimum of 2).
+        form.focus = 2;
+        for _ in 0..2 {
+            form = match form.on_key(&key(KeyCode::Backspace)) {
+                FormOutcome::Editing(f) => f,
+                _ => panic!("still editing"),
+            };
+        }
+        form = match form.on_key(&key(KeyCode::Char('1'))) {
+            FormOutcome::Editing(f) => f,
+            _ => panic!("still editing"),
+        };
+        form = match form.on_key(&key(KeyCode::Enter)) {
+            FormOutcome::Editing(f) => f,
+            _ => panic!("refused"),
+        };
+        assert!(form.error.as_deref().unwrap().contains("2 to 5000"));
+        // Late defaults do not overwrite what was typed.
+        form.fill(SessionSettings::default());
+        assert_eq!(form.values[2], "1");
+        form = match form.on_key(&key(KeyCode::Char('0'))) {
+            FormOutcome::Editing(f) => f,
+            _ => panic!("still editing"),
+        };
+        match form.clone().on_key(&key(KeyCode::Enter)) {
+            FormOutcome::Submitted {
+                op:
+                    SparkOp::Start {
+                        workgroup,
+                        settings,
+                        token,
+                        ..
+                    },
+                ..
+            } => {
+                assert_eq!(workgroup, "spark-wg");
+                assert_eq!(settings.max_concurrent_dpus, 10);
+                assert_eq!(token, form.token);
+            }
+            _ => panic!("submitted"),
+        }
+    }
+
+    #[test]
+    fn changing_and_bound_sessions_are_polled_every_two_seconds() {
+        let mut known = SparkSessions::default();
+        let t0 = Instant::now();
+        known.upsert("athena", session("creating", "CREATING"), true);
+        known.upsert("athena", session("idle", "IDLE"), false);
+        known.upsert("athena", session("bound", "IDLE"), false);
+        known.upsert("athena", session("gone", "TERMINATED"), false);
+        let due = known.due_polls(t0, &["bound".to_string(), "gone".to_string()]);
+        let ids: Vec<_> = due
+            .iter()
+            .map(|(_, op)| match op {
+                SparkOp::Status { id } => id.as_str(),
+                _ => "",
+            })
+            .collect();
+        assert_eq!(ids, ["creating", "bound"]);
+        // In flight: not asked again until answered.
+        assert!(known.due_polls(t0 + POLL_EVERY, &[]).is_empty());
+        known.upsert("athena", session("creating", "IDLE"), false);
+        assert!(known.get("creating").unwrap().started_here);
+        assert!(known.due_polls(t0 + POLL_EVERY, &[]).is_empty());
+        known.upsert("athena", session("bound", "BUSY"), false);
+        assert!(known.due_polls(t0 + Duration::from_secs(1), &[]).is_empty());
+        assert_eq!(known.due_polls(t0 + POLL_EVERY, &[]).len(), 1);
+    }
+}
