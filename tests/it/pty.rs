@@ -717,3 +717,4 @@ fn the_tui_asks_for_a_password_the_server_wants_and_runs_again() {
 }
 
 mod monitor;
+mod spark;
