@@ -202,7 +202,23 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             // A Spark tab's code is one calculation: the selection, else the whole tab.
             let tab = state.tab();
             let code = selected_text(tab).unwrap_or_else(|| tab.contents().trim().to_string());
-            if code.is_empty() {
+            let starting = tab
+                .spark
+                .as_deref()
+                .and_then(|id| state.spark.get(id))
+                .filter(|k| matches!(k.session.state.as_str(), "CREATING" | "CREATED"))
+                .map(|k| {
+                    (
+                        spark::short_id(&k.session.id).to_string(),
+                        k.session.state.clone(),
+                    )
+                });
+            if let Some((id, status)) = starting {
+                state.flash(
+                    format!("Spark session {id} is still starting ({status}): it runs calculations once IDLE"),
+                    true,
+                );
+            } else if code.is_empty() {
                 state.flash("nothing to run: the tab is empty", true);
             } else {
                 run_with(state, vec![code], vec![Vec::new()], None, None, fx);

@@ -301,6 +301,29 @@ impl Worker {
         // (on the server too) before shutting down, and leaves the rest running on purpose.
     }
 
+    /// Runs `call` on `connection`'s connector in a task of its own and sends back what
+    /// `reply` makes of the outcome (a failure to connect is the outcome too).
+    fn on_connector<T, Fut>(
+        &self,
+        connection: String,
+        call: impl FnOnce(Arc<dyn Connector>) -> Fut + Send + 'static,
+        reply: impl FnOnce(Result<T, String>) -> WorkerEvent + Send + 'static,
+    ) where
+        T: Send + 'static,
+        Fut: std::future::Future<Output = Result<T, ConnectorError>> + Send + 'static,
+    {
+        let conn = self.connections.get(&connection).cloned();
+        let cache = self.connected.clone();
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            let outcome = match connector_for(conn, &connection, &cache).await {
+                Ok(c) => call(c).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = events.send(reply(outcome)).await;
+        });
+    }
+
     fn handle(&mut self, cmd: WorkerCmd, done: &mpsc::UnboundedSender<JobId>) {
         match cmd {
             WorkerCmd::Run {
@@ -397,79 +420,48 @@ impl Worker {
                 }
             }
             WorkerCmd::LoadChildren { connection, path } => {
-                let conn = self.connections.get(&connection).cloned();
-                let cache = self.connected.clone();
-                let events = self.events.clone();
-                tokio::spawn(async move {
-                    let result = match connector_for(conn, &connection, &cache).await {
-                        Ok(c) => c.children(&path).await.map_err(|e| e.to_string()),
-                        Err(e) => Err(e.to_string()),
-                    };
-                    let _ = events
-                        .send(WorkerEvent::Children {
-                            connection,
-                            path,
-                            result,
-                        })
-                        .await;
-                });
+                let asked = path.clone();
+                self.on_connector(
+                    connection.clone(),
+                    move |c| async move { c.children(&asked).await },
+                    move |result| WorkerEvent::Children {
+                        connection,
+                        path,
+                        result,
+                    },
+                );
             }
             WorkerCmd::EndSession { connection, key } => {
-                let conn = self.connections.get(&connection).cloned();
-                let cache = self.connected.clone();
-                let events = self.events.clone();
-                tokio::spawn(async move {
-                    let outcome = match connector_for(conn, &connection, &cache).await {
-                        Ok(c) => c.end_session(&key).await.map_err(|e| e.to_string()),
-                        Err(e) => Err(e.to_string()),
-                    };
-                    let _ = events
-                        .send(WorkerEvent::SessionEnded { key, outcome })
-                        .await;
-                });
+                let caller = key.clone();
+                self.on_connector(
+                    connection,
+                    move |c| async move { c.end_session(&caller).await },
+                    move |outcome| WorkerEvent::SessionEnded { key, outcome },
+                );
             }
             WorkerCmd::Spark { connection, op } => {
-                let conn = self.connections.get(&connection).cloned();
-                let cache = self.connected.clone();
-                let events = self.events.clone();
-                tokio::spawn(async move {
-                    let outcome = match connector_for(conn, &connection, &cache).await {
-                        Ok(c) => c
-                            .spark(op.clone())
-                            .await
-                            .map(Box::new)
-                            .map_err(|e| e.to_string()),
-                        Err(e) => Err(e.to_string()),
-                    };
-                    let _ = events
-                        .send(WorkerEvent::Spark {
-                            connection,
-                            op,
-                            outcome,
-                        })
-                        .await;
-                });
+                let asked = op.clone();
+                self.on_connector(
+                    connection.clone(),
+                    move |c| async move { c.spark(asked).await.map(Box::new) },
+                    move |outcome| WorkerEvent::Spark {
+                        connection,
+                        op,
+                        outcome,
+                    },
+                );
             }
             WorkerCmd::EndTransaction {
                 connection,
                 key,
                 commit,
             } => {
-                let conn = self.connections.get(&connection).cloned();
-                let cache = self.connected.clone();
-                let events = self.events.clone();
-                tokio::spawn(async move {
-                    let outcome = match connector_for(conn, &connection, &cache).await {
-                        Ok(c) => c
-                            .end_transaction(&key, commit)
-                            .await
-                            .map_err(|e| e.to_string()),
-                        Err(e) => Err(e.to_string()),
-                    };
-                    let _ = events
-                        .send(WorkerEvent::TransactionEnded { key, outcome })
-                        .await;
-                });
+                let caller = key.clone();
+                self.on_connector(
+                    connection,
+                    move |c| async move { c.end_transaction(&caller, commit).await },
+                    move |outcome| WorkerEvent::TransactionEnded { key, outcome },
+                );
             }
             WorkerCmd::SetPassword {
                 connection,

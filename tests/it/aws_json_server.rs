@@ -163,6 +163,18 @@ impl AwsJsonServer {
         self.shared.requests().iter().filter(|r| r.op == op).count()
     }
 
+    /// Waits until at least `n` `op` requests arrived; false after `timeout`.
+    pub fn wait_for(&self, op: &str, n: usize, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if self.count(op) >= n {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        self.count(op) >= n
+    }
+
     /// The operations received, in order.
     pub fn ops(&self) -> Vec<String> {
         self.shared

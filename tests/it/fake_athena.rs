@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
@@ -396,14 +396,7 @@ impl FakeAthena {
 
     /// Waits until at least `n` `op` requests arrived; false after `timeout`.
     pub fn wait_for(&self, op: &str, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self.count(op) >= n {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        self.count(op) >= n
+        self.server.wait_for(op, n, timeout)
     }
 
     /// Ids of the queries started so far, oldest first.

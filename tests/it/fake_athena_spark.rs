@@ -308,14 +308,7 @@ impl FakeSpark {
 
     /// Waits until at least `n` `op` requests arrived; false after `timeout`.
     pub fn wait_for(&self, op: &str, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self.count(op) >= n {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        self.count(op) >= n
+        self.server.wait_for(op, n, timeout)
     }
 
     /// Starts a session directly (as another client would), returning its id.

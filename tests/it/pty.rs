@@ -225,6 +225,18 @@ impl Tui {
         status
     }
 
+    /// Waits for the exit, which must be a success with the terminal restored.
+    #[track_caller]
+    fn assert_exits_cleanly(&mut self) {
+        let status = self.wait_exit();
+        assert!(
+            status.success(),
+            "exit status {status:?}\n{}",
+            self.contents()
+        );
+        self.assert_restored();
+    }
+
     /// Asserts the terminal is as the shell left it: main screen, cursor shown, cooked mode.
     #[track_caller]
     fn assert_restored(&self) {
@@ -328,13 +340,7 @@ fn run_a_query_and_quit_restores_the_terminal() {
         tui.contents()
     );
     tui.send(&[CTRL_Q]);
-    let status = tui.wait_exit();
-    assert!(
-        status.success(),
-        "exit status {status:?}\n{}",
-        tui.contents()
-    );
-    tui.assert_restored();
+    tui.assert_exits_cleanly();
 }
 
 #[test]
@@ -423,13 +429,7 @@ fn athena_query_succeeds_and_ctrl_c_stops_the_next_on_the_server() {
         moto.athena_ops()
     );
     tui.send(&[CTRL_Q]);
-    let status = tui.wait_exit();
-    assert!(
-        status.success(),
-        "exit status {status:?}\n{}",
-        tui.contents()
-    );
-    tui.assert_restored();
+    tui.assert_exits_cleanly();
 }
 
 /// On DynamoDB Local: expand the connection in the browser, Enter on a table inserts its SELECT,
@@ -474,13 +474,7 @@ fn dynamodb_browse_run_and_inspect_a_nested_map() {
         !s.contents().contains("\"deep\": true")
     });
     tui.send(&[CTRL_Q]);
-    let status = tui.wait_exit();
-    assert!(
-        status.success(),
-        "exit status {status:?}\n{}",
-        tui.contents()
-    );
-    tui.assert_restored();
+    tui.assert_exits_cleanly();
 }
 
 /// On the Redshift Data test server (real PostgreSQL behind it): a tab with a session runs two
@@ -510,14 +504,27 @@ fn redshift_data_session_tab_reads_its_own_temp_table() {
     assert_eq!(calls.len(), 2, "{calls:?}");
     assert!(calls[0]["SessionKeepAliveSeconds"] == 300, "{}", calls[0]);
     assert!(calls[1]["SessionId"].is_string(), "{}", calls[1]);
+    // Quitting asks about the held session (ticked): Enter ends it on the server.
     tui.send(&[CTRL_Q]);
-    let status = tui.wait_exit();
+    tui.wait_for_text("Redshift Data session");
+    tui.send(b"\r");
+    tui.assert_exits_cleanly();
     assert!(
-        status.success(),
-        "exit status {status:?}\n{}",
-        tui.contents()
+        eventually(|| server.session_count() == 0),
+        "the session was ended at quit"
     );
-    tui.assert_restored();
+}
+
+/// Whether `condition` holds within [`DEADLINE`] (for what a peer does after Quarry is gone).
+fn eventually(condition: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + DEADLINE;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    condition()
 }
 
 /// On the embedded engine: a result exported to CSV and then to Parquet with the export dialog,
@@ -568,13 +575,7 @@ fn export_a_result_to_csv_and_parquet_from_the_keyboard() {
     let rows: usize = reader.map(|b| b.expect("a batch").num_rows()).sum();
     assert_eq!(rows, 5);
     tui.send(&[CTRL_Q]);
-    let status = tui.wait_exit();
-    assert!(
-        status.success(),
-        "exit status {status:?}\n{}",
-        tui.contents()
-    );
-    tui.assert_restored();
+    tui.assert_exits_cleanly();
 }
 
 /// Snippets outlive the process: one TUI saves the tab as a snippet (`Ctrl-S`), a fresh one finds
@@ -615,13 +616,7 @@ fn a_saved_snippet_is_found_again_through_the_picker_in_a_fresh_process() {
     tui.wait_for_text("1 rows");
     assert!(tui.contents().contains("42"), "{}", tui.contents());
     tui.send(&[CTRL_Q]);
-    let status = tui.wait_exit();
-    assert!(
-        status.success(),
-        "exit status {status:?}\n{}",
-        tui.contents()
-    );
-    tui.assert_restored();
+    tui.assert_exits_cleanly();
     let saved = std::fs::read_to_string(data.path().join("snippets/answers/meaning.sql"))
         .expect("the snippet file, in <data dir>/snippets/");
     assert!(saved.contains("SELECT 42 AS answer"), "{saved}");
@@ -666,13 +661,7 @@ fn quitting_with_an_open_transaction_asks_to_commit_or_roll_back() {
     tui.send(&[CTRL_Q]);
     tui.wait_for_text("[c] commit and quit");
     tui.send(b"c");
-    let status = tui.wait_exit();
-    assert!(
-        status.success(),
-        "exit status {status:?}\n{}",
-        tui.contents()
-    );
-    tui.assert_restored();
+    tui.assert_exits_cleanly();
     let rows = check.query("SELECT id FROM picks", &[]).expect("select");
     assert_eq!(rows.len(), 1, "committed on quit");
     assert_eq!(rows[0].get::<_, i32>(0), 7);
@@ -707,13 +696,7 @@ fn the_tui_asks_for_a_password_the_server_wants_and_runs_again() {
     tui.send(b"\r");
     tui.wait_for_text("prompted_user");
     tui.send(&[CTRL_Q]);
-    let status = tui.wait_exit();
-    assert!(
-        status.success(),
-        "exit status {status:?}\n{}",
-        tui.contents()
-    );
-    tui.assert_restored();
+    tui.assert_exits_cleanly();
 }
 
 mod monitor;

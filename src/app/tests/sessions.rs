@@ -360,6 +360,15 @@ fn a_spark_workgroup_starts_a_session_that_the_tab_then_runs_in() {
         s.spark.get("spark-new").unwrap().session.workgroup,
         "spark-wg"
     );
+    // Still starting: nothing runs yet.
+    type_text(&mut s, "print(1)");
+    assert!(requests(&update(&mut s, super::ctrl('j'))).is_empty());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("still starting"))
+    );
+    s.tab_mut().text = ratatui_textarea::TextArea::default();
     let later = s.now + Duration::from_secs(3);
     let fx = update(&mut s, Msg::Tick(later));
     assert_eq!(

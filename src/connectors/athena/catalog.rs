@@ -28,7 +28,8 @@ const RECENT_LIMIT: i32 = 50;
 /// Saved queries listed per workgroup.
 const NAMED_LIMIT: usize = 100;
 
-fn sdk_error<E>(
+/// An Athena SDK error as a query error of one actionable line.
+pub(super) fn sdk_error<E>(
     e: aws_smithy_runtime_api::client::result::SdkError<
         E,
         aws_smithy_runtime_api::client::orchestrator::HttpResponse,

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::AthenaConnector;
 use crate::connectors::spark::{SparkOp, SparkReply, format_dpu};
 use crate::connectors::{
-    CatalogNode, ConnectorError, JobSink, JobSummary, QueryRequest, aws, format_cost,
+    CatalogNode, ConnectorError, JobSink, JobSummary, QueryRequest, format_cost,
 };
 use crate::store::config::{ConnectionConfig, ConnectionDetails};
 
@@ -89,18 +89,7 @@ pub async fn run_calculation(
     calc::run(a, req, session, sink, cancel).await
 }
 
-/// An Athena SDK error as a query error of one actionable line.
-fn sdk_error<E>(
-    e: aws_smithy_runtime_api::client::result::SdkError<
-        E,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> ConnectorError
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    ConnectorError::Query(aws::describe_sdk_error("Athena", &e))
-}
+use super::catalog::sdk_error;
 
 /// RFC 3339 (UTC), as [`crate::connectors::spark::SparkSession`] keeps times.
 fn rfc3339(t: &DateTime) -> Option<String> {

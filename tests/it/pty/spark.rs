@@ -62,13 +62,7 @@ fn a_spark_session_started_from_the_browser_runs_the_tab_and_ends_at_quit() {
     tui.send(&[CTRL_Q]);
     tui.wait_for_text("Spark session (started");
     tui.send(b"\r");
-    let status = tui.wait_exit();
-    assert!(
-        status.success(),
-        "exit status {status:?}\n{}",
-        tui.contents()
-    );
-    tui.assert_restored();
+    tui.assert_exits_cleanly();
     assert!(
         fake.wait_for("TerminateSession", 1, DEADLINE),
         "{:?}",
