@@ -2,7 +2,8 @@
 //! a tab — followed until they settle; and the small form that starts one.
 //!
 //! A session is polled (GetSessionStatus through the worker) every [`POLL_EVERY`] while it is on
-//! its way somewhere (CREATING, CREATED, BUSY, TERMINATING) or bound to a tab; expanded Spark
+//! its way somewhere (CREATING, CREATED, BUSY, TERMINATING), every [`SETTLED_POLL_EVERY`] while
+//! a tab is bound to it; expanded Spark
 //! workgroups of the browser are listed again every [`REFRESH_EVERY`].
 
 use std::time::{Duration, Instant};
@@ -14,8 +15,10 @@ use crate::connectors::spark::{SessionSettings, SparkOp, SparkReply, SparkSessio
 use crate::connectors::{NodeAction, NodeKind};
 use crate::worker::WorkerCmd;
 
-/// How often a changing (or bound) session's state is asked for.
+/// How often a changing session's state is asked for.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
+/// How often a settled session bound to a tab is asked for (it may idle out or fail).
+pub const SETTLED_POLL_EVERY: Duration = Duration::from_secs(15);
 /// How often an expanded Spark workgroup's session list is fetched again.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(10);
 
@@ -79,9 +82,14 @@ impl SparkSessions {
     pub fn due_polls(&mut self, now: Instant, bound: &[String]) -> Vec<(String, SparkOp)> {
         let mut due = Vec::new();
         for k in &mut self.list {
-            let watched =
-                k.session.is_changing() || (k.session.is_live() && bound.contains(&k.session.id));
-            let time = k.polled.is_none_or(|t| now.duration_since(t) >= POLL_EVERY);
+            let changing = k.session.is_changing();
+            let watched = changing || (k.session.is_live() && bound.contains(&k.session.id));
+            let every = if changing {
+                POLL_EVERY
+            } else {
+                SETTLED_POLL_EVERY
+            };
+            let time = k.polled.is_none_or(|t| now.duration_since(t) >= every);
             if watched && time && !k.in_flight {
                 k.polled = Some(now);
                 k.in_flight = true;
@@ -601,7 +609,7 @@ mod tests {
     }
 
     #[test]
-    fn changing_and_bound_sessions_are_polled_every_two_seconds() {
+    fn changing_sessions_are_polled_often_and_bound_ones_now_and_then() {
         let mut known = SparkSessions::default();
         let t0 = Instant::now();
         known.upsert("athena", session("creating", "CREATING"), true);
@@ -622,8 +630,19 @@ mod tests {
         known.upsert("athena", session("creating", "IDLE"), false);
         assert!(known.get("creating").unwrap().started_here);
         assert!(known.due_polls(t0 + POLL_EVERY, &[]).is_empty());
+        // Bound and IDLE: asked again only after the longer interval.
+        known.upsert("athena", session("bound", "IDLE"), false);
+        let bound = ["bound".to_string()];
+        assert!(known.due_polls(t0 + POLL_EVERY, &bound).is_empty());
+        assert_eq!(known.due_polls(t0 + SETTLED_POLL_EVERY, &bound).len(), 1);
+        // Busy (a calculation runs): followed closely again.
         known.upsert("athena", session("bound", "BUSY"), false);
-        assert!(known.due_polls(t0 + Duration::from_secs(1), &[]).is_empty());
-        assert_eq!(known.due_polls(t0 + POLL_EVERY, &[]).len(), 1);
+        let later = t0 + SETTLED_POLL_EVERY;
+        assert!(
+            known
+                .due_polls(later + Duration::from_secs(1), &[])
+                .is_empty()
+        );
+        assert_eq!(known.due_polls(later + POLL_EVERY, &[]).len(), 1);
     }
 }
