@@ -1,6 +1,7 @@
 //! Criterion benchmarks: grid draw with 1 M rows loaded, startup to the first frame,
 //! sorting / filtering 1 M loaded rows, and turning Athena result pages, DynamoDB item pages,
-//! Redshift Data API records and PostgreSQL wire-protocol rows into Arrow batches.
+//! Redshift Data API records, PostgreSQL wire-protocol rows and Athena Spark `display()` result
+//! files into Arrow batches.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -22,6 +23,9 @@ use ratatui::layout::Rect;
 use quarry::app::keymap::Keymap;
 use quarry::app::{Effect, Msg, State, StateInit, update};
 use quarry::connectors::athena::rows as athena_rows;
+use quarry::connectors::athena::spark::result::{
+    Output as SparkOutput, parse as parse_spark_output,
+};
 use quarry::connectors::dynamodb::items::ItemsToArrow;
 use quarry::connectors::dynamodb::values::write_dynamodb_json;
 use quarry::connectors::redshift_data::rows as redshift_rows;
@@ -620,6 +624,41 @@ fn export_1m_rows(c: &mut Criterion) {
     group.finish();
 }
 
+/// Athena Spark: a `display()` result file (a JSON array of objects, as the service writes it to
+/// S3) → typed Arrow batches, as a calculation's output is read back.
+fn spark_display_to_arrow(c: &mut Criterion) {
+    const ROWS: usize = 100_000;
+    let cities = ["Oslo", "Lima", "Pune"];
+    let mut json = String::from("[");
+    for i in 0..ROWS {
+        if i > 0 {
+            json.push_str(",\n");
+        }
+        let note = if i % 10 == 0 { "null" } else { "\"ok\"" };
+        json.push_str(&format!(
+            r#"{{"vendor":"vendor-{}","trips":{},"share":{:.4},"active":{},"city":"{}","note":{note}}}"#,
+            i % 97,
+            i * 7,
+            (i % 1000) as f64 / 1000.0,
+            i % 2 == 0,
+            cities[i % 3],
+        ));
+    }
+    json.push(']');
+    let bytes = json.into_bytes();
+    let mut group = c.benchmark_group("spark_display_to_arrow");
+    group.throughput(Throughput::Elements(ROWS as u64));
+    group.bench_function("100k_rows_6_columns", |b| {
+        b.iter(
+            || match parse_spark_output(black_box(&bytes), Some("application/json")) {
+                SparkOutput::Table { batches, .. } => black_box(batches.len()),
+                SparkOutput::Text(_) => panic!("a display() result is a table"),
+            },
+        )
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     grid_draw,
@@ -629,6 +668,7 @@ criterion_group!(
     dynamodb_conversion,
     redshift_data_conversion,
     redshift_pg_rows_to_arrow,
+    spark_display_to_arrow,
     export_1m_rows
 );
 criterion_main!(benches);

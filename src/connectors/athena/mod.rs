@@ -4,7 +4,7 @@
 mod catalog;
 mod named;
 pub mod rows;
-mod spark;
+pub mod spark;
 
 pub use named::NamedQuery;
 

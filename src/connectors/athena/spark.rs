@@ -10,7 +10,7 @@
 mod calc;
 mod details;
 mod json;
-mod result;
+pub mod result;
 mod s3;
 mod session;
 
