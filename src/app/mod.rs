@@ -64,7 +64,6 @@ pub enum Popup {
     /// A Spark session's details (GetSession, endpoint and dashboard links); `y` copies the
     /// selected line's value.
     SparkDetails {
-        connection: String,
         id: String,
         /// `None` until the service answered.
         lines: Option<Vec<(String, String)>>,

@@ -401,7 +401,6 @@ pub fn details(state: &mut State, index: usize, fx: &mut Vec<Effect>) {
     let (connection, id) = (known.connection.clone(), known.session.id.clone());
     ask(fx, &connection, SparkOp::Details { id: id.clone() });
     state.popup = Some(Popup::SparkDetails {
-        connection,
         id,
         lines: None,
         selected: 0,

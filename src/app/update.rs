@@ -1791,45 +1791,28 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             }
         },
         Popup::SparkDetails {
-            connection,
             id,
             lines,
-            selected,
+            mut selected,
         } => {
-            let n = lines.as_ref().map_or(0, Vec::len);
+            let last = lines.as_ref().map_or(0, |l| l.len().saturating_sub(1));
+            let close = matches!(key.code, KeyCode::Esc | KeyCode::Char('q'));
             match key.code {
-                KeyCode::Esc | KeyCode::Char('q') => None,
                 KeyCode::Char('y') => {
                     if let Some((label, value)) = lines.as_ref().and_then(|l| l.get(selected)) {
                         fx.push(Effect::CopyToClipboard(value.clone()));
                         state.flash(format!("copied {label}"), false);
                     }
-                    Some(Popup::SparkDetails {
-                        connection,
-                        id,
-                        lines,
-                        selected,
-                    })
                 }
-                KeyCode::Up | KeyCode::Char('k') => Some(Popup::SparkDetails {
-                    connection,
-                    id,
-                    lines,
-                    selected: selected.saturating_sub(1),
-                }),
-                KeyCode::Down | KeyCode::Char('j') => Some(Popup::SparkDetails {
-                    connection,
-                    id,
-                    lines,
-                    selected: (selected + 1).min(n.saturating_sub(1)),
-                }),
-                _ => Some(Popup::SparkDetails {
-                    connection,
-                    id,
-                    lines,
-                    selected,
-                }),
+                KeyCode::Up | KeyCode::Char('k') => selected = selected.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => selected = (selected + 1).min(last),
+                _ => {}
             }
+            (!close).then_some(Popup::SparkDetails {
+                id,
+                lines,
+                selected,
+            })
         }
         Popup::Export(form) => match form.on_key(&key) {
             export_form::FormOutcome::Editing(form) => Some(Popup::Export(form)),

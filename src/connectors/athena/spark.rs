@@ -14,16 +14,18 @@ pub mod result;
 mod s3;
 mod session;
 
+/// The browser's `spark` folder (Spark-enabled workgroups) and a workgroup's sessions (newest
+/// first); one calculation run in a session.
+pub use calc::run as run_calculation;
+pub use session::{list as sessions, workgroups};
+
 use aws_config::SdkConfig;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use tokio_util::sync::CancellationToken;
 
 use super::AthenaConnector;
 use crate::connectors::spark::{SparkOp, SparkReply, format_dpu};
-use crate::connectors::{
-    CatalogNode, ConnectorError, JobSink, JobSummary, QueryRequest, format_cost,
-};
+use crate::connectors::{ConnectorError, format_cost};
 use crate::store::config::{ConnectionConfig, ConnectionDetails};
 
 /// The S3 client that reads calculation output. An explicit `endpoint_url` of the connection is
@@ -45,19 +47,6 @@ pub fn s3_client(sdk: &SdkConfig, conn: &ConnectionConfig) -> aws_sdk_s3::Client
     aws_sdk_s3::Client::from_conf(builder.build())
 }
 
-/// The Spark-enabled workgroups (the browser's `spark` folder).
-pub async fn workgroups(a: &AthenaConnector) -> Result<Vec<CatalogNode>, ConnectorError> {
-    session::workgroups(a).await
-}
-
-/// The sessions of `workgroup`, newest first.
-pub async fn sessions(
-    a: &AthenaConnector,
-    workgroup: &str,
-) -> Result<Vec<CatalogNode>, ConnectorError> {
-    session::list(a, workgroup).await
-}
-
 /// Runs one session operation.
 pub async fn handle(a: &AthenaConnector, op: SparkOp) -> Result<SparkReply, ConnectorError> {
     match op {
@@ -76,17 +65,6 @@ pub async fn handle(a: &AthenaConnector, op: SparkOp) -> Result<SparkReply, Conn
         SparkOp::Details { id } => details::details(a, &id).await,
         SparkOp::Terminate { id } => session::terminate(a, &id).await.map(SparkReply::Session),
     }
-}
-
-/// Runs `req.sql` as one calculation in `session`, streaming its output into `sink`.
-pub async fn run_calculation(
-    a: &AthenaConnector,
-    req: &QueryRequest,
-    session: &str,
-    sink: JobSink,
-    cancel: CancellationToken,
-) -> Result<JobSummary, ConnectorError> {
-    calc::run(a, req, session, sink, cancel).await
 }
 
 use super::catalog::sdk_error;
