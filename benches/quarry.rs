@@ -1,7 +1,8 @@
 //! Criterion benchmarks: grid draw with 1 M rows loaded, startup to the first frame,
 //! sorting / filtering 1 M loaded rows, and turning Athena result pages, DynamoDB item pages,
 //! Redshift Data API records, PostgreSQL wire-protocol rows and Athena Spark `display()` result
-//! files into Arrow batches.
+//! files into Arrow batches; big values (`big_values`): the inspector on a cell nested 20 000
+//! deep and on a 10 MB line, the editor on a 1 MB single-line statement.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -34,6 +35,9 @@ use quarry::connectors::{JobEvent, JobSummary};
 use quarry::results::{ResultSet, SortOrder, filter_indices, sort_indices};
 use quarry::ui::{Ui, draw};
 use quarry::worker::{JobOutcome, WorkerCmd, WorkerEvent};
+
+#[path = "quarry/big_values.rs"]
+mod big_values;
 
 const COLS: usize = 20;
 
@@ -669,6 +673,8 @@ criterion_group!(
     redshift_data_conversion,
     redshift_pg_rows_to_arrow,
     spark_display_to_arrow,
-    export_1m_rows
+    export_1m_rows,
+    big_values::inspector,
+    big_values::editor_long_line
 );
 criterion_main!(benches);

@@ -1,6 +1,7 @@
 //! The command line: `quarry` (the TUI), `quarry run …` (scripting, same engine, no TUI),
 //! `quarry connections`, `quarry spark …` (Athena Spark sessions) and `quarry config …`.
 
+mod inert;
 mod spark;
 
 pub use spark::{SparkCommand, spark_command};
@@ -14,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::connectors::{self, ConnectorError, JobEvent, JobSink, JobStats, QueryRequest};
 use crate::export::{BatchWriter, Format};
-use crate::results::sanitize_multiline;
+use crate::results::{display_line, sanitize_multiline};
 use crate::store::AtomicFile;
 use crate::store::config::{self, Config, ConnectionConfig, ConnectionDetails};
 use crate::store::history::{
@@ -231,7 +232,7 @@ pub fn pick_connection(config: &Config, name: Option<&str>) -> Result<Connection
 }
 
 pub fn connections(config: &Config) -> i32 {
-    let mut out = io::stdout().lock();
+    let mut out = inert::stdout(inert::Escape::Visible);
     for c in config.all_connections() {
         let detail = match &c.details {
             ConnectionDetails::Local { paths } if paths.is_empty() => "sample data".to_string(),
@@ -242,9 +243,18 @@ pub fn connections(config: &Config) -> i32 {
                 .join(", "),
             _ => c.region.clone().or(c.profile.clone()).unwrap_or_default(),
         };
-        let _ = writeln!(out, "{:<20} {:<14} {}", c.name, c.kind.to_string(), detail);
+        let _ = writeln!(
+            out,
+            "{} {:<14} {}",
+            inert::pad(&display_line(&c.name), 20),
+            c.kind.to_string(),
+            display_line(&detail)
+        );
     }
-    0
+    match out.flush() {
+        Ok(()) => 0,
+        Err(_) => EXIT_QUERY,
+    }
 }
 
 pub fn config_command(cli_path: Option<&Path>, command: &ConfigCommand) -> i32 {
@@ -429,11 +439,12 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         Some(path) => match AtomicFile::create_shared(path) {
             Ok(f) => Output::File(f),
             Err(e) => {
-                eprintln!("quarry: cannot write {}: {e}", path.display());
+                let message = format!("cannot write {}: {e}", path.display());
+                eprintln!("quarry: {}", sanitize_multiline(&message));
                 return EXIT_USAGE;
             }
         },
-        None => Output::Stdout(io::BufWriter::new(io::stdout())),
+        None => Output::Stdout(inert::stdout(inert::escape_for(format))),
     };
     let item_json = (conn.kind == config::ConnectionKind::Dynamodb
         && matches!(format, Format::Json | Format::Jsonl))
@@ -670,7 +681,10 @@ pub fn history(config: &Config, connection: Option<&str>, args: &HistoryArgs) ->
         limit: args.limit,
     };
     let entries = query.apply(entries);
-    let mut out = io::BufWriter::new(io::stdout());
+    let mut out = inert::stdout(match args.format {
+        HistoryFormat::Jsonl => inert::Escape::Json,
+        HistoryFormat::Table => inert::Escape::Visible,
+    });
     let written = match args.format {
         HistoryFormat::Jsonl => entries.iter().try_for_each(|e| {
             let line = serde_json::to_string(e).map_err(io::Error::other)?;
@@ -687,6 +701,7 @@ pub fn history(config: &Config, connection: Option<&str>, args: &HistoryArgs) ->
 /// One line a run: time (UTC), connection, status, duration, rows, server id, SQL's first line.
 fn write_history_table(out: &mut impl Write, entries: &[HistoryEntry]) -> io::Result<()> {
     use crate::results::{display_width, sanitize_line, truncate_to_width};
+    let cell = |s: &str| display_line(s).into_owned();
     if entries.is_empty() {
         return Ok(());
     }
@@ -705,13 +720,13 @@ fn write_history_table(out: &mut impl Write, entries: &[HistoryEntry]) -> io::Re
             let time = crate::store::history::format_time(e.time);
             [
                 time.get(..19).unwrap_or(&time).replacen('T', " ", 1),
-                sanitize_line(&e.connection).into_owned(),
+                cell(&e.connection),
                 e.status.label().to_string(),
                 e.duration
                     .map(connectors::format_elapsed)
                     .unwrap_or_default(),
                 e.rows.map(|r| r.to_string()).unwrap_or_default(),
-                sanitize_line(e.server_id.as_deref().unwrap_or("")).into_owned(),
+                cell(e.server_id.as_deref().unwrap_or("")),
                 truncate_to_width(&sanitize_line(e.first_line()), 100).into_owned(),
             ]
         })
@@ -799,16 +814,17 @@ fn named_param_values(
     Ok(all)
 }
 
-/// Where `quarry run` writes: stdout, or a file that appears only when everything succeeded.
+/// Where `quarry run` writes: stdout (made inert when it is a terminal), or a file that
+/// appears only when everything succeeded.
 enum Output {
-    Stdout(io::BufWriter<io::Stdout>),
+    Stdout(inert::Inert<io::BufWriter<io::Stdout>>),
     File(AtomicFile),
 }
 
 impl Output {
     fn commit(self) -> io::Result<()> {
         match self {
-            Output::Stdout(mut w) => w.flush(),
+            Output::Stdout(w) => w.finish().map(drop),
             Output::File(f) => f.commit(),
         }
     }
@@ -912,7 +928,7 @@ pub async fn ls(config: &Config, connection: Option<&str>, path: &[String]) -> i
     };
     match connector.children(&path.to_vec()).await {
         Ok(nodes) => {
-            let mut out = io::BufWriter::new(io::stdout());
+            let mut out = inert::stdout(inert::Escape::Visible);
             for n in nodes {
                 let clean = |t: &str| crate::results::sanitize_line(t).replace('\t', " ");
                 let _ = writeln!(
@@ -1086,7 +1102,7 @@ async fn run_group(
                 for id in run_ids {
                     history.end(id, RunEnd::failed(e.to_string(), &JobStats::default()));
                 }
-                eprintln!("quarry: {e}");
+                eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
                 return EXIT_QUERY;
             }
         };
@@ -1231,7 +1247,7 @@ async fn snippets_import(
     let library = match Library::open_default() {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("quarry: {e}");
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
             return EXIT_USAGE;
         }
     };
@@ -1392,7 +1408,7 @@ fn snippets_list(format: SnippetsFormat) -> i32 {
     let library = match crate::store::snippets::Library::open_default() {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("quarry: {e}");
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
             return EXIT_USAGE;
         }
     };
@@ -1406,8 +1422,11 @@ fn snippets_list(format: SnippetsFormat) -> i32 {
             library.dir().display()
         );
     }
-    let clean = |t: &str| crate::results::sanitize_line(t).replace('\t', " ");
-    let mut out = io::BufWriter::new(io::stdout());
+    let clean = |t: &str| display_line(t).into_owned();
+    let mut out = inert::stdout(match format {
+        SnippetsFormat::Table => inert::Escape::Visible,
+        SnippetsFormat::Jsonl => inert::Escape::Json,
+    });
     match format {
         SnippetsFormat::Table if !snippets.is_empty() => {
             let mut rows = vec![[
@@ -1426,7 +1445,7 @@ fn snippets_list(format: SnippetsFormat) -> i32 {
                     clean(&s.rel_path),
                 ]
             }));
-            let width = |s: &str| unicode_width::UnicodeWidthStr::width(s);
+            let width = crate::results::display_width;
             let mut widths = [0usize; 5];
             for row in &rows {
                 for (w, cell) in widths.iter_mut().zip(row) {

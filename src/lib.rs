@@ -7,9 +7,13 @@ pub mod app;
 pub mod cli;
 pub mod connectors;
 pub mod export;
+pub mod panics;
 pub mod results;
 pub mod sql;
 pub mod store;
 pub mod tui;
 pub mod ui;
 pub mod worker;
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -2,7 +2,7 @@
 //! sets up logging and hands over.
 
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 
@@ -13,18 +13,42 @@ use quarry::store::config::ConnectionDetails;
 use quarry::store::{DataPaths, drafts};
 
 fn main() -> ExitCode {
+    quarry::panics::install(quarry::tui::restore_terminal);
     let args = Cli::parse();
-    let code = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt.block_on(dispatch(args)),
+    let code = match runtime() {
+        Ok(rt) => {
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                rt.block_on(dispatch(args))
+            }));
+            match run {
+                Ok(code) => code,
+                Err(_) => {
+                    // The hook restored the terminal and printed the message; tasks still
+                    // running get a moment, not a wait on whatever they block on.
+                    rt.shutdown_timeout(Duration::from_millis(500));
+                    quarry::panics::EXIT_PANIC
+                }
+            }
+        }
         Err(e) => {
             eprintln!("quarry: cannot start the async runtime: {e}");
             1
         }
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Stack of each runtime thread. Deeply nested SQL (generated `CASE` chains, `IN` lists,
+/// thousands of `+` terms) is planned recursively by the engine, and trees that deep are
+/// dropped and compared recursively too: 2 MiB (tokio's default) overflows on a few thousand
+/// terms. The memory is reserved, not used, until a statement needs it.
+const THREAD_STACK: usize = 256 * 1024 * 1024;
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK)
+        .build()
 }
 
 async fn dispatch(args: Cli) -> i32 {
@@ -36,20 +60,42 @@ async fn dispatch(args: Cli) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    match &args.command {
-        Some(Command::Run(run)) => cli::run(&config, args.connection.as_deref(), run).await,
-        Some(Command::Connections) => cli::connections(&config),
-        Some(Command::Ls { path }) => cli::ls(&config, args.connection.as_deref(), path).await,
-        Some(Command::History(h)) => cli::history(&config, args.connection.as_deref(), h),
-        Some(Command::Spark { command }) => {
-            cli::spark_command(&config, args.connection.as_deref(), command).await
-        }
-        Some(Command::Snippets { command }) => {
-            cli::snippets_command(&config, args.connection.as_deref(), command).await
-        }
-        Some(Command::Config { .. }) => 0,
+    match args.command {
+        // The TUI's loop stays on the main thread: a panic there restores the terminal.
         None => tui(config, args.connection).await,
+        Some(command) => command_in_task(config, args.connection, command).await,
     }
+}
+
+/// Runs a subcommand on a runtime thread (its generous stack plans deep statements) with its
+/// panics contained: a bug ends the command with a message and code 101, not an abort.
+async fn command_in_task(
+    config: quarry::store::Config,
+    connection: Option<String>,
+    command: Command,
+) -> i32 {
+    let task = tokio::spawn(quarry::panics::contained(async move {
+        quarry::panics::injection_point("command");
+        let connection = connection.as_deref();
+        match &command {
+            Command::Run(run) => cli::run(&config, connection, run).await,
+            Command::Connections => cli::connections(&config),
+            Command::Ls { path } => cli::ls(&config, connection, path).await,
+            Command::History(h) => cli::history(&config, connection, h),
+            Command::Spark { command } => cli::spark_command(&config, connection, command).await,
+            Command::Snippets { command } => {
+                cli::snippets_command(&config, connection, command).await
+            }
+            Command::Config { .. } => 0,
+        }
+    }));
+    let panic = match task.await {
+        Ok(Ok(code)) => return code,
+        Ok(Err(panic)) => panic,
+        Err(e) => e.to_string(),
+    };
+    eprintln!("quarry: internal error: {panic} (please report it)");
+    quarry::panics::EXIT_PANIC
 }
 
 async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
@@ -67,14 +113,26 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
         eprintln!("quarry: {e}");
         return EXIT_USAGE;
     }
-    let paths = match DataPaths::resolve().and_then(|p| p.ensure().map(|_| p)) {
+    let paths = match DataPaths::resolve() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("quarry: {e}");
             return EXIT_USAGE;
         }
     };
-    let _log = init_logging(&paths);
+    // A data directory that cannot be written (read-only, full, not ours) costs the log,
+    // drafts and history, never the session: the user is told once, in the status bar.
+    let mut notice = paths
+        .ensure()
+        .err()
+        .map(|e| format!("drafts, history and the log are not saved: {e}"));
+    let _log = match init_logging(&paths) {
+        Ok(guard) => guard,
+        Err(e) => {
+            notice.get_or_insert(format!("the log is not saved: {e}"));
+            None
+        }
+    };
     let drafts = drafts::load(&paths.drafts_file).unwrap_or_else(|e| {
         tracing::warn!("drafts not restored: {e}");
         Vec::new()
@@ -154,6 +212,7 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
         now: Instant::now(),
         max_column_width: config.ui.max_column_width,
         max_loaded_rows: config.ui.max_loaded_rows,
+        notice,
     };
     // Opening the history may compact it: off the async threads. A store that cannot be
     // opened is logged and left out; it never stops the TUI.
@@ -170,7 +229,7 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
         stores,
     };
     match quarry::tui::run(opts).await {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             quarry::tui::restore_terminal();
             eprintln!("quarry: terminal error: {e}");
@@ -179,25 +238,33 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
     }
 }
 
-/// Logs go to `<data dir>/logs/quarry.log`; the guard flushes them on exit.
-fn init_logging(paths: &DataPaths) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let file = tracing_appender::rolling::never(&paths.log_dir, "quarry.log");
+/// Logs go to `<data dir>/logs/quarry.log`; the guard flushes them on exit. A log file that
+/// cannot be opened is an error for the caller to mention; nothing is logged then.
+fn init_logging(
+    paths: &DataPaths,
+) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>, String> {
+    let file = tracing_appender::rolling::RollingFileAppender::builder()
+        .rotation(tracing_appender::rolling::Rotation::NEVER)
+        .filename_prefix("quarry.log")
+        .build(&paths.log_dir)
+        .map_err(|e| format!("{}: {e}", paths.log_dir.join("quarry.log").display()))?;
     let (writer, guard) = tracing_appender::non_blocking(file);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("QUARRY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
-        // The AWS SDK logs request bodies (SQL, parameter values) at debug and trace: never.
-        .add_directive("aws_smithy_runtime=info".parse().expect("valid directive"))
-        .add_directive(
-            "aws_smithy_runtime_api=info"
-                .parse()
-                .expect("valid directive"),
-        )
-        .add_directive("aws_sdk_athena=info".parse().expect("valid directive"));
-    tracing_subscriber::fmt()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("QUARRY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The AWS SDK logs request bodies (SQL, parameter values) at debug and trace: never.
+    for quiet in [
+        "aws_smithy_runtime",
+        "aws_smithy_runtime_api",
+        "aws_sdk_athena",
+    ] {
+        if let Ok(directive) = format!("{quiet}=info").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    let installed = tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)
         .with_env_filter(filter)
-        .try_init()
-        .ok()?;
-    Some(guard)
+        .try_init();
+    Ok(installed.ok().map(|()| guard))
 }

@@ -17,6 +17,7 @@ use ratatui::DefaultTerminal;
 use ratatui::layout::Rect;
 
 use crate::app::{self, Effect, Msg, State, StateInit};
+use crate::panics;
 use crate::store::{DataPaths, drafts};
 use crate::ui::{self, Ui};
 use crate::worker::{self, WorkerCmd};
@@ -27,6 +28,7 @@ const CANCEL_GRACE: Duration = Duration::from_secs(10);
 
 /// Restores the terminal: leaves raw mode and the alternate screen, shows the cursor.
 pub fn restore_terminal() {
+    panics::set_tui_active(false);
     let mut out = io::stdout();
     let _ = execute!(
         out,
@@ -49,13 +51,10 @@ impl Drop for TerminalGuard {
 }
 
 fn setup_terminal() -> io::Result<(DefaultTerminal, TerminalGuard)> {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        previous(info);
-    }));
+    // A panic that is not contained restores the terminal (see `panics`).
     terminal::enable_raw_mode()?;
     let guard = TerminalGuard;
+    panics::set_tui_active(true);
     let mut out = io::stdout();
     execute!(out, EnterAlternateScreen, EnableBracketedPaste)?;
     // Terminals that know the kitty keyboard protocol then report Ctrl-Enter distinctly; the
@@ -79,8 +78,8 @@ pub struct TuiOptions {
     pub stores: worker::Stores,
 }
 
-/// Runs the TUI until the user quits or a signal arrives.
-pub async fn run(opts: TuiOptions) -> io::Result<()> {
+/// Runs the TUI until the user quits or a signal arrives; the process's exit code.
+pub async fn run(opts: TuiOptions) -> io::Result<i32> {
     let (mut terminal, _guard) = setup_terminal()?;
     let size = terminal.size()?;
     let mut init = opts.init;
@@ -91,13 +90,14 @@ pub async fn run(opts: TuiOptions) -> io::Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut hangup = signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut signals = Signals::new()?;
+    let mut ended_by = None;
+    let mut worker_failed = false;
 
     let (drafts_tx, saver) = spawn_draft_saver(opts.paths.clone());
     let start = app::update::on_start(&mut state);
     apply(start, &worker, &drafts_tx, &mut terminal);
-    terminal.draw(|f| ui::draw(f, &state, &ui))?;
+    draw(&mut terminal, &state, &ui)?;
     let mut highlighted = ui.highlighter.get().is_some();
 
     while !state.quitting {
@@ -113,10 +113,19 @@ pub async fn run(opts: TuiOptions) -> io::Result<()> {
                 }
                 None => Msg::Terminate,
             },
-            Some(ev) = worker.events.recv() => Msg::Worker(ev),
+            ev = worker.events.recv() => match ev {
+                Some(ev) => Msg::Worker(ev),
+                None => {
+                    // Only a worker that failed closes its channel while the app runs.
+                    worker_failed = true;
+                    Msg::Terminate
+                }
+            },
             _ = tick.tick() => Msg::Tick(Instant::now()),
-            _ = terminate.recv() => Msg::Terminate,
-            _ = hangup.recv() => Msg::Terminate,
+            signo = signals.recv() => {
+                ended_by = Some(signo);
+                Msg::Terminate
+            }
         };
         let animated = matches!(msg, Msg::Tick(_));
         let fx = app::update(&mut state, msg);
@@ -134,7 +143,7 @@ pub async fn run(opts: TuiOptions) -> io::Result<()> {
         let highlighter_arrived = !highlighted && ui.highlighter.get().is_some();
         highlighted |= highlighter_arrived;
         if !animated || state.is_animating() || highlighter_arrived {
-            terminal.draw(|f| ui::draw(f, &state, &ui))?;
+            draw(&mut terminal, &state, &ui)?;
         }
     }
 
@@ -153,7 +162,53 @@ pub async fn run(opts: TuiOptions) -> io::Result<()> {
     // The saver writes what is queued (the final drafts included) and ends.
     drop(drafts_tx);
     let _ = saver.join();
-    Ok(())
+    if worker_failed {
+        restore_terminal();
+        eprintln!("quarry: the background worker failed; quitting (the log has details)");
+        return Ok(panics::EXIT_PANIC);
+    }
+    // Ended by a signal: the shell's convention, 128 + its number.
+    Ok(ended_by.map_or(0, |signo| 128 + signo))
+}
+
+/// Draws a frame while holding the terminal (see `panics::terminal_lock`).
+fn draw(terminal: &mut DefaultTerminal, state: &State, ui: &Ui) -> io::Result<()> {
+    let _lock = panics::terminal_lock();
+    terminal.draw(|f| ui::draw(f, state, ui)).map(|_| ())
+}
+
+/// The signals that end the TUI. Each one quits like a confirmed `Ctrl-Q`: running queries are
+/// stopped on their servers, drafts saved, the terminal restored. (In raw mode `Ctrl-C` and
+/// `Ctrl-\` are keys, so SIGINT and SIGQUIT only come from `kill`.)
+struct Signals {
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+            interrupt: signal(SignalKind::interrupt())?,
+            quit: signal(SignalKind::quit())?,
+        })
+    }
+
+    /// The number of the next signal that arrives.
+    async fn recv(&mut self) -> i32 {
+        use tokio::signal::unix::SignalKind;
+        let kind = tokio::select! {
+            _ = self.terminate.recv() => SignalKind::terminate(),
+            _ = self.hangup.recv() => SignalKind::hangup(),
+            _ = self.interrupt.recv() => SignalKind::interrupt(),
+            _ = self.quit.recv() => SignalKind::quit(),
+        };
+        kind.as_raw_value()
+    }
 }
 
 /// Drafts are written on their own thread so the loop never waits on the disk; saves stay in
@@ -167,6 +222,7 @@ fn spawn_draft_saver(
     let (tx, rx) = std::sync::mpsc::channel::<Vec<drafts::Draft>>();
     let handle = std::thread::spawn(move || {
         while let Ok(mut list) = rx.recv() {
+            panics::injection_point("drafts");
             while let Ok(newer) = rx.try_recv() {
                 list = newer;
             }
@@ -176,10 +232,6 @@ fn spawn_draft_saver(
         }
     });
     (tx, handle)
-}
-
-fn signal(kind: tokio::signal::unix::SignalKind) -> io::Result<tokio::signal::unix::Signal> {
-    tokio::signal::unix::signal(kind)
 }
 
 fn apply(

@@ -5,6 +5,7 @@ pub mod action;
 pub mod browser;
 pub mod editor;
 pub mod export_form;
+pub mod inspector;
 pub mod keymap;
 pub mod layout;
 pub mod monitor;
@@ -52,11 +53,8 @@ pub enum Popup {
     Help {
         scroll: usize,
     },
-    Inspector {
-        title: String,
-        text: String,
-        scroll: usize,
-    },
+    /// The cell inspector.
+    Inspector(inspector::Inspector),
     /// What to stop on the servers before quitting.
     ConfirmQuit(quit::QuitForm),
     /// Start a Spark session in a workgroup (DPU sizes, idle timeout).
@@ -263,6 +261,9 @@ pub struct StateInit {
     pub now: Instant,
     pub max_column_width: usize,
     pub max_loaded_rows: usize,
+    /// A problem found while starting that the user should see once (e.g. a data directory
+    /// that cannot be written), shown in the status bar.
+    pub notice: Option<String>,
 }
 
 impl StateInit {
@@ -284,6 +285,7 @@ impl StateInit {
             now,
             max_column_width: crate::store::config::DEFAULT_MAX_COLUMN_WIDTH,
             max_loaded_rows: crate::store::config::DEFAULT_MAX_LOADED_ROWS,
+            notice: None,
         }
     }
 }
@@ -316,7 +318,7 @@ impl State {
             param_memory: HashMap::new(),
             export: None,
             snippet_save: None,
-            flash: None,
+            flash: init.notice.map(|text| Flash { text, error: true }),
             max_column_width: init.max_column_width.max(4),
             max_loaded_rows: init.max_loaded_rows.max(1),
             spinner: 0,

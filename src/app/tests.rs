@@ -630,16 +630,12 @@ fn athena_complex_values_are_inspected_as_json() {
     .unwrap();
     deliver(&mut s, job, b);
     update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
-    update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
-    match &s.popup {
-        Some(Popup::Inspector { text, .. }) => {
-            assert!(
-                text.contains("\"k\": \"v\"") && text.contains("\"n\": 1"),
-                "{text}"
-            )
-        }
-        other => panic!("{other:?}"),
-    }
+    let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    let text = inspector::serve(&mut s, &fx).to_text();
+    assert!(
+        text.contains("\"k\": \"v\"") && text.contains("\"n\": 1"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -1617,4 +1613,5 @@ fn the_monitor_ends_sessions_and_transactions() {
     );
 }
 
+pub(crate) mod inspector;
 mod sessions;

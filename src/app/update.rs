@@ -1381,6 +1381,10 @@ fn grid_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         load_more(state, fx);
         return;
     }
+    if action == Action::Inspect {
+        super::inspector::open(state, fx);
+        return;
+    }
     // Copies of a row or a range go through the export (TSV with its header: it pastes into
     // a spreadsheet), off the UI loop whatever their size.
     let selecting = state
@@ -1447,42 +1451,6 @@ fn grid_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                     w.saturating_sub(4).max(3)
                 };
             }
-        }
-        Action::Inspect => {
-            if let Some(rs) = &r.rows
-                && rows > 0
-                && cols > 0
-            {
-                let (row, col) = (r.grid.row, r.grid.col);
-                let data_row = r.data_row(row);
-                let field = rs.schema().field(col);
-                let title = format!(
-                    "{} ({}) · row {}",
-                    crate::results::sanitize_line(field.name()),
-                    field.data_type(),
-                    row + 1
-                );
-                let mut text = rs.cell_full(data_row, col);
-                // Athena's array/map/row text, read back as JSON (best effort).
-                let athena_type = field
-                    .metadata()
-                    .get(crate::connectors::athena::rows::ATHENA_TYPE);
-                if athena_type.is_some_and(|t| {
-                    t.starts_with("array") || t.starts_with("map") || t.starts_with("row")
-                }) && let Some(json) = rs
-                    .cell_raw(data_row, col)
-                    .and_then(|raw| crate::results::trino_text::to_json(&raw))
-                    && let Ok(pretty) = serde_json::to_string_pretty(&json)
-                {
-                    text = crate::results::sanitize_multiline(&pretty).into_owned();
-                }
-                state.popup = Some(Popup::Inspector {
-                    title,
-                    text,
-                    scroll: 0,
-                });
-            }
-            return;
         }
         Action::CopyCell => {
             if let Some(rs) = &r.rows
@@ -1755,20 +1723,10 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Popup::Help { scroll } => Some(Popup::Help {
             scroll: scroll_key(scroll, &key, page),
         }),
-        Popup::Inspector { .. } if is_close(&key) => None,
-        Popup::Inspector {
-            title,
-            text,
-            scroll,
-        } => {
-            if key.code == KeyCode::Char('y') {
-                fx.push(Effect::CopyToClipboard(text.clone()));
-            }
-            Some(Popup::Inspector {
-                title,
-                text,
-                scroll: scroll_key(scroll, &key, page),
-            })
+        Popup::Inspector(_) if is_close(&key) => None,
+        Popup::Inspector(mut ins) => {
+            ins.on_key(&key, state.area, fx);
+            Some(Popup::Inspector(ins))
         }
         Popup::Message { title, text } => Some(Popup::Message { title, text }),
         Popup::ConfirmQuit(form) => match form.on_key(&key) {
@@ -2365,6 +2323,9 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                 }
             }
             r.clamp_cursor(page, width);
+        }
+        WorkerEvent::Inspected { request, outcome } => {
+            super::inspector::on_layout(state, request, outcome);
         }
         WorkerEvent::History(result) => {
             if let Some(Popup::History(picker)) = &mut state.popup {

@@ -73,7 +73,15 @@ impl LocalConnector {
         for path in paths {
             for file in data_files(path)? {
                 let name = unique_name(&table_name_for(&file.to_string_lossy()), &mut taken);
-                register_file(&ctx, &name, &file).await?;
+                // A malformed file may panic inside a reader: that is this file's error.
+                crate::panics::contained(register_file(&ctx, &name, &file))
+                    .await
+                    .unwrap_or_else(|panic| {
+                        Err(ConnectorError::Config(format!(
+                            "`{}`: the file could not be read: {panic}",
+                            file.display()
+                        )))
+                    })?;
             }
         }
         Ok(LocalConnector { ctx })
@@ -142,10 +150,11 @@ impl Connector for LocalConnector {
         sink: JobSink,
         cancel: CancellationToken,
     ) -> Result<JobSummary, ConnectorError> {
+        super::local_limits::check_statement(&req.sql).map_err(ConnectorError::Query)?;
         sink.send(JobEvent::Status("RUNNING".into())).await?;
         let planned = tokio::select! {
             _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
-            df = self.ctx.sql(&req.sql) => df.map_err(|e| ConnectorError::Query(e.to_string()))?,
+            df = self.ctx.sql(&req.sql) => df.map_err(planning_error)?,
         };
         let schema: SchemaRef = planned.schema().inner().clone();
         let mut stream = tokio::select! {
@@ -179,6 +188,21 @@ impl Connector for LocalConnector {
             message,
             ..JobSummary::default()
         })
+    }
+}
+
+/// The engine's planning error, in words where its own are a debug form.
+fn planning_error(e: datafusion::error::DataFusionError) -> ConnectorError {
+    let text = e.to_string();
+    match text.split_once("RecursionLimitExceeded (current limit: ") {
+        Some((_, rest)) => {
+            let limit = rest.trim_end_matches(')');
+            ConnectorError::Query(format!(
+                "the statement nests deeper than the SQL parser allows ({limit} levels of \
+                 parentheses, subqueries or function calls): flatten it, e.g. with CTEs"
+            ))
+        }
+        None => ConnectorError::Query(text),
     }
 }
 
@@ -268,15 +292,22 @@ async fn register_file(
         .map(|e| format!(".{}", e.to_string_lossy()))
         .unwrap_or_default();
     let result = match file_kind(file) {
-        Some(FileKind::Csv) => {
-            ctx.register_csv(name, &location, CsvReadOptions::new().file_extension(&ext))
-                .await
-        }
-        Some(FileKind::Tsv) => {
-            let options = CsvReadOptions::new().delimiter(b'\t').file_extension(&ext);
+        // Quoted values may hold line breaks (RFC 4180; Python's `csv`, Excel): the engine must
+        // not split such a file at an arbitrary newline to read it in parallel.
+        Some(kind @ (FileKind::Csv | FileKind::Tsv)) => {
+            let delimiter = if kind == FileKind::Tsv { b'\t' } else { b',' };
+            // The engine infers a schema from byte chunks read one by one, and a chunk that
+            // ends inside a quoted value breaks it: the schema is inferred here, from records.
+            let schema = infer_csv_schema(file, delimiter)?;
+            let options = CsvReadOptions::new()
+                .delimiter(delimiter)
+                .file_extension(&ext)
+                .schema(&schema)
+                .newlines_in_values(true);
             ctx.register_csv(name, &location, options).await
         }
         Some(FileKind::Parquet) => {
+            check_parquet(file)?;
             let options = ParquetReadOptions {
                 file_extension: &ext,
                 ..Default::default()
@@ -290,6 +321,58 @@ async fn register_file(
         None => return Ok(()),
     };
     result.map_err(|e| ConnectorError::Config(format!("`{}`: {e}", file.display())))
+}
+
+/// Records read to infer a CSV file's column types (the engine's own default).
+const CSV_INFER_RECORDS: usize = 1_000;
+
+/// A CSV/TSV file's schema from its header and first records, quoted line breaks included.
+fn infer_csv_schema(
+    file: &Path,
+    delimiter: u8,
+) -> Result<arrow::datatypes::Schema, ConnectorError> {
+    let bad = |why: String| ConnectorError::Config(format!("`{}`: {why}", file.display()));
+    let reader = std::fs::File::open(file).map_err(|e| bad(format!("cannot be read: {e}")))?;
+    let format = arrow::csv::reader::Format::default()
+        .with_header(true)
+        .with_delimiter(delimiter);
+    format
+        .infer_schema(std::io::BufReader::new(reader), Some(CSV_INFER_RECORDS))
+        .map(|(schema, _)| schema)
+        .map_err(|e| bad(format!("is not a readable CSV file: {e}")))
+}
+
+/// Checks a Parquet file's frame before any reader sees it: `PAR1` at both ends and a footer
+/// length that fits in the file. (A reader trusting a bad footer length panicked.)
+fn check_parquet(file: &Path) -> Result<(), ConnectorError> {
+    use std::io::{Read, Seek, SeekFrom};
+    const MAGIC: &[u8; 4] = b"PAR1";
+    let bad = |why: String| ConnectorError::Config(format!("`{}`: {why}", file.display()));
+    let io_error = |e: std::io::Error| bad(format!("cannot be read: {e}"));
+    let mut f = std::fs::File::open(file).map_err(io_error)?;
+    let size = f.metadata().map_err(io_error)?.len();
+    if size < 12 {
+        return Err(bad(format!(
+            "is not a Parquet file ({size} bytes, too short for one)"
+        )));
+    }
+    let mut head = [0u8; 4];
+    f.read_exact(&mut head).map_err(io_error)?;
+    let mut tail = [0u8; 8];
+    f.seek(SeekFrom::End(-8)).map_err(io_error)?;
+    f.read_exact(&mut tail).map_err(io_error)?;
+    if &head != MAGIC || &tail[4..] != MAGIC {
+        return Err(bad(
+            "is not a Parquet file (no `PAR1` marker at its start and end)".into(),
+        ));
+    }
+    let footer = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if footer + 12 > size {
+        return Err(bad(format!(
+            "is not a valid Parquet file: its footer claims {footer} bytes, the file has {size}"
+        )));
+    }
+    Ok(())
 }
 
 /// Decodes one embedded sample file into record batches.
@@ -455,6 +538,36 @@ pub(crate) mod tests {
         assert!(result.is_ok(), "{result:?}");
         let missing = LocalConnector::new(&[dir.path().join("nope")]).await;
         assert!(matches!(missing, Err(ConnectorError::Config(m)) if m.contains("nope")));
+    }
+
+    #[tokio::test]
+    async fn a_malformed_parquet_file_is_an_error_naming_it() {
+        // Issue 15: these made the Parquet reader panic, whatever the query.
+        let cases: [(&str, &[u8], &str); 3] = [
+            (
+                "bad.parquet",
+                b"PAR1 this is not parquet at all PAR1",
+                "footer claims",
+            ),
+            ("short.parquet", b"PAR1PAR1", "too short"),
+            (
+                "text.parquet",
+                b"id,name\n1,ada\n2,grace\n",
+                "no `PAR1` marker",
+            ),
+        ];
+        for (name, bytes, why) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let Err(ConnectorError::Config(m)) =
+                LocalConnector::new(std::slice::from_ref(&path)).await
+            else {
+                panic!("{name} was accepted");
+            };
+            assert!(m.contains(&*path.to_string_lossy()), "{m}");
+            assert!(m.contains(why), "{m}");
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod aws;
 pub mod dynamodb;
 #[cfg(feature = "local")]
 pub mod local;
+#[cfg(feature = "local")]
+mod local_limits;
 pub mod redshift_data;
 pub mod redshift_pg;
 pub mod spark;

@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::sync::Arc;
 
+use super::ExportError;
+use crate::results::{display_width, settle_clusters};
 use arrow::array::{Array, ArrayRef, StringBuilder};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -12,9 +14,6 @@ use arrow::error::ArrowError;
 use arrow::json::writer::{EncoderOptions, make_encoder};
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use unicode_width::UnicodeWidthStr;
-
-use super::ExportError;
 
 /// How NULL reads in the `table` format.
 pub(super) const TABLE_NULL: &str = "NULL";
@@ -118,8 +117,9 @@ fn rows(batch: &RecordBatch) -> Result<Vec<Vec<Option<String>>>, ArrowError> {
     Ok(out)
 }
 
-/// Makes control characters visible (ESC → ␛, NUL → ␀, DEL → ␡) and replaces C1 controls and
-/// bidirectional overrides with �, so untrusted values cannot drive or garble a terminal.
+/// Makes control characters visible (ESC → ␛, NUL → ␀, DEL → ␡) and replaces C1 controls, the
+/// line and paragraph separators and bidirectional controls with �, so untrusted values cannot
+/// drive or garble a terminal.
 pub(crate) fn visible(s: &str) -> Cow<'_, str> {
     if !s.chars().any(needs_stand_in) {
         return Cow::Borrowed(s);
@@ -128,11 +128,17 @@ pub(crate) fn visible(s: &str) -> Cow<'_, str> {
 }
 
 fn needs_stand_in(c: char) -> bool {
-    c.is_control() || is_bidi_control(c)
+    c.is_control() || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// A `table` cell: [`visible`], then settled so that it is as wide on every terminal as it
+/// measures ([`settle_clusters`]: emoji ZWJ sequences apart, stacked marks capped).
+fn table_cell(s: &str) -> String {
+    settle_clusters(&visible(s)).into_owned()
 }
 
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{61C}')
 }
 
 fn stand_in(c: char) -> char {
@@ -289,7 +295,7 @@ impl Table {
         let header: Vec<String> = schema
             .fields()
             .iter()
-            .map(|f| visible(f.name()).into_owned())
+            .map(|f| table_cell(f.name()))
             .collect();
         Table {
             right: schema
@@ -297,7 +303,7 @@ impl Table {
                 .iter()
                 .map(|f| numeric(f.data_type()))
                 .collect(),
-            widths: header.iter().map(|h| h.width()).collect(),
+            widths: header.iter().map(|h| display_width(h)).collect(),
             header,
             pending: Vec::new(),
             started: false,
@@ -314,14 +320,14 @@ impl Table {
                 .into_iter()
                 .map(|c| match c {
                     None => TABLE_NULL.to_string(),
-                    Some(v) => visible(&v).into_owned(),
+                    Some(v) => table_cell(&v),
                 })
                 .collect();
             if self.started {
                 self.line(out, &cells)?;
             } else {
                 for (w, c) in self.widths.iter_mut().zip(&cells) {
-                    *w = (*w).max(c.width().min(TABLE_MAX_PAD));
+                    *w = (*w).max(display_width(c).min(TABLE_MAX_PAD));
                 }
                 self.pending.push(cells);
                 if self.pending.len() >= TABLE_SAMPLE_ROWS {
@@ -357,7 +363,7 @@ impl Table {
             if i > 0 {
                 line.push_str(" | ");
             }
-            let pad = self.widths[i].saturating_sub(cell.width());
+            let pad = self.widths[i].saturating_sub(display_width(cell));
             let last = i + 1 == cells.len();
             if self.right[i] {
                 line.extend(std::iter::repeat_n(' ', pad));
@@ -386,6 +392,13 @@ mod tests {
             "\u{2400}\u{2421}\u{FFFD}\u{FFFD}"
         );
         assert!(matches!(visible("plain ünï"), Cow::Borrowed(_)));
+        assert_eq!(visible("a\u{2028}b\u{2029}"), "a\u{FFFD}b\u{FFFD}");
+    }
+
+    #[test]
+    fn table_cells_are_settled() {
+        assert_eq!(table_cell("👨\u{200d}👩\u{200d}👧\u{1b}"), "👨👩👧\u{241b}");
+        assert_eq!(table_cell("e\u{301}"), "e\u{301}");
     }
 
     #[test]

@@ -16,7 +16,8 @@ use arrow::datatypes::{
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
-use super::sanitize::{sanitize_line, sanitize_multiline};
+use super::inspect::InspectText;
+use super::sanitize::sanitize_line;
 use super::temporal;
 use super::{CellKind, CellText, MAX_CELL_CHARS};
 
@@ -234,28 +235,25 @@ pub(crate) fn raw(array: &dyn Array, idx: usize) -> Option<String> {
     Some(unsanitised_full(arr, i))
 }
 
-/// The value for the cell inspector: nested values and JSON strings pretty-printed, control
-/// characters other than '\n' made visible.
-pub(crate) fn full(array: &dyn Array, idx: usize) -> String {
+/// The value for the cell inspector, laid out: nested values and JSON strings pretty-printed
+/// (see [`InspectText::json`]), control characters other than '\n' made visible. Linear in the
+/// value's size; no recursion over the text.
+pub(crate) fn inspect(array: &dyn Array, idx: usize) -> InspectText {
     let Some((arr, i)) = resolve(array, idx) else {
-        return NULL_TEXT.to_string();
+        return InspectText::plain(NULL_TEXT);
     };
-    let text = if let Some(s) = str_value(arr, i) {
+    if let Some(s) = str_value(arr, i) {
         if is_json_container(s) {
-            pretty_json(s)
+            InspectText::json(s)
         } else {
-            s.to_string()
+            InspectText::plain(s)
         }
     } else if is_nested(arr.data_type()) {
         let mut compact = String::new();
         write_json(&mut compact, arr, i, usize::MAX);
-        pretty_json(&compact)
+        InspectText::json(&compact)
     } else {
-        unsanitised_full(arr, i)
-    };
-    match sanitize_multiline(&text) {
-        std::borrow::Cow::Borrowed(_) => text,
-        std::borrow::Cow::Owned(clean) => clean,
+        InspectText::plain(&unsanitised_full(arr, i))
     }
 }
 
@@ -405,9 +403,17 @@ fn write_with_arrow(out: &mut String, arr: &dyn Array, i: usize) {
     }
 }
 
+/// Nested values deeper than this are written as `"…"`: the walk below recurses once per level
+/// of the value's type, and a type can be nested arbitrarily deep.
+const MAX_JSON_DEPTH: usize = 128;
+
 /// Writes the value at `idx` as compact JSON. Stops early, leaving a truncated prefix, once
 /// `out` is longer than `budget` bytes: the one-line grid only needs that much.
 pub(crate) fn write_json(out: &mut String, array: &dyn Array, idx: usize, budget: usize) {
+    json_value(out, array, idx, budget, 0);
+}
+
+fn json_value(out: &mut String, array: &dyn Array, idx: usize, budget: usize, depth: usize) {
     if out.len() > budget {
         return;
     }
@@ -415,6 +421,11 @@ pub(crate) fn write_json(out: &mut String, array: &dyn Array, idx: usize, budget
         out.push_str("null");
         return;
     };
+    if depth >= MAX_JSON_DEPTH {
+        out.push_str("\"…\"");
+        return;
+    }
+    let depth = depth + 1;
     match arr.data_type() {
         DataType::Null => out.push_str("null"),
         DataType::Boolean => write_scalar(out, arr, i),
@@ -429,49 +440,17 @@ pub(crate) fn write_json(out: &mut String, array: &dyn Array, idx: usize, budget
             }
         }
         dt if is_numeric(dt) => write_scalar(out, arr, i),
-        DataType::List(_) => write_json_list(out, &arr.as_list::<i32>().value(i), budget),
-        DataType::LargeList(_) => write_json_list(out, &arr.as_list::<i64>().value(i), budget),
-        DataType::ListView(_) => write_json_list(out, &arr.as_list_view::<i32>().value(i), budget),
+        DataType::List(_) => json_list(out, &arr.as_list::<i32>().value(i), budget, depth),
+        DataType::LargeList(_) => json_list(out, &arr.as_list::<i64>().value(i), budget, depth),
+        DataType::ListView(_) => json_list(out, &arr.as_list_view::<i32>().value(i), budget, depth),
         DataType::LargeListView(_) => {
-            write_json_list(out, &arr.as_list_view::<i64>().value(i), budget)
+            json_list(out, &arr.as_list_view::<i64>().value(i), budget, depth)
         }
         DataType::FixedSizeList(_, _) => {
-            write_json_list(out, &arr.as_fixed_size_list().value(i), budget)
+            json_list(out, &arr.as_fixed_size_list().value(i), budget, depth)
         }
-        DataType::Struct(fields) => {
-            let s = arr.as_struct();
-            out.push('{');
-            for (j, field) in fields.iter().enumerate() {
-                if j > 0 {
-                    out.push(',');
-                }
-                write_json_str(out, field.name());
-                out.push(':');
-                write_json(out, s.column(j).as_ref(), i, budget);
-                if out.len() > budget {
-                    return;
-                }
-            }
-            out.push('}');
-        }
-        DataType::Map(_, _) => {
-            let entries = arr.as_map().value(i);
-            let (keys, values) = (entries.column(0), entries.column(1));
-            out.push('{');
-            for j in 0..entries.len() {
-                if j > 0 {
-                    out.push(',');
-                }
-                let key = raw(keys.as_ref(), j).unwrap_or_else(|| NULL_TEXT.to_string());
-                write_json_str(out, &key);
-                out.push(':');
-                write_json(out, values.as_ref(), j, budget);
-                if out.len() > budget {
-                    return;
-                }
-            }
-            out.push('}');
-        }
+        DataType::Struct(_) => json_struct(out, arr, i, budget, depth),
+        DataType::Map(_, _) => json_map(out, arr, i, budget, depth),
         _ => {
             if let Some(s) = str_value(arr, i) {
                 write_json_str(out, s);
@@ -488,13 +467,49 @@ pub(crate) fn write_json(out: &mut String, array: &dyn Array, idx: usize, budget
     }
 }
 
-fn write_json_list(out: &mut String, items: &ArrayRef, budget: usize) {
+fn json_struct(out: &mut String, arr: &dyn Array, i: usize, budget: usize, depth: usize) {
+    let s = arr.as_struct();
+    out.push('{');
+    for (j, field) in s.fields().iter().enumerate() {
+        if j > 0 {
+            out.push(',');
+        }
+        write_json_str(out, field.name());
+        out.push(':');
+        json_value(out, s.column(j).as_ref(), i, budget, depth);
+        if out.len() > budget {
+            return;
+        }
+    }
+    out.push('}');
+}
+
+fn json_map(out: &mut String, arr: &dyn Array, i: usize, budget: usize, depth: usize) {
+    let entries = arr.as_map().value(i);
+    let (keys, values) = (entries.column(0), entries.column(1));
+    out.push('{');
+    for j in 0..entries.len() {
+        if j > 0 {
+            out.push(',');
+        }
+        let key = raw(keys.as_ref(), j).unwrap_or_else(|| NULL_TEXT.to_string());
+        write_json_str(out, &key);
+        out.push(':');
+        json_value(out, values.as_ref(), j, budget, depth);
+        if out.len() > budget {
+            return;
+        }
+    }
+    out.push('}');
+}
+
+fn json_list(out: &mut String, items: &ArrayRef, budget: usize, depth: usize) {
     out.push('[');
     for j in 0..items.len() {
         if j > 0 {
             out.push(',');
         }
-        write_json(out, items.as_ref(), j, budget);
+        json_value(out, items.as_ref(), j, budget, depth);
         if out.len() > budget {
             return;
         }
@@ -528,94 +543,9 @@ fn is_json_container(s: &str) -> bool {
         && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
 }
 
-/// Re-indents valid JSON text the way `serde_json::to_string_pretty` does (two spaces, `": "`),
-/// keeping key order and number text exactly as written — a `serde_json::Value` round trip would
-/// sort keys and round big numbers.
-pub(crate) fn pretty_json(src: &str) -> String {
-    let mut out = String::with_capacity(src.len() + src.len() / 2);
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut chars = src.chars().peekable();
-    while let Some(c) = chars.next() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match c {
-            '"' => {
-                in_string = true;
-                out.push(c);
-            }
-            '{' | '[' => {
-                out.push(c);
-                while chars.peek().is_some_and(|n| n.is_whitespace()) {
-                    chars.next();
-                }
-                let close = if c == '{' { '}' } else { ']' };
-                if chars.peek() == Some(&close) {
-                    chars.next();
-                    out.push(close); // keep `{}` and `[]` on one line
-                } else {
-                    depth += 1;
-                    newline(&mut out, depth);
-                }
-            }
-            '}' | ']' => {
-                depth = depth.saturating_sub(1);
-                newline(&mut out, depth);
-                out.push(c);
-            }
-            ',' => {
-                out.push(',');
-                newline(&mut out, depth);
-            }
-            ':' => out.push_str(": "),
-            c if c.is_whitespace() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn newline(out: &mut String, depth: usize) {
-    out.push('\n');
-    for _ in 0..depth {
-        out.push_str("  ");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pretty_json_matches_serde_layout() {
-        let src = r#"{"b":[1,2,{}],"a":{"x":"q\"uo,te:"},"e":[]}"#;
-        let expected = "{\n  \"b\": [\n    1,\n    2,\n    {}\n  ],\n  \"a\": {\n    \"x\": \"q\\\"uo,te:\"\n  },\n  \"e\": []\n}";
-        assert_eq!(pretty_json(src), expected);
-        // Same text as serde_json would give, except that key order is kept.
-        let value: serde_json::Value = serde_json::from_str(&pretty_json(src)).unwrap();
-        assert_eq!(
-            value,
-            serde_json::from_str::<serde_json::Value>(src).unwrap()
-        );
-    }
-
-    #[test]
-    fn pretty_json_keeps_big_numbers_exact() {
-        assert_eq!(
-            pretty_json("[123456789012345678901234567890]"),
-            "[\n  123456789012345678901234567890\n]"
-        );
-    }
 
     #[test]
     fn hex_is_cut_to_budget() {

@@ -8,6 +8,7 @@
 
 mod filter;
 mod format;
+mod inspect;
 pub(crate) use format::write_json_str;
 mod sanitize;
 mod sort;
@@ -18,7 +19,11 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
 pub use filter::filter_indices;
-pub use sanitize::{display_width, sanitize_line, sanitize_multiline, truncate_to_width};
+pub use inspect::{INDENT_CAP, InspectText};
+pub use sanitize::{
+    MAX_CLUSTER_MARKS, display_line, display_width, is_terminal_unsafe, sanitize_line,
+    sanitize_multiline, settle_clusters, stand_in, truncate_to_width,
+};
 pub use sort::{SortOrder, sort_indices};
 
 /// Longest one-line cell text, in chars (including the trailing '…' of a cut value).
@@ -230,13 +235,28 @@ impl ResultSet {
         }
     }
 
-    /// Full value for the cell inspector: nested values and strings holding a JSON object or
-    /// array pretty-printed (key order and number text kept), otherwise the full text;
-    /// multi-line, with every control character but '\n' made visible. NULL is "NULL".
+    /// Full value for the cell inspector as one string: see [`ResultSet::cell_inspect`].
     pub fn cell_full(&self, row: usize, col: usize) -> String {
-        self.locate(row, col)
-            .map(|(array, i)| format::full(array, i))
-            .unwrap_or_default()
+        self.cell_inspect(row, col, false).to_text()
+    }
+
+    /// The cell laid out for the inspector: nested values and strings holding a JSON object or
+    /// array pretty-printed (key order and number text kept; nesting beyond
+    /// [`INDENT_CAP`] levels compact), otherwise the full text; every control
+    /// character but '\n' made visible. NULL is "NULL", out-of-range cells "". With
+    /// `trino_text`, a string in Athena's `array`/`map`/`row` text form is read back as JSON
+    /// (best effort, see [`trino_text`]). Linear in the value's size: run it off the UI loop.
+    pub fn cell_inspect(&self, row: usize, col: usize, trino_text: bool) -> InspectText {
+        let Some((array, i)) = self.locate(row, col) else {
+            return InspectText::default();
+        };
+        if trino_text
+            && let Some(json) = format::raw(array, i).and_then(|raw| trino_text::to_json(&raw))
+            && let Ok(compact) = serde_json::to_string(&json)
+        {
+            return InspectText::json(&compact);
+        }
+        format::inspect(array, i)
     }
 
     /// Raw text for copying one cell: `None` for NULL (and out-of-range cells). Not sanitised:

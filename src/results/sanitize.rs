@@ -4,9 +4,15 @@
 //! recolour or move the cursor, a '\r' or '\n' would tear the grid apart, and bidi overrides can
 //! make text render in an order different from its content. Every such character is replaced by a
 //! visible stand-in of width 1 so the user still sees that it is there.
+//!
+//! Text placed in aligned columns (the grid, CLI tables) is also *settled*: a grapheme cluster
+//! whose width terminals disagree on (an emoji ZWJ sequence is one glyph of 2 columns in some
+//! terminals and each emoji drawn in turn in others) would shift the column separators after
+//! it and leave stale fragments behind on the next frame. See [`settle_clusters`].
 
 use std::borrow::Cow;
 
+use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Spaces a tab expands to in multi-line text.
@@ -18,18 +24,27 @@ fn is_unsafe(c: char) -> bool {
         '\u{0}'..='\u{1f}'
         | '\u{7f}'..='\u{9f}'
         | '\u{2028}' | '\u{2029}'
+        | '\u{200e}' | '\u{200f}' | '\u{61c}'
         | '\u{202a}'..='\u{202e}'
         | '\u{2066}'..='\u{2069}')
 }
 
+/// True for every character that must not reach a terminal as is: C0 controls, DEL, C1
+/// controls, U+2028/2029 and the bidi controls (U+200E/200F, U+061C, U+202A–202E,
+/// U+2066–2069).
+pub fn is_terminal_unsafe(c: char) -> bool {
+    is_unsafe(c)
+}
+
 /// Cheap byte-level pre-check: can `s` contain an unsafe character at all?
 ///
-/// C1 controls are encoded with lead byte 0xC2 and the line/paragraph separators and bidi
-/// controls with lead byte 0xE2, so a string without those bytes and without C0/DEL is clean.
+/// C1 controls are encoded with lead byte 0xC2, the Arabic letter mark with 0xD8 and the
+/// line/paragraph separators and other bidi controls with 0xE2, so a string without those bytes
+/// and without C0/DEL is clean.
 /// This keeps the common (clean) case to one pass over the bytes and no allocation.
 fn may_be_unsafe(s: &str) -> bool {
     s.bytes()
-        .any(|b| b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xe2)
+        .any(|b| b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xd8 || b == 0xe2)
 }
 
 /// Byte offset of the first unsafe character, if any.
@@ -42,8 +57,9 @@ fn first_unsafe(s: &str, keep_newline: bool) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// The visible stand-in for an unsafe character in one-line text.
-fn stand_in(c: char) -> char {
+/// The visible stand-in for an unsafe character in one-line text (other characters are
+/// returned as they are).
+pub fn stand_in(c: char) -> char {
     match c {
         '\n' => '↵',
         '\r' => '␍',
@@ -52,7 +68,8 @@ fn stand_in(c: char) -> char {
         '\u{7f}' => '␡',
         // The Control Pictures block mirrors C0: U+2400 + code.
         '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('�'),
-        _ => '�',
+        c if is_unsafe(c) => '�',
+        c => c,
     }
 }
 
@@ -72,10 +89,11 @@ fn rewrite(s: &str, from: usize, multiline: bool) -> String {
     out
 }
 
-/// For one-line display: every control char (C0, DEL, C1, U+2028/2029, bidi overrides
-/// U+202A–202E and U+2066–2069) replaced by a visible stand-in: '\n' → '↵', '\r' → '␍',
-/// '\t' → '→', ESC → '␛', other C0 → its Control Pictures char (U+2400 + code), DEL → '␡',
-/// others → '�'. Borrows when `s` is clean, which is the common case.
+/// For one-line display: every control char (C0, DEL, C1, U+2028/2029, bidi controls
+/// U+200E/200F, U+061C, U+202A–202E and U+2066–2069) replaced by a visible stand-in:
+/// '\n' → '↵', '\r' → '␍', '\t' → '→', ESC → '␛', other C0 → its Control Pictures char
+/// (U+2400 + code), DEL → '␡', others → '�'. Borrows when `s` is clean, which is the common
+/// case.
 ///
 /// The number of chars is preserved, so a prefix cut before sanitising stays within budget.
 pub fn sanitize_line(s: &str) -> Cow<'_, str> {
@@ -94,20 +112,115 @@ pub fn sanitize_multiline(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// Terminal columns `s` occupies (unicode-width; wide CJK chars count 2).
+/// Zero-width characters kept after the first one of a cluster: combining accents, Hangul
+/// vowel and final jamo, Hebrew points… Stacked marks beyond this ("Zalgo" text) are dropped:
+/// terminals draw them above and below the line, over the neighbouring rows.
+pub const MAX_CLUSTER_MARKS: usize = 4;
+
+/// Columns of one char as a terminal drawing char by char counts them (controls count 0: they
+/// are sanitised before anything is measured).
+fn char_width(c: char) -> usize {
+    UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
+/// The zero-width joiner, variation selectors and tag characters: they merge or restyle the
+/// characters around them into one glyph whose width depends on the terminal.
+fn is_joiner(c: char) -> bool {
+    matches!(c,
+        '\u{200d}'
+        | '\u{fe00}'..='\u{fe0f}'
+        | '\u{e0020}'..='\u{e007f}'
+        | '\u{e0100}'..='\u{e01ef}')
+}
+
+/// Emoji skin-tone modifiers: after an emoji they merge with it (2 columns, or 4).
+fn is_modifier(c: char) -> bool {
+    matches!(c, '\u{1f3fb}'..='\u{1f3ff}')
+}
+
+/// Cheap pre-check: can settling change `s` at all? Only clusters of several chars can, and
+/// every char after the first of a cluster is zero-width, a modifier or a regional indicator
+/// (flags), apart from the rare spacing marks, which all measure the same anyway.
+fn may_need_settling(s: &str) -> bool {
+    !s.is_ascii()
+        && s.chars()
+            .any(|c| char_width(c) == 0 || is_modifier(c) || matches!(c, '\u{1f1e6}'..='\u{1f1ff}'))
+}
+
+/// Rewrites the grapheme clusters a terminal may draw wider or narrower than they measure, so
+/// that every cluster of the result is as wide as the sum of its chars — what ratatui's buffer,
+/// a terminal drawing char by char and a grapheme-aware terminal all agree on:
+/// - the zero-width joiner, variation selectors and tag characters are dropped (an emoji ZWJ
+///   sequence shows as its emoji side by side, a keycap or a subdivision flag as its base),
+/// - a skin-tone modifier after another char is dropped,
+/// - zero-width marks beyond [`MAX_CLUSTER_MARKS`] in one cluster are dropped,
+/// - a cluster that still measures differently keeps only its first char.
+///
+/// Borrows when nothing changes, which is the common case (and always for ASCII).
+pub fn settle_clusters(s: &str) -> Cow<'_, str> {
+    if !may_need_settling(s) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for cluster in s.graphemes(true) {
+        push_settled(&mut out, cluster);
+    }
+    if out == s {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// Appends one grapheme cluster, settled (see [`settle_clusters`]).
+fn push_settled(out: &mut String, cluster: &str) {
+    let start = out.len();
+    let mut marks = 0;
+    for (i, c) in cluster.chars().enumerate() {
+        if is_joiner(c) || (i > 0 && is_modifier(c)) {
+            continue;
+        }
+        if i > 0 && char_width(c) == 0 {
+            marks += 1;
+            if marks > MAX_CLUSTER_MARKS {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    let kept = &out[start..];
+    if UnicodeWidthStr::width(kept) != kept.chars().map(char_width).sum::<usize>() {
+        let first = kept.chars().next();
+        out.truncate(start);
+        out.extend(first);
+    }
+}
+
+/// [`sanitize_line`], then [`settle_clusters`]: one-line text to place in aligned columns.
+pub fn display_line(s: &str) -> Cow<'_, str> {
+    match sanitize_line(s) {
+        Cow::Borrowed(clean) => settle_clusters(clean),
+        Cow::Owned(clean) => Cow::Owned(settle_clusters(&clean).into_owned()),
+    }
+}
+
+/// Terminal columns `s` occupies once settled ([`settle_clusters`]; wide CJK chars count 2):
+/// the columns [`truncate_to_width`]'s text takes on every terminal.
 pub fn display_width(s: &str) -> usize {
     if s.is_ascii() {
         // Printable ASCII is one column per byte; ASCII controls should have been sanitised.
         return s.len();
     }
-    UnicodeWidthStr::width(s)
+    settle_clusters(s).chars().map(char_width).sum()
 }
 
-/// Cuts `s` to at most `width` terminal columns, appending '…' when cut (the '…' counts in the
-/// width). A wide char that would straddle the limit is dropped whole.
+/// `s` settled ([`settle_clusters`]) and cut to at most `width` terminal columns, with '…'
+/// appended when cut (the '…' counts in the width). A wide char that would straddle the limit
+/// is dropped whole.
 pub fn truncate_to_width(s: &str, width: usize) -> Cow<'_, str> {
-    if display_width(s) <= width {
-        return Cow::Borrowed(s);
+    let s = settle_clusters(s);
+    if s.chars().map(char_width).sum::<usize>() <= width {
+        return s;
     }
     if width == 0 {
         return Cow::Borrowed("");
@@ -116,7 +229,7 @@ pub fn truncate_to_width(s: &str, width: usize) -> Cow<'_, str> {
     let mut used = 0;
     let mut end = 0;
     for (i, c) in s.char_indices() {
-        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        let w = char_width(c);
         if used + w > budget {
             break;
         }
@@ -166,6 +279,9 @@ mod tests {
         assert!(matches!(sanitize_line("é • ©"), Cow::Borrowed(_)));
         // U+00A9 '©' is encoded 0xC2 0xA9 and must survive the C1 check.
         assert_eq!(sanitize_line("©\u{9b}"), "©�");
+        // Arabic (lead byte 0xD8) is kept; the Arabic letter mark is a bidi control.
+        assert!(matches!(sanitize_line("سلام"), Cow::Borrowed(_)));
+        assert_eq!(sanitize_line("a\u{61c}\u{200f}b"), "a��b");
     }
 
     #[test]
@@ -189,5 +305,70 @@ mod tests {
         assert_eq!(cut, "漢…");
         assert!(display_width(&cut) <= 4);
         assert_eq!(truncate_to_width("a漢字", 4), "a漢…");
+    }
+
+    /// Every cluster of `s` is as wide as its chars: what the terminal and ratatui agree on.
+    fn clusters_measure_their_chars(s: &str) -> bool {
+        s.graphemes(true)
+            .all(|g| UnicodeWidthStr::width(g) == g.chars().map(char_width).sum::<usize>())
+    }
+
+    #[test]
+    fn settling_splits_emoji_sequences_and_keeps_accents() {
+        let family = "👨\u{200d}👩\u{200d}👧";
+        assert_eq!(settle_clusters(family), "👨👩👧");
+        assert_eq!(display_width(family), 6);
+        assert_eq!(settle_clusters("❤\u{fe0f}"), "❤");
+        assert_eq!(settle_clusters("👍🏽 ok"), "👍 ok");
+        assert_eq!(settle_clusters("1\u{fe0f}\u{20e3}"), "1\u{20e3}");
+        // Decomposed accents, Hangul jamo and a lone modifier stay as they are.
+        for kept in [
+            "e\u{301}te\u{301}",
+            "\u{1100}\u{1161}\u{11a8}",
+            "🏽",
+            "🇫🇷",
+            "漢字",
+        ] {
+            assert!(
+                matches!(settle_clusters(kept), Cow::Borrowed(_)),
+                "{kept:?}"
+            );
+        }
+        assert_eq!(display_width("e\u{301}"), 1);
+    }
+
+    #[test]
+    fn settling_caps_stacked_marks() {
+        let zalgo = format!("a{}b", "\u{336}\u{34f}\u{35c}".repeat(10));
+        let settled = settle_clusters(&zalgo);
+        assert_eq!(settled.chars().count(), 2 + MAX_CLUSTER_MARKS);
+        assert!(settled.starts_with('a') && settled.ends_with('b'));
+        assert_eq!(display_width(&zalgo), 2);
+    }
+
+    #[test]
+    fn settled_text_measures_the_same_everywhere() {
+        for s in [
+            "👨\u{200d}👩\u{200d}👧\u{200d}👦 family",
+            "🏴\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f}",
+            "⌚\u{fe0e} a\u{200d}b",
+            "\u{301}leading mark",
+        ] {
+            let settled = settle_clusters(s);
+            assert!(clusters_measure_their_chars(&settled), "{settled:?}");
+            assert_eq!(settle_clusters(&settled), settled, "idempotent");
+        }
+    }
+
+    #[test]
+    fn truncation_settles_and_keeps_marks_with_their_base() {
+        let family = "👨\u{200d}👩\u{200d}👧";
+        assert_eq!(truncate_to_width(family, 6), "👨👩👧");
+        assert_eq!(truncate_to_width(family, 5), "👨👩…");
+        assert_eq!(
+            truncate_to_width("e\u{301}e\u{301}e\u{301}", 2),
+            "e\u{301}…"
+        );
+        assert_eq!(display_line("a\u{1b}\u{200d}"), "a␛");
     }
 }

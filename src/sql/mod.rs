@@ -6,7 +6,7 @@
 //! needed is to know where the strings, quoted identifiers and comments are. Nothing here panics,
 //! whatever the input; everything is linear in the length of the text.
 
-mod scan;
+pub(crate) mod scan;
 pub mod template;
 
 use scan::{Opaque, is_ident_byte, opaque_at};
@@ -40,7 +40,7 @@ pub fn split_statements(text: &str) -> Vec<Statement> {
         match bytes[i] {
             b';' => {
                 if has_code {
-                    statements.push(trimmed(text, piece_start, i));
+                    statements.extend(trimmed(text, piece_start, i));
                 }
                 piece_start = i + 1;
                 has_code = false;
@@ -51,21 +51,23 @@ pub fn split_statements(text: &str) -> Vec<Statement> {
         i += 1;
     }
     if has_code {
-        statements.push(trimmed(text, piece_start, bytes.len()));
+        statements.extend(trimmed(text, piece_start, bytes.len()));
     }
     statements
 }
 
-/// The statement for `text[start..end]` with surrounding whitespace removed.
-fn trimmed(text: &str, start: usize, end: usize) -> Statement {
+/// The statement for `text[start..end]` with surrounding whitespace removed; `None` when only
+/// whitespace is left (a piece of Unicode spaces such as U+00A0 or U+0085, which the byte scan
+/// took for code).
+fn trimmed(text: &str, start: usize, end: usize) -> Option<Statement> {
     let piece = &text[start..end];
     let lead = piece.len() - piece.trim_start().len();
     let body = piece.trim();
-    Statement {
+    (!body.is_empty()).then(|| Statement {
         text: body.to_owned(),
         start: start + lead,
         end: start + lead + body.len(),
-    }
+    })
 }
 
 /// The statement the cursor (a byte offset) belongs to.
@@ -155,10 +157,11 @@ pub fn locate_in(
     let before = &text[..start];
     let row = before.matches('\n').count();
     let col = before.rsplit('\n').next().unwrap_or("").chars().count();
-    let (row, col) = if line == 1 {
-        (row, col + column - 1)
+    // The numbers come from a server's message: huge ones clamp instead of overflowing.
+    let (row, col) = if line <= 1 {
+        (row, col.saturating_add(column.saturating_sub(1)))
     } else {
-        (row + line - 1, column - 1)
+        (row.saturating_add(line - 1), column.saturating_sub(1))
     };
     Some((row, col))
 }
@@ -597,5 +600,27 @@ mod location_tests {
         let text = "select 1;\n\n  select *\n  frm t;";
         assert_eq!(locate_in(text, "select *\n  frm t", 2, 3), Some((3, 2)));
         assert_eq!(locate_in(text, "select *\n  frm t", 1, 8), Some((2, 9)));
+        // Positions come from server messages: near usize::MAX they clamp, not overflow.
+        let (line, column) =
+            error_location("line 18446744073709551615:18446744073709551615:").expect("a location");
+        assert_eq!(
+            locate_in(text, "select *\n  frm t", line, column),
+            Some((usize::MAX, usize::MAX - 1))
+        );
+        assert_eq!(
+            locate_in(text, "select *\n  frm t", 1, column),
+            Some((2, usize::MAX))
+        );
+        assert_eq!(locate_in(text, "t;", 1, 0), Some((3, 6)));
+    }
+
+    #[test]
+    fn unicode_whitespace_alone_is_no_statement() {
+        // Found by the fuzz tests: U+0085 alone made an empty statement.
+        assert_eq!(split_statements("\u{85}"), Vec::new());
+        let split = split_statements("select 1;\u{a0}\u{3000};\u{85}");
+        assert_eq!(split.len(), 1);
+        assert_eq!(split[0].text, "select 1");
+        assert_eq!(statement_at("\u{a0}", 0), None);
     }
 }

@@ -65,6 +65,11 @@ pub enum ConfigError {
         #[source]
         source: io::Error,
     },
+    #[error(
+        "{}: the config file is {what}, not a regular file: give the path of a TOML file",
+        path.display()
+    )]
+    NotRegular { path: PathBuf, what: &'static str },
     #[error("{}:{line}:{column}: {message}", path.display())]
     Invalid {
         path: PathBuf,
@@ -400,6 +405,14 @@ fn load_from(
         (None, None, Some(d)) => (d, None),
         (None, None, None) => return Ok(Config::default()),
     };
+    // Reading a FIFO or a device would block forever or never end: only regular files (or
+    // links to them) are read.
+    if let Ok(meta) = fs::metadata(&path)
+        && !meta.is_file()
+    {
+        let what = describe_file_type(&meta.file_type());
+        return Err(ConfigError::NotRegular { path, what });
+    }
     match fs::read_to_string(&path) {
         Ok(text) => parse(&text, &path),
         Err(e) if e.kind() == io::ErrorKind::NotFound => match origin {
@@ -407,6 +420,22 @@ fn load_from(
             None => Ok(Config::default()),
         },
         Err(source) => Err(ConfigError::Read { path, source }),
+    }
+}
+
+/// What a file that is not a regular file is, for messages.
+fn describe_file_type(kind: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
     }
 }
 
@@ -1940,6 +1969,20 @@ paths = ["data/x.csv", "/abs/y.parquet"]
         // The default path may be missing.
         let c = load_from(None, None, Some(missing)).unwrap();
         assert!(c.source.is_none());
+    }
+
+    #[test]
+    fn a_fifo_or_directory_is_refused_without_reading() {
+        // Issue 15: reading a FIFO given as the config blocked forever.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("config.fifo");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let e = load_from(Some(&fifo), None, None).unwrap_err();
+        assert!(matches!(e, ConfigError::NotRegular { .. }), "{e}");
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        let e = load_from(None, Some(dir.path().into()), None).unwrap_err();
+        assert!(e.to_string().contains("a directory"), "{e}");
     }
 
     #[test]

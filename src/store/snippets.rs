@@ -284,13 +284,19 @@ impl Library {
     }
 }
 
+/// Whether `file_name` ends in `.sql` (any case) after at least one character. Compared on
+/// bytes: the four bytes before the end need not start a character (`メモ` is six bytes).
 fn has_sql_extension(file_name: &str) -> bool {
-    file_name.len() > 4 && file_name[file_name.len() - 4..].eq_ignore_ascii_case(".sql")
+    let bytes = file_name.as_bytes();
+    bytes.len() > 4 && bytes[bytes.len() - 4..].eq_ignore_ascii_case(b".sql")
 }
 
 /// `a/b.sql` → `a/b` (the extension in any case).
 fn strip_sql(rel: &str) -> Option<&str> {
-    has_sql_extension(rel).then(|| &rel[..rel.len() - 4])
+    // `.sql` is ASCII, so when it matches, the cut falls on a character boundary.
+    has_sql_extension(rel)
+        .then(|| rel.get(..rel.len() - 4))
+        .flatten()
 }
 
 fn read_snippet(path: &Path, rel: &str) -> Result<Snippet, SnippetError> {
@@ -801,6 +807,27 @@ mod tests {
             lib.find("nope"),
             Err(LibraryError::NotFound { .. })
         ));
+    }
+
+    #[test]
+    fn non_ascii_names_are_listed_and_found() {
+        // Issue 15: `メモ` (6 bytes) and `aé€` made the extension check slice inside a character.
+        let (_tmp, lib) = lib();
+        write(&lib, "メモ", "not a snippet: no extension");
+        write(&lib, "メモ.sql", "SELECT 'メモ'");
+        write(&lib, "€.SQL", "SELECT 2");
+        let (s, e) = lib.list();
+        assert!(e.is_empty(), "{e:?}");
+        let names: Vec<_> = s.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["€", "メモ"]);
+        assert_eq!(lib.find("メモ").unwrap().text, "SELECT 'メモ'");
+        assert_eq!(lib.find("メモ.sql").unwrap().text, "SELECT 'メモ'");
+        assert!(matches!(
+            lib.find("aé€"),
+            Err(LibraryError::NotFound { .. })
+        ));
+        assert!(!has_sql_extension("é€"));
+        assert_eq!(strip_sql("é.sql"), Some("é"));
     }
 
     fn snippet(name: &str, tags: &[&str], description: &str, text: &str) -> Snippet {

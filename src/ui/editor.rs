@@ -8,9 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 use unicode_width::UnicodeWidthChar;
 
+use super::highlight::char_window;
 use super::{Ui, theme};
 use crate::app::{Focus, State};
-use crate::results::sanitize_line;
+use crate::results::{is_terminal_unsafe, sanitize_line};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
     let focused = state.focus == Focus::Editor && state.popup.is_none();
@@ -31,11 +32,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
     let first = tab.top.min(lines.len().saturating_sub(1));
     let count = rows.min(lines.len() - first);
 
+    // Only the visible columns are highlighted and walked: a line may be megabytes long.
+    let (left, span) = (tab.left, text_width.saturating_mul(2).saturating_add(8));
     let styled: Vec<Vec<(Style, String)>> = match ui.highlighter.get() {
-        Some(h) => h.highlight(lines, first, count),
+        Some(h) => h.highlight_window(lines, first, count, left, span),
         None => lines[first..first + count]
             .iter()
-            .map(|l| vec![(Style::new(), sanitize_line(l).replace('→', " "))])
+            .map(|l| {
+                let shown = sanitize_line(char_window(l, left, span)).replace('→', " ");
+                vec![(Style::new(), shown)]
+            })
             .collect(),
     };
     let selection = tab.text.selection_range();
@@ -51,37 +57,29 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
             theme::gutter()
         };
         buf.set_stringn(inner.x, y, &number, gutter, number_style);
-        // Walk the characters: skip the horizontally scrolled part, overlay the selection.
-        let mut col = 0usize; // char index in the line
+        // The spans start at column `left`; overlay the selection.
+        let mut col = left; // char index in the line
         let mut x = 0usize; // display column from the left edge of the text area
-        for (style, text) in spans {
+        'line: for (style, text) in spans {
             for ch in text.chars() {
                 let w = ch.width().unwrap_or(0);
-                if col >= tab.left {
-                    if x + w > text_width {
-                        break;
-                    }
-                    let mut s = *style;
-                    if in_selection(selection, row, col) {
-                        s = s.patch(theme::selection());
-                    }
-                    if let Some(cell) = buf.cell_mut((text_x + x as u16, y)) {
-                        cell.set_char(ch).set_style(s);
-                    }
-                    x += w;
+                if x + w > text_width {
+                    break 'line;
                 }
+                let mut s = *style;
+                if in_selection(selection, row, col) {
+                    s = s.patch(theme::selection());
+                }
+                if let Some(cell) = buf.cell_mut((text_x + x as u16, y)) {
+                    cell.set_char(ch).set_style(s);
+                }
+                x += w;
                 col += 1;
             }
         }
     }
     if focused && cur_row >= first && cur_row < first + rows {
-        let line = &lines[cur_row];
-        let x: usize = line
-            .chars()
-            .skip(tab.left)
-            .take(cur_col.saturating_sub(tab.left))
-            .map(|c| if c == '\t' { 4 } else { c.width().unwrap_or(0) })
-            .sum();
+        let x = cursor_x(&lines[cur_row], left, cur_col);
         if x <= text_width {
             frame.set_cursor_position(Position::new(
                 text_x + x as u16,
@@ -102,6 +100,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
             theme::dim(),
         );
     }
+}
+
+/// Columns from the text area's left edge (the line shown from char `left`) to char `col`.
+fn cursor_x(line: &str, left: usize, col: usize) -> usize {
+    char_window(line, left, col.saturating_sub(left))
+        .chars()
+        .map(|c| match c {
+            '\t' => 4,
+            // Drawn as a one-column stand-in (see `highlight::sanitize_into`).
+            c if is_terminal_unsafe(c) => 1,
+            c => c.width().unwrap_or(0),
+        })
+        .sum()
 }
 
 fn in_selection(sel: Option<((usize, usize), (usize, usize))>, row: usize, col: usize) -> bool {
@@ -132,4 +143,37 @@ fn tab_titles(state: &State, focused: bool) -> Line<'static> {
         spans.push(Span::raw(" "));
     }
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use crate::app::tests::state;
+    use crate::app::{Msg, update};
+    use crate::results::is_terminal_unsafe;
+    use crate::ui::{Ui, draw};
+
+    #[test]
+    fn separators_and_bidi_controls_are_drawn_inert_with_the_cursor_after_them() {
+        let text = "SELECT 'a\u{202e}b\u{2066}c\u{2069}d\u{2028}e\u{2029}f\u{202a}g\u{200f}' -- x";
+        for ui in [Ui::loaded(), Ui::default()] {
+            let mut s = state();
+            update(&mut s, Msg::Paste(text.into()));
+            let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+            t.draw(|f| draw(f, &s, &ui)).unwrap();
+            let buf = t.backend().buffer();
+            let row: String = (0..buf.area.width)
+                .map(|x| buf[(x, 1)].symbol().to_string())
+                .collect();
+            assert!(row.contains("'a�b�c�d�e�f�g�' -- x"), "{row:?}");
+            for cell in buf.content() {
+                assert!(!cell.symbol().chars().any(is_terminal_unsafe), "{row:?}");
+            }
+            // The cursor sits right after the text, one column per stand-in.
+            let x = row.find("-- x").map(|b| row[..b].chars().count() + 4);
+            assert_eq!(t.get_cursor_position().ok().map(|p| usize::from(p.x)), x);
+        }
+    }
 }

@@ -14,6 +14,12 @@
 //! string or comment opened far above and still open in the window is then not seen, and edits
 //! above that starting line do not invalidate the window; all SQL statement text far from such
 //! constructs highlights correctly.
+//!
+//! Long lines (over [`LONG_LINE`] bytes, e.g. a pasted megabyte of generated SQL on one line)
+//! are never parsed whole: [`SqlHighlighter::highlight_window`] parses only the visible columns
+//! of such a line, from a fresh state [`LONG_LEAD`] chars to their left, and the lines after it
+//! start from a fresh state too. A string or comment opened far to the left, or carried over a
+//! long line, is then not seen; a keystroke costs the same on a 1 MB line as on a short one.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
@@ -21,6 +27,8 @@ use std::sync::Mutex;
 use ratatui::style::{Color, Style};
 use syntect::highlighting::{HighlightIterator, HighlightState, Highlighter, Theme, ThemeSet};
 use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
+
+use crate::results::{is_terminal_unsafe, stand_in};
 
 /// One highlighted line: spans of sanitised text with their foreground style.
 pub type StyledLine = Vec<(Style, String)>;
@@ -32,6 +40,13 @@ const MAX_CATCH_UP: usize = 2_000;
 /// How far above the window parsing starts in the fallback, so that most constructs opened
 /// shortly above the window (multi-line comments, strings) are still seen.
 const APPROX_LEAD: usize = 200;
+/// Lines longer than this (bytes) are highlighted only where they are visible.
+const LONG_LINE: usize = 4096;
+/// How many chars left of the visible columns a long line's parsing starts.
+const LONG_LEAD: usize = 256;
+/// The hash every long line gets: its text does not matter to the lines after it, which
+/// start from a fresh state.
+const LONG_HASH: u64 = 0x4c4f_4e47_4c49_4e45;
 /// A dark theme that ships with syntect; any other default theme is used if it is missing.
 const THEME: &str = "base16-ocean.dark";
 
@@ -185,6 +200,20 @@ impl SqlHighlighter {
     /// Spans carry only a foreground colour, so the editor's selection and cursor styles still
     /// show; text is sanitised (tabs become four spaces, control characters visible symbols).
     pub fn highlight(&self, lines: &[String], first: usize, count: usize) -> Vec<StyledLine> {
+        self.highlight_window(lines, first, count, 0, usize::MAX)
+    }
+
+    /// Like [`SqlHighlighter::highlight`], but each line only from char `left` on (chars of the
+    /// sanitised text) and at most `width` chars of it: the editor's visible columns. Work is
+    /// bounded by the window, not by the length of the lines in it (see the module docs).
+    pub fn highlight_window(
+        &self,
+        lines: &[String],
+        first: usize,
+        count: usize,
+        left: usize,
+        width: usize,
+    ) -> Vec<StyledLine> {
         let end = first.saturating_add(count).min(lines.len());
         let first = first.min(end);
         if first == end {
@@ -201,11 +230,32 @@ impl SqlHighlighter {
         }
         self.update(&mut cache, lines, end);
         let base = cache.base;
-        cache
-            .lines
-            .get(first - base..end - base)
-            .map(<[StyledLine]>::to_vec)
-            .unwrap_or_default()
+        (first..end)
+            .map(|row| {
+                let line = &lines[row];
+                if line.len() > LONG_LINE {
+                    self.highlight_long(line, left, width)
+                } else {
+                    let styled = cache.lines.get(row - base).map_or(&[][..], Vec::as_slice);
+                    clip(styled, left, width)
+                }
+            })
+            .collect()
+    }
+
+    /// Chars `left..left + width` of a long line, parsed from a fresh state a little to the
+    /// left of them.
+    fn highlight_long(&self, line: &str, left: usize, width: usize) -> StyledLine {
+        let lead = left.min(LONG_LEAD);
+        let part = char_window(line, left - lead, lead.saturating_add(width));
+        if part.is_empty() {
+            return Vec::new();
+        }
+        let mut state = self.fresh();
+        let highlighter = Highlighter::new(&self.theme);
+        let mut buf = String::new();
+        let styled = self.highlight_line(&mut state, part, &highlighter, &mut buf);
+        clip(&styled, lead, width)
     }
 
     /// Locks the cache; after a panic mid-update its content is suspect, so it starts over.
@@ -245,8 +295,14 @@ impl SqlHighlighter {
             }
             let (mut k, mut state) = cache.resume_point(dirty);
             loop {
-                let styled =
-                    self.highlight_line(&mut state, &lines[base + k], &highlighter, &mut buf);
+                let line = &lines[base + k];
+                let styled = if line.len() > LONG_LINE {
+                    // Drawn by `highlight_long`, a window at a time; what follows starts afresh.
+                    state = self.fresh();
+                    Vec::new()
+                } else {
+                    self.highlight_line(&mut state, line, &highlighter, &mut buf)
+                };
                 cache.store_line(k, hashes[k], styled);
                 #[cfg(test)]
                 {
@@ -328,6 +384,9 @@ fn line_hashes(lines: &[String]) -> Vec<u64> {
     lines
         .iter()
         .map(|line| {
+            if line.len() > LONG_LINE {
+                return LONG_HASH;
+            }
             let mut hasher = DefaultHasher::new();
             line.hash(&mut hasher);
             hasher.finish()
@@ -352,251 +411,73 @@ fn push_span(line: &mut StyledLine, style: Style, text: &str) {
     }
 }
 
+/// At most `n` chars of `line` from char `left` on. Finding char `left` is one quick pass over
+/// the bytes before it (none for ASCII): no char is decoded outside the window.
+pub(crate) fn char_window(line: &str, left: usize, n: usize) -> &str {
+    let start = char_to_byte(line, left);
+    let rest = &line[start..];
+    let end = rest.char_indices().nth(n).map_or(rest.len(), |(i, _)| i);
+    &rest[..end]
+}
+
+/// Byte offset of char `n` of `s` (its length when `s` is shorter).
+fn char_to_byte(s: &str, n: usize) -> usize {
+    if s.is_ascii() {
+        return n.min(s.len());
+    }
+    let mut seen = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        // Every byte but UTF-8 continuation bytes (0b10xx_xxxx) starts a char.
+        if (b as i8) >= -0x40 {
+            if seen == n {
+                return i;
+            }
+            seen += 1;
+        }
+    }
+    s.len()
+}
+
+/// The part of a styled line from char `left` on, at most `width` chars.
+fn clip(line: &[(Style, String)], left: usize, width: usize) -> StyledLine {
+    let mut out = StyledLine::new();
+    let (mut skip, mut room) = (left, width);
+    for (style, text) in line {
+        if room == 0 {
+            break;
+        }
+        let mut chars = text.char_indices().skip(skip);
+        skip = skip.saturating_sub(text.chars().count());
+        let Some((start, _)) = chars.next() else {
+            continue;
+        };
+        let taken = 1 + chars.by_ref().take(room - 1).count();
+        let end = chars.next().map_or(text.len(), |(i, _)| i);
+        room -= taken;
+        out.push((*style, text[start..end].to_string()));
+    }
+    out
+}
+
 fn sanitize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     sanitize_into(&mut out, text);
     out
 }
 
-/// Tabs become four spaces; C0 controls their Unicode "control picture" (ESC → '␛'), DEL '␡',
-/// C1 controls '�': raw control characters must never reach the terminal.
+/// Tabs become four spaces and every character unsafe for a terminal its visible stand-in, as
+/// in the grid (see [`crate::results::sanitize_line`]): ESC '␛', other C0 controls their Unicode
+/// "control picture", DEL '␡', C1 controls, U+2028/2029 and the bidi controls '�'. Raw control
+/// characters must never reach the terminal, and bidi controls would reorder what is drawn.
 fn sanitize_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '\t' => out.push_str("    "),
-            '\u{7f}' => out.push('\u{2421}'),
-            c if (c as u32) < 0x20 => {
-                out.push(char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'))
-            }
-            c if c.is_control() => out.push('\u{fffd}'),
+            c if is_terminal_unsafe(c) => out.push(stand_in(c)),
             c => out.push(c),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::OnceLock;
-
-    /// One loaded syntax set for all tests; each test gets its own cache through `fresh_copy`.
-    fn shared() -> &'static SqlHighlighter {
-        static H: OnceLock<SqlHighlighter> = OnceLock::new();
-        H.get_or_init(SqlHighlighter::new)
-    }
-
-    /// A highlighter with an empty cache, sharing nothing mutable with other tests.
-    fn fresh_copy() -> SqlHighlighter {
-        let h = shared();
-        SqlHighlighter {
-            syntaxes: h.syntaxes.clone(),
-            syntax: h.syntax,
-            theme: h.theme.clone(),
-            cache: Mutex::new(Cache::new(0, h.fresh())),
-        }
-    }
-
-    fn lines(text: &[&str]) -> Vec<String> {
-        text.iter().map(|s| s.to_string()).collect()
-    }
-
-    /// The style of the span containing `needle` on a highlighted line.
-    fn style_of(line: &StyledLine, needle: &str) -> Style {
-        line.iter()
-            .find(|(_, text)| text.contains(needle))
-            .map(|(style, _)| *style)
-            .unwrap_or_else(|| panic!("{needle:?} not in {line:?}"))
-    }
-
-    fn text_of(line: &StyledLine) -> String {
-        line.iter().map(|(_, t)| t.as_str()).collect()
-    }
-
-    fn buffer(n: usize) -> Vec<String> {
-        (0..n)
-            .map(|i| match i % 4 {
-                0 => format!("SELECT col_{i}, 'text {i}' AS label"),
-                1 => format!("  FROM table_{i} -- note {i}"),
-                2 => format!("  WHERE x = {i} /* c */ AND y = \"Q{i}\""),
-                _ => "  ORDER BY 1;".to_string(),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn every_listed_theme_is_bundled() {
-        let bundled = ThemeSet::load_defaults().themes;
-        for t in THEMES {
-            assert!(bundled.contains_key(*t), "{t}");
-        }
-    }
-
-    #[test]
-    fn finds_the_sql_syntax_and_theme() {
-        let h = shared();
-        assert!(h.syntax.is_some(), "syntect's defaults should include SQL");
-        assert_eq!(h.theme.name.as_deref(), Some("Base16 Ocean Dark"));
-    }
-
-    #[test]
-    fn keywords_identifiers_and_strings_differ() {
-        let h = fresh_copy();
-        let out = h.highlight(
-            &lines(&["SELECT name FROM trips WHERE city = 'Paris'"]),
-            0,
-            1,
-        );
-        let line = &out[0];
-        assert_eq!(text_of(line), "SELECT name FROM trips WHERE city = 'Paris'");
-        let keyword = style_of(line, "SELECT");
-        let ident = style_of(line, "name");
-        let string = style_of(line, "Paris");
-        assert_ne!(keyword, ident);
-        assert_ne!(string, ident);
-        assert_ne!(string, keyword);
-        assert_eq!(keyword, style_of(line, "WHERE"));
-        for (style, _) in line {
-            assert!(style.fg.is_some() && style.bg.is_none(), "{style:?}");
-        }
-    }
-
-    #[test]
-    fn multi_line_comment_styles_following_lines() {
-        let h = fresh_copy();
-        let mut text = lines(&["/* open", "SELECT still_comment", "*/ SELECT 1"]);
-        let out = h.highlight(&text, 0, 3);
-        let comment = style_of(&out[0], "open");
-        assert_eq!(style_of(&out[1], "SELECT"), comment);
-        assert_ne!(style_of(&out[2], "SELECT"), comment);
-        // Closing the comment on line 0 must re-style line 1, which did not change.
-        text[0] = "/* open */".into();
-        let out = h.highlight(&text, 1, 1);
-        assert_ne!(style_of(&out[0], "SELECT"), comment);
-    }
-
-    #[test]
-    fn control_chars_are_sanitised() {
-        let h = fresh_copy();
-        let out = h.highlight(
-            &lines(&["SELECT '\u{1b}[31mred\tx\u{7}\r\u{7f}\u{9b}'"]),
-            0,
-            1,
-        );
-        let text = text_of(&out[0]);
-        assert_eq!(text, "SELECT '␛[31mred    x␇␍␡\u{fffd}'");
-        assert!(!text.chars().any(char::is_control));
-    }
-
-    #[test]
-    fn window_is_clamped() {
-        let h = fresh_copy();
-        let text = buffer(10);
-        assert_eq!(h.highlight(&text, 8, 45).len(), 2);
-        assert!(h.highlight(&text, 10, 5).is_empty());
-        assert!(h.highlight(&text, usize::MAX, usize::MAX).is_empty());
-        assert!(h.highlight(&[], 0, 45).is_empty());
-        assert_eq!(h.highlight(&text, 3, usize::MAX).len(), 7);
-    }
-
-    #[test]
-    fn unchanged_text_is_served_from_the_cache() {
-        let h = fresh_copy();
-        let text = buffer(200);
-        let first = h.highlight(&text, 100, 45);
-        assert_eq!(h.take_parsed(), 145);
-        assert_eq!(h.highlight(&text, 100, 45), first);
-        assert_eq!(h.take_parsed(), 0);
-        // Scrolling down one line parses one line; scrolling back up none.
-        h.highlight(&text, 101, 45);
-        assert_eq!(h.take_parsed(), 1);
-        h.highlight(&text, 50, 45);
-        assert_eq!(h.take_parsed(), 0);
-    }
-
-    #[test]
-    fn editing_a_line_reparses_only_a_few() {
-        let h = fresh_copy();
-        let mut text = buffer(300);
-        h.highlight(&text, 250, 45);
-        h.take_parsed();
-        text[270].push_str(" AND z = 'new'");
-        let out = h.highlight(&text, 250, 45);
-        assert!(h.take_parsed() <= STRIDE + 1);
-        assert!(text_of(&out[20]).ends_with(" AND z = 'new'"));
-    }
-
-    #[test]
-    fn edit_at_line_4900_of_5000_parses_under_100_lines() {
-        let h = fresh_copy();
-        let mut text = buffer(5_000);
-        let before = h.highlight(&text, 4_900, 45);
-        assert_eq!(before.len(), 45);
-        let first_jump = h.take_parsed();
-        assert!(
-            first_jump <= APPROX_LEAD + 45,
-            "first jump parsed {first_jump} lines"
-        );
-        text[4_910].insert(0, 'x');
-        let after = h.highlight(&text, 4_900, 45);
-        let parsed = h.take_parsed();
-        assert!(parsed < 100, "parsed {parsed} lines after one edit");
-        assert!(text_of(&after[10]).starts_with('x'));
-        // Typing more on the same line stays as cheap.
-        for c in ['y', 'z', '\''] {
-            text[4_910].push(c);
-            h.highlight(&text, 4_900, 45);
-            let parsed = h.take_parsed();
-            assert!(parsed < 100, "parsed {parsed} lines typing {c:?}");
-        }
-    }
-
-    #[test]
-    fn far_jump_falls_back_to_a_nearby_fresh_state() {
-        let h = fresh_copy();
-        let text = buffer(5_000);
-        h.highlight(&text, 0, 45);
-        h.take_parsed();
-        h.highlight(&text, 4_000, 45);
-        assert_eq!(h.take_parsed(), APPROX_LEAD + 45);
-        // Back to the top: exact again, from line 0.
-        h.highlight(&text, 10, 45);
-        assert_eq!(h.take_parsed(), 55);
-        // A medium jump is parsed exactly from the cache's end.
-        h.highlight(&text, 1_500, 45);
-        assert_eq!(h.take_parsed(), 1_545 - 55);
-    }
-
-    /// Incremental results after arbitrary edits must equal highlighting from scratch.
-    #[test]
-    fn incremental_matches_from_scratch_after_edits() {
-        let h = fresh_copy();
-        let mut text = buffer(120);
-        type Edit = fn(&mut Vec<String>);
-        let edits: [Edit; 8] = [
-            |t| t[5].push_str(" /* opens a comment"),
-            |t| t[40].push_str(" */"),
-            |t| t.insert(10, "SELECT 'inserted".into()),
-            |t| t[10].push('\''),
-            |t| {
-                t.remove(3);
-            },
-            |t| t[70] = "$$ dollar".into(),
-            |t| t.truncate(100),
-            |t| t.extend(buffer(30)),
-        ];
-        for (n, edit) in edits.iter().enumerate() {
-            edit(&mut text);
-            for first in [0, 30, 60, 90] {
-                let incremental = h.highlight(&text, first, 45);
-                let scratch = fresh_copy().highlight(&text, first, 45);
-                assert_eq!(incremental, scratch, "edit {n}, window at {first}");
-            }
-        }
-    }
-
-    #[test]
-    fn sanitize_maps_controls_to_pictures() {
-        assert_eq!(sanitize("a\u{0}b\u{1b}c\td"), "a␀b␛c    d");
-        assert_eq!(sanitize("żółw 🐢"), "żółw 🐢");
-    }
-}
+mod tests;

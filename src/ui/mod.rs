@@ -5,6 +5,7 @@ pub mod browser;
 pub mod editor;
 pub mod grid;
 pub mod highlight;
+mod inspector;
 pub mod popup;
 mod sessions;
 pub mod status;

@@ -32,23 +32,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
                 Style::new(),
             );
         }
-        Popup::Inspector {
-            title,
-            text,
-            scroll,
-        } => {
-            let area = centered(
-                screen,
-                screen.width.saturating_sub(10),
-                screen.height.saturating_sub(6),
-            );
-            let body: Vec<Line> = sanitize_multiline(text)
-                .lines()
-                .map(|l| Line::raw(l.to_string()))
-                .collect();
-            let title = format!(" {} — y copies, Esc closes ", sanitize_line(title));
-            show(frame, area, &title, body, *scroll, Style::new());
-        }
+        Popup::Inspector(ins) => super::inspector::draw(frame, screen, ins),
         Popup::ConfirmQuit(form) => sessions::quit_dialog(frame, screen, form),
         Popup::Params(form) => {
             let width = 76u16.min(screen.width.saturating_sub(4));

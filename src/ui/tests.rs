@@ -186,7 +186,8 @@ fn hostile_data_renders_safely_in_grid_and_inspector() {
     insta::assert_snapshot!("hostile_grid", t.backend());
     // Each hostile value in the inspector.
     for row in 0..6 {
-        update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+        let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+        crate::app::tests::inspector::serve(&mut s, &fx);
         let t = render(&s);
         assert_no_control_chars(&t);
         if row == 0 {
@@ -338,4 +339,155 @@ fn the_spark_start_form_shows_the_workgroup_defaults() {
     let text = screen_text(&t);
     assert!(text.contains("max concurrent DPUs 40"), "{text}");
     assert!(text.contains("bills per DPU-hour"), "{text}");
+}
+
+/// Values whose clusters terminals draw at different widths, or that stack marks.
+fn cluster_result(tag: &str) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("k", DataType::Int64, false),
+        Field::new("v", DataType::Utf8, true),
+        Field::new("after", DataType::Utf8, true),
+    ]));
+    let zalgo = format!("Z{}algo", "\u{336}\u{34f}\u{35c}".repeat(8));
+    let values = vec![
+        "👨\u{200d}👩\u{200d}👧\u{200d}👦 family".to_string(),
+        "e\u{301}te\u{301} accents".to_string(),
+        zalgo,
+        "👍🏽 ❤\u{fe0f} 1\u{fe0f}\u{20e3}".to_string(),
+        "🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} 🇫🇷".to_string(),
+        "\u{301}leading mark".to_string(),
+        "漢字 a\u{200d}b".to_string(),
+    ];
+    let n = values.len();
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from_iter_values(0..n as i64)) as ArrayRef,
+            Arc::new(StringArray::from(values)) as ArrayRef,
+            Arc::new(StringArray::from(vec![tag; n])) as ArrayRef,
+        ],
+    )
+    .unwrap()
+}
+
+/// A row of a ratatui buffer as a terminal shows it: the cells a wide symbol covers skipped.
+fn buffer_row(buf: &ratatui::buffer::Buffer, y: u16) -> String {
+    let mut row = String::new();
+    let mut x = 0;
+    while x < buf.area.width {
+        let symbol = buf[(x, y)].symbol();
+        row.push_str(symbol);
+        x += unicode_width::UnicodeWidthStr::width(symbol).max(1) as u16;
+    }
+    row.trim_end().to_string()
+}
+
+/// Bytes written through the backend, shared with the test that reads them.
+#[derive(Clone, Default)]
+struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The crossterm backend drawing into a terminal emulator that measures char by char (vt100,
+/// like xterm and most terminals).
+struct Emulated {
+    terminal: Terminal<ratatui::backend::CrosstermBackend<Shared>>,
+    written: Shared,
+    screen: vt100::Parser,
+    ui: Ui,
+    frames: usize,
+}
+
+impl Emulated {
+    fn new(s: &State) -> Emulated {
+        let area = ratatui::layout::Rect::new(0, 0, s.area.width, s.area.height);
+        let written = Shared::default();
+        let terminal = Terminal::with_options(
+            ratatui::backend::CrosstermBackend::new(written.clone()),
+            ratatui::TerminalOptions {
+                viewport: ratatui::Viewport::Fixed(area),
+            },
+        )
+        .unwrap();
+        Emulated {
+            terminal,
+            written,
+            screen: vt100::Parser::new(
+                std::num::NonZeroU16::new(area.height).unwrap(),
+                std::num::NonZeroU16::new(area.width).unwrap(),
+                0,
+            ),
+            ui: Ui::loaded(),
+            frames: 0,
+        }
+    }
+
+    /// Draws `s` (only what changed reaches the terminal) and checks that the terminal shows
+    /// exactly what ratatui's buffer holds: nothing shifted, no stale fragments.
+    fn frame(&mut self, s: &State) {
+        let ui = &self.ui;
+        self.terminal.draw(|f| draw(f, s, ui)).unwrap();
+        let bytes = std::mem::take(&mut *self.written.0.borrow_mut());
+        self.screen.process(&bytes);
+        let expected = render(s);
+        let buf = expected.backend().buffer();
+        let shown: Vec<String> = self.screen.screen().rows(0, buf.area.width).collect();
+        for y in 0..buf.area.height {
+            assert_eq!(
+                shown[y as usize].trim_end(),
+                buffer_row(buf, y),
+                "frame {}, row {y}: the terminal differs from the buffer",
+                self.frames
+            );
+        }
+        self.frames += 1;
+    }
+}
+
+#[test]
+fn joiners_and_combining_marks_keep_grid_separators_aligned() {
+    let mut s = state();
+    let mut terminal = Emulated::new(&s);
+    let job = start(&mut s, "SELECT * FROM clusters");
+    deliver(&mut s, job, cluster_result("end"));
+    finish(&mut s, job, JobOutcome::Succeeded(JobSummary::default()));
+    update(&mut s, key(KeyCode::Char('3'), KeyModifiers::ALT));
+    terminal.frame(&s);
+    // On the terminal, every row's separators are in the header's columns.
+    let screen = terminal.screen.screen();
+    let separators = |row: u16| -> Vec<u16> {
+        (0..s.area.width)
+            .filter(|&col| screen.cell(row, col).is_some_and(|c| c.contents() == "│"))
+            .collect()
+    };
+    let header = (0..s.area.height)
+        .find(|&row| {
+            screen
+                .contents_between(row, 0, row, s.area.width)
+                .contains("after")
+        })
+        .expect("the grid's header");
+    assert!(separators(header).len() >= 3, "{}", screen.contents());
+    for row in header + 1..header + 8 {
+        assert_eq!(separators(row), separators(header), "{}", screen.contents());
+    }
+    // Moved through, then replaced by other values: nothing of a frame is left behind.
+    for _ in 0..3 {
+        update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
+        terminal.frame(&s);
+    }
+    update(&mut s, key(KeyCode::Char('2'), KeyModifiers::ALT));
+    let job = start(&mut s, ";SELECT 2");
+    deliver(&mut s, job, cluster_result("again"));
+    finish(&mut s, job, JobOutcome::Succeeded(JobSummary::default()));
+    terminal.frame(&s);
 }

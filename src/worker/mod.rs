@@ -25,6 +25,7 @@ use crate::connectors::{
     JobStats, JobSummary, QueryRequest,
 };
 use crate::export::Format;
+use crate::panics;
 use crate::results::{self, ResultSet, SortOrder};
 use crate::store::config::ConnectionConfig;
 use crate::store::history::{self, History, NewRun, Retention, RunEnd, RunId};
@@ -87,6 +88,16 @@ pub enum WorkerCmd {
         generation: u64,
         rows: Arc<ResultSet>,
         spec: ViewSpec,
+    },
+    /// Lays out one cell for the inspector (linear in its size, but it may be megabytes):
+    /// answered by [`WorkerEvent::Inspected`] with the same `request`.
+    Inspect {
+        request: u64,
+        rows: Arc<ResultSet>,
+        row: usize,
+        col: usize,
+        /// Read Athena's `array`/`map`/`row` text back as JSON.
+        trino_text: bool,
     },
     /// Writes rows of a result out in the background; `id` is a job id (`Cancel` stops it).
     Export {
@@ -221,6 +232,11 @@ pub enum WorkerEvent {
         generation: u64,
         outcome: Result<Vec<u32>, String>,
     },
+    /// The answer to [`WorkerCmd::Inspect`].
+    Inspected {
+        request: u64,
+        outcome: Result<Arc<results::InspectText>, String>,
+    },
     ExportProgress {
         id: JobId,
         rows: u64,
@@ -265,7 +281,12 @@ pub fn spawn(connections: Vec<ConnectionConfig>, stores: Stores) -> WorkerHandle
         jobs: HashMap::new(),
         events: ev_tx,
     };
-    tokio::spawn(worker.run(cmd_rx));
+    tokio::spawn(async move {
+        if let Err(panic) = panics::contained(worker.run(cmd_rx)).await {
+            // Its senders are gone with it: the app sees the event channel close.
+            tracing::error!("the worker failed: {panic}");
+        }
+    });
     WorkerHandle {
         commands: cmd_tx,
         events: ev_rx,
@@ -316,10 +337,14 @@ impl Worker {
         let cache = self.connected.clone();
         let events = self.events.clone();
         tokio::spawn(async move {
-            let outcome = match connector_for(conn, &connection, &cache).await {
-                Ok(c) => call(c).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
+            let outcome = panics::contained(async {
+                match connector_for(conn, &connection, &cache).await {
+                    Ok(c) => call(c).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+            .await
+            .unwrap_or_else(|panic| Err(internal_error_text(&panic)));
             let _ = events.send(reply(outcome)).await;
         });
     }
@@ -344,8 +369,13 @@ impl Worker {
                         .await
                         .pop()
                         .flatten();
-                    let (outcome, stats) =
-                        run_job(job, conn, &connection, request, cache, &events, token).await;
+                    let running = run_job(job, conn, &connection, request, cache, &events, token);
+                    let (outcome, stats) = panics::contained(async {
+                        panics::injection_point("job");
+                        running.await
+                    })
+                    .await
+                    .unwrap_or_else(|panic| (internal_error(&panic), JobStats::default()));
                     // Recorded before JobFinished: a history loaded after it shows the end.
                     record_ends(vec![(recording, &outcome, stats)]).await;
                     let _ = events
@@ -380,7 +410,7 @@ impl Worker {
                         let requests: Vec<&QueryRequest> = requests.iter().collect();
                         record_starts(history, &connection, &requests).await
                     };
-                    let results = run_group(
+                    let results = panics::contained(run_group(
                         &jobs,
                         conn,
                         &connection,
@@ -389,8 +419,14 @@ impl Worker {
                         cache,
                         &events,
                         token,
-                    )
-                    .await;
+                    ))
+                    .await
+                    .unwrap_or_else(|panic| {
+                        let failed = internal_error(&panic);
+                        jobs.iter()
+                            .map(|_| (failed.clone(), JobStats::default()))
+                            .collect()
+                    });
                     let (outcomes, stats): (Vec<JobOutcome>, Vec<JobStats>) =
                         results.into_iter().unzip();
                     record_ends(
@@ -504,6 +540,13 @@ impl Worker {
                         .await;
                 });
             }
+            WorkerCmd::Inspect {
+                request,
+                rows,
+                row,
+                col,
+                trino_text,
+            } => spawn_inspect(self.events.clone(), request, rows, (row, col), trino_text),
             WorkerCmd::Export {
                 id,
                 format,
@@ -544,7 +587,12 @@ impl Worker {
                         target,
                         rest,
                     };
-                    let outcome = export_job::run(request, events.clone(), token).await;
+                    let outcome =
+                        panics::contained(export_job::run(request, events.clone(), token))
+                            .await
+                            .unwrap_or_else(|panic| {
+                                Err(ExportFailure::Failed(internal_error_text(&panic)))
+                            });
                     let _ = events.send(WorkerEvent::ExportDone { id, outcome }).await;
                     let _ = done.send(id);
                 });
@@ -571,6 +619,36 @@ impl Worker {
             WorkerCmd::Shutdown => {}
         }
     }
+}
+
+/// What a job that panicked says: a bug of Quarry's, not of the statement.
+fn internal_error_text(panic: &str) -> String {
+    format!("internal error in Quarry: {panic} (please report it; the log has details)")
+}
+
+fn internal_error(panic: &str) -> JobOutcome {
+    JobOutcome::Failed(internal_error_text(panic))
+}
+
+/// Lays out a cell for the inspector on a blocking thread and answers with
+/// [`WorkerEvent::Inspected`].
+fn spawn_inspect(
+    events: mpsc::Sender<WorkerEvent>,
+    request: u64,
+    rows: Arc<ResultSet>,
+    (row, col): (usize, usize),
+    trino_text: bool,
+) {
+    tokio::spawn(async move {
+        let laid_out =
+            tokio::task::spawn_blocking(move || rows.cell_inspect(row, col, trino_text)).await;
+        let outcome = laid_out
+            .map(Arc::new)
+            .map_err(|e| format!("formatting the cell failed: {e}"));
+        let _ = events
+            .send(WorkerEvent::Inspected { request, outcome })
+            .await;
+    });
 }
 
 /// A store request of the app.
