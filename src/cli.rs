@@ -2,6 +2,7 @@
 //! `quarry connections`, `quarry spark …` (Athena Spark sessions) and `quarry config …`.
 
 mod inert;
+mod signals;
 mod spark;
 
 pub use spark::{SparkCommand, spark_command};
@@ -428,12 +429,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         }
     };
     let cancel = CancellationToken::new();
-    let on_ctrl_c = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.cancel();
-        }
-    });
+    signals::stop_on_signals(cancel.clone());
 
     let mut output = match &args.output {
         Some(path) => match AtomicFile::create_shared(path) {

@@ -16,6 +16,7 @@ mod fake_athena;
 mod fake_athena_spark;
 mod fake_redshift_data;
 mod fake_redshift_iam;
+mod file_safety;
 mod history;
 mod moto;
 mod postgres;
