@@ -227,8 +227,18 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
         paths,
         theme: config.ui.theme.clone(),
         stores,
+        worker_runtime: tokio::runtime::Handle::current(),
     };
-    match quarry::tui::run(opts).await {
+    // The event loop gets a runtime of its own on this (the main) thread: its clock — ticks,
+    // signals — never waits for the shared runtime's threads, which the worker and the local
+    // engine's CPU-bound work may keep busy.
+    let ran = tokio::task::block_in_place(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .and_then(|ui_runtime| ui_runtime.block_on(quarry::tui::run(opts)))
+    });
+    match ran {
         Ok(code) => code,
         Err(e) => {
             quarry::tui::restore_terminal();

@@ -76,6 +76,8 @@ pub struct TuiOptions {
     pub theme: Option<String>,
     /// The history and snippet library the worker uses.
     pub stores: worker::Stores,
+    /// The runtime the worker runs on (the event loop has one of its own).
+    pub worker_runtime: tokio::runtime::Handle,
 }
 
 /// Runs the TUI until the user quits or a signal arrives; the process's exit code.
@@ -86,7 +88,7 @@ pub async fn run(opts: TuiOptions) -> io::Result<i32> {
     init.area = Rect::new(0, 0, size.width, size.height);
     let mut state = State::new(init);
     let ui = Ui::new(opts.theme.clone());
-    let mut worker = worker::spawn(opts.connections, opts.stores);
+    let mut worker = worker::spawn(&opts.worker_runtime, opts.connections, opts.stores);
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

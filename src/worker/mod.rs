@@ -266,8 +266,14 @@ pub struct WorkerHandle {
     pub events: mpsc::Receiver<WorkerEvent>,
 }
 
-/// Starts the worker on the current tokio runtime.
-pub fn spawn(connections: Vec<ConnectionConfig>, stores: Stores) -> WorkerHandle {
+/// Starts the worker on `runtime`.
+pub fn spawn(
+    runtime: &tokio::runtime::Handle,
+    connections: Vec<ConnectionConfig>,
+    stores: Stores,
+) -> WorkerHandle {
+    // Everything the worker spawns (its store queue included) runs on `runtime`.
+    let _in_worker_runtime = runtime.enter();
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::channel(64);
     let worker = Worker {
