@@ -1011,6 +1011,11 @@ mod tests {
     use super::*;
     use crate::store::config::Config;
 
+    /// The worker on the test's own runtime.
+    fn spawn(connections: Vec<ConnectionConfig>, stores: Stores) -> WorkerHandle {
+        super::spawn(&tokio::runtime::Handle::current(), connections, stores)
+    }
+
     async fn next_finished(h: &mut WorkerHandle) -> (JobId, JobOutcome, usize) {
         let mut batches = 0;
         loop {
@@ -1108,6 +1113,11 @@ mod store_tests {
 
     use super::*;
     use crate::store::history::Status;
+
+    /// The worker on the test's own runtime.
+    fn spawn(connections: Vec<ConnectionConfig>, stores: Stores) -> WorkerHandle {
+        super::spawn(&tokio::runtime::Handle::current(), connections, stores)
+    }
 
     fn stores(dir: &Path) -> Stores {
         let history = History::open(dir.join("history.jsonl"), Retention::default()).unwrap();
