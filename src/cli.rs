@@ -2,6 +2,7 @@
 //! `quarry connections`, `quarry spark …` (Athena Spark sessions) and `quarry config …`.
 
 mod inert;
+mod output;
 mod signals;
 mod spark;
 
@@ -14,8 +15,8 @@ use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::connectors::{self, ConnectorError, JobEvent, JobSink, JobStats, QueryRequest};
-use crate::export::{BatchWriter, Format};
+use crate::connectors::{self, ConnectorError, JobSink, JobStats, QueryRequest};
+use crate::export::Format;
 use crate::results::{display_line, sanitize_multiline};
 use crate::store::AtomicFile;
 use crate::store::config::{self, Config, ConnectionConfig, ConnectionDetails};
@@ -23,6 +24,7 @@ use crate::store::history::{
     Entry as HistoryEntry, History, HistoryError, NewRun, Query as HistoryQuery, Retention, RunEnd,
     RunId, Status as HistoryState,
 };
+use output::Output;
 
 /// Exit codes: 0 success, 1 a query failed, 2 usage or configuration error.
 pub const EXIT_QUERY: i32 = 1;
@@ -440,7 +442,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
                 return EXIT_USAGE;
             }
         },
-        None => Output::Stdout(inert::stdout(inert::escape_for(format))),
+        None => Output::stdout(format),
     };
     let item_json = (conn.kind == config::ConnectionKind::Dynamodb
         && matches!(format, Format::Json | Format::Jsonl))
@@ -486,7 +488,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             mode,
             requests,
             format,
-            output,
+            (output, args.output.as_deref()),
             cancel,
             (&mut history, run_ids),
         )
@@ -559,6 +561,9 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
                     String::new()
                 };
                 end_cli_session(&*connector).await;
+                if let RunError::Output(reason) = &e {
+                    return output_failed(args.output.as_deref(), &which, reason);
+                }
                 // Server messages echo identifiers and values: never raw control characters.
                 let message = e.to_string();
                 eprintln!(
@@ -575,10 +580,25 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
     }
     end_cli_session(&*connector).await;
     if let Err(e) = output.commit() {
-        eprintln!("quarry: writing the output failed: {e}");
-        return EXIT_QUERY;
+        return output_failed(args.output.as_deref(), "", &e.to_string());
     }
     0
+}
+
+/// Writing the result failed: a closed pipe (`quarry run … | head -2`) ends quietly with the
+/// status a shell gives a tool stopped by SIGPIPE, as other Unix tools do; anything else
+/// (a full disk, a read-only file system) is reported with the file it was writing.
+fn output_failed(path: Option<&Path>, which: &str, reason: &str) -> i32 {
+    if path.is_none() && output::stdout_closed() {
+        return output::EXIT_CLOSED_PIPE;
+    }
+    let destination = match path {
+        Some(p) => p.display().to_string(),
+        None => "stdout".to_string(),
+    };
+    let message = format!("writing {destination} failed{which}: {reason}");
+    eprintln!("quarry: {}", sanitize_multiline(&message));
+    EXIT_QUERY
 }
 
 /// How much history to keep: the config's `[history] max_entries` / `max_age_days`.
@@ -810,38 +830,6 @@ fn named_param_values(
     Ok(all)
 }
 
-/// Where `quarry run` writes: stdout (made inert when it is a terminal), or a file that
-/// appears only when everything succeeded.
-enum Output {
-    Stdout(inert::Inert<io::BufWriter<io::Stdout>>),
-    File(AtomicFile),
-}
-
-impl Output {
-    fn commit(self) -> io::Result<()> {
-        match self {
-            Output::Stdout(w) => w.finish().map(drop),
-            Output::File(f) => f.commit(),
-        }
-    }
-}
-
-impl Write for Output {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Output::Stdout(w) => w.write(buf),
-            Output::File(f) => f.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Output::Stdout(w) => w.flush(),
-            Output::File(f) => f.flush(),
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 enum RunError {
     #[error("{0}")]
@@ -851,7 +839,9 @@ enum RunError {
     /// The request itself was wrong (a parameter value, a count): nothing ran.
     #[error("{0}")]
     Usage(String),
-    #[error("writing the output failed: {0}")]
+    /// Writing the result failed (a full disk, a closed pipe): the reason, without the
+    /// destination, which the caller names.
+    #[error("{0}")]
     Output(String),
 }
 
@@ -957,15 +947,24 @@ async fn run_one(
 ) -> Result<(Output, connectors::JobSummary), RunError> {
     let (tx, rx) = mpsc::channel(8);
     let sink = JobSink::new(0, tx);
-    let item_mode = request.item_json.is_some();
+    let shape = (
+        request.item_json.is_some(),
+        connector.capabilities().schema_grows,
+    );
+    // A writer that fails (a full disk, a closed pipe) stops the query, on the server too.
+    let job_cancel = cancel.child_token();
+    let stop_on_failure = job_cancel.clone();
     // The writer runs as a task of its own: formatting rows (CSV, Parquet…) on one core while
     // the connector receives and converts the next ones on the other.
     let consume = tokio::spawn(async move {
         let mut stats = JobStats::default();
-        let written = write_events(rx, format, output, item_mode, &mut stats).await;
+        let written = output::write_events(rx, format, output, shape, &mut stats).await;
+        if written.is_err() {
+            stop_on_failure.cancel();
+        }
         (written, stats)
     });
-    let result = connector.execute(request, sink, cancel).await;
+    let result = connector.execute(request, sink, job_cancel).await;
     let written = match consume.await {
         Ok((written, stats)) => {
             *last_stats = stats;
@@ -973,89 +972,29 @@ async fn run_one(
         }
         Err(e) => Err(RunError::Output(format!("the output writer failed: {e}"))),
     };
-    finish(result, written)
+    finish(result, written, cancel.is_cancelled())
 }
 
-/// A finished statement: its message on stderr, or the error it ended with.
+/// A finished statement: its message on stderr, or the error it ended with. When the writer
+/// failed, its reason (ENOSPC, a closed pipe) is the error: the connector only saw its
+/// receiver go, or the stop that followed — unless the user cancelled first.
 fn finish(
     result: Result<connectors::JobSummary, ConnectorError>,
     written: Result<Output, RunError>,
+    user_cancelled: bool,
 ) -> Result<(Output, connectors::JobSummary), RunError> {
-    match result {
-        Ok(summary) => {
+    match (result, written) {
+        (Err(ConnectorError::Cancelled), _) if user_cancelled => Err(RunError::Cancelled),
+        (Ok(_) | Err(ConnectorError::Cancelled | ConnectorError::Disconnected), Err(e)) => Err(e),
+        (Ok(summary), Ok(out)) => {
             if let Some(m) = &summary.message {
                 eprintln!("{}", sanitize_multiline(m));
             }
-            written.map(|out| (out, summary))
+            Ok((out, summary))
         }
-        Err(ConnectorError::Cancelled) => Err(RunError::Cancelled),
-        Err(ConnectorError::Config(e)) => Err(RunError::Usage(e)),
-        Err(e) => Err(RunError::Query(e.to_string())),
-    }
-}
-
-/// Writes one statement's events into `output` in `format`: batches through the format's
-/// writer, or items already rendered as JSON (DynamoDB). Returns the output for the next one.
-async fn write_events(
-    mut rx: mpsc::Receiver<(connectors::JobId, JobEvent)>,
-    format: Format,
-    output: Output,
-    item_mode: bool,
-    last_stats: &mut JobStats,
-) -> Result<Output, RunError> {
-    let mut output = Some(output);
-    let mut writer: Option<BatchWriter<Output>> = None;
-    let mut json_items = 0usize;
-    while let Some((_, event)) = rx.recv().await {
-        match event {
-            JobEvent::Json(lines) => {
-                let out = output
-                    .as_mut()
-                    .ok_or_else(|| RunError::Output("items and rows mixed in one result".into()))?;
-                for line in lines {
-                    let sep = match (format, json_items) {
-                        (Format::Json, 0) => "[\n",
-                        (Format::Json, _) => ",\n",
-                        _ => "",
-                    };
-                    let end = if format == Format::Json { "" } else { "\n" };
-                    write!(out, "{sep}{line}{end}").map_err(|e| RunError::Output(e.to_string()))?;
-                    json_items += 1;
-                }
-            }
-            JobEvent::Schema(schema) if !schema.fields().is_empty() => {
-                if let Some(out) = output.take() {
-                    writer = Some(
-                        BatchWriter::new(out, format, schema)
-                            .map_err(|e| RunError::Output(e.to_string()))?,
-                    );
-                }
-            }
-            JobEvent::Batch(batch) => {
-                if let Some(w) = writer.as_mut() {
-                    w.write(&batch)
-                        .map_err(|e| RunError::Output(e.to_string()))?;
-                }
-            }
-            JobEvent::Stats(stats) => *last_stats = stats,
-            JobEvent::Notice(text) => eprintln!("quarry: note: {}", sanitize_multiline(&text)),
-            _ => {}
-        }
-    }
-    if format == Format::Json
-        && item_mode
-        && let Some(out) = output.as_mut()
-    {
-        let close = if json_items > 0 { "\n]" } else { "[]" };
-        writeln!(out, "{close}").map_err(|e| RunError::Output(e.to_string()))?;
-    }
-    match (writer, output) {
-        (Some(w), _) => w.finish().map_err(|e| RunError::Output(e.to_string())),
-        (None, Some(_)) if format.is_binary() => Err(RunError::Output(format!(
-            "the statement returned no rows and columns to write as {format}"
-        ))),
-        (None, Some(out)) => Ok(out),
-        (None, None) => Err(RunError::Output("the output was lost".into())),
+        (Err(ConnectorError::Cancelled), _) => Err(RunError::Cancelled),
+        (Err(ConnectorError::Config(e)), _) => Err(RunError::Usage(e)),
+        (Err(e), _) => Err(RunError::Query(e.to_string())),
     }
 }
 
@@ -1066,12 +1005,15 @@ async fn run_group(
     mode: connectors::GroupMode,
     requests: Vec<QueryRequest>,
     format: Format,
-    mut output: Output,
+    (mut output, destination): (Output, Option<&Path>),
     cancel: CancellationToken,
     (history, run_ids): (&mut RunHistory, Vec<Option<RunId>>),
 ) -> i32 {
     let mut run_ids = run_ids.into_iter();
-    let item_mode = requests.iter().any(|r| r.item_json.is_some());
+    let shape = (
+        requests.iter().any(|r| r.item_json.is_some()),
+        connector.capabilities().schema_grows,
+    );
     let mut sinks = Vec::new();
     let mut receivers = Vec::new();
     for i in 0..requests.len() {
@@ -1084,7 +1026,7 @@ async fn run_group(
     let (mut ok, mut failed, mut usage) = (0, 0, false);
     for (i, (rx, outcome)) in receivers.into_iter().zip(outcomes).enumerate() {
         let mut stats = JobStats::default();
-        let written = write_events(rx, format, output, item_mode, &mut stats).await;
+        let written = output::write_events(rx, format, output, shape, &mut stats).await;
         let end = match (&outcome, &written) {
             (Ok(summary), Ok(_)) => RunEnd::succeeded(summary.rows, &summary.stats),
             (Ok(summary), Err(e)) => RunEnd::failed(e.to_string(), &summary.stats),
@@ -1097,6 +1039,9 @@ async fn run_group(
             Err(e) => {
                 for id in run_ids {
                     history.end(id, RunEnd::failed(e.to_string(), &JobStats::default()));
+                }
+                if let RunError::Output(reason) = &e {
+                    return output_failed(destination, "", reason);
                 }
                 eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
                 return EXIT_QUERY;
@@ -1117,8 +1062,7 @@ async fn run_group(
     }
     eprintln!("{}: {ok} succeeded, {failed} failed", mode.name());
     if let Err(e) = output.commit() {
-        eprintln!("quarry: writing the output failed: {e}");
-        return EXIT_QUERY;
+        return output_failed(destination, "", &e.to_string());
     }
     match (failed, usage) {
         (0, _) => 0,

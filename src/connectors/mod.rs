@@ -134,6 +134,10 @@ pub struct Capabilities {
     pub server_cancel: bool,
     pub sessions: bool,
     pub parameters: bool,
+    /// A result's columns can grow as pages arrive (DynamoDB: items need not share
+    /// attributes): a later `Schema` event is the union so far, and the batches after it
+    /// follow it.
+    pub schema_grows: bool,
 }
 
 /// One statement to run, with what the user chose for this run.

@@ -234,6 +234,11 @@ impl<W: Write + Send> BatchWriter<W> {
         Ok(out)
     }
 
+    /// The columns the output was started with.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
     /// Rows accepted so far (for `table`, including rows held for measuring).
     pub fn rows_written(&self) -> u64 {
         self.rows
@@ -340,8 +345,10 @@ impl FileExport {
         schema: SchemaRef,
         overwrite: Overwrite,
     ) -> Result<Self, ExportError> {
-        // Checked first so nothing is encoded in vain; the final rename checks again.
-        if overwrite == Overwrite::Refuse && std::fs::symlink_metadata(path).is_ok() {
+        // Checked first so nothing is encoded in vain; the final rename checks again. Only a
+        // regular file (or a link to one) is "replaced": a directory is refused by
+        // `AtomicFile`, and a device or FIFO is written into, not replaced.
+        if overwrite == Overwrite::Refuse && std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
             return Err(ExportError::Exists {
                 path: path.to_path_buf(),
             });

@@ -82,21 +82,38 @@ pub async fn run(
         None => req.rows.schema().clone(),
     };
     let (tx, rx) = mpsc::channel::<RecordBatch>(4);
+    // Cancelled by the user, or because feeding failed: either way the file is dropped
+    // unfinished instead of being committed with part of the rows.
+    let abandon = cancel.child_token();
     let writer = {
         let (schema, target, format) = (schema.clone(), req.target.clone(), req.format);
-        let (events, cancel, id) = (events.clone(), cancel.clone(), req.id);
-        tokio::task::spawn_blocking(move || write(rx, schema, format, target, id, events, cancel))
+        let (events, abandon, id) = (events.clone(), abandon.clone(), req.id);
+        tokio::task::spawn_blocking(move || write(rx, schema, format, target, id, events, abandon))
     };
     let fed = feed(&req, &tx, &cancel).await;
+    if fed.is_err() {
+        abandon.cancel();
+    }
     drop(tx);
     let written = writer
         .await
         .map_err(|e| ExportFailure::Failed(format!("the export task failed: {e}")))?;
-    if cancel.is_cancelled() {
-        return Err(ExportFailure::Cancelled);
+    settle(fed, written, cancel.is_cancelled())
+}
+
+/// An export's outcome from its two halves. The writer's own failure (a full disk, the file
+/// already there) wins: the feeder only saw the writer's channel close.
+fn settle(
+    fed: Result<(), ExportFailure>,
+    written: Result<ExportOutcome, ExportFailure>,
+    user_cancelled: bool,
+) -> Result<ExportOutcome, ExportFailure> {
+    match (fed, written) {
+        _ if user_cancelled => Err(ExportFailure::Cancelled),
+        (_, Err(e @ (ExportFailure::Exists(_) | ExportFailure::Failed(_)))) => Err(e),
+        (Err(e), _) => Err(e),
+        (Ok(()), written) => written,
     }
-    fed?;
-    written
 }
 
 /// Sends the picked loaded rows, then the rest of a paused run, to the writer.
@@ -206,6 +223,8 @@ fn write(
 ) -> Result<ExportOutcome, ExportFailure> {
     let failure = |e: ExportError| match e {
         ExportError::Exists { path } => ExportFailure::Exists(path),
+        // The UI names the file it asked for; the reason is what it needs from here.
+        ExportError::File { source, .. } => ExportFailure::Failed(source.to_string()),
         e => ExportFailure::Failed(e.to_string()),
     };
     let mut last = Instant::now();
@@ -257,5 +276,37 @@ fn write(
                 clipboard: Some(text),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done() -> Result<ExportOutcome, ExportFailure> {
+        Ok(ExportOutcome {
+            rows: 1,
+            bytes: 1,
+            clipboard: None,
+        })
+    }
+
+    #[test]
+    fn the_writers_own_failure_wins_over_the_closed_channel() {
+        let full = ExportFailure::Failed("No space left on device".into());
+        let exists = ExportFailure::Exists("big.csv".into());
+        // The feeder saw the channel close ("cancelled") because the writer stopped.
+        let fed = Err(ExportFailure::Cancelled);
+        assert_eq!(settle(fed.clone(), Err(full.clone()), false), Err(full));
+        assert_eq!(settle(fed, Err(exists.clone()), false), Err(exists));
+        // A failed fetch of the rest: the writer dropped its file, the fetch's error shows.
+        let fetch = ExportFailure::Failed("fetching the rest failed".into());
+        assert_eq!(
+            settle(Err(fetch.clone()), Err(ExportFailure::Cancelled), false),
+            Err(fetch)
+        );
+        // The user's cancel is a cancel, whatever the halves saw.
+        assert_eq!(settle(Ok(()), done(), true), Err(ExportFailure::Cancelled));
+        assert_eq!(settle(Ok(()), done(), false), done());
     }
 }

@@ -132,6 +132,76 @@ fn scans_page_through_megabytes_and_point_reads_take_parameters() {
     out.assert_ok();
     assert_eq!(out.lines().len(), 101, "{}", out.stderr);
     assert!(out.stderr.contains("more remain"), "{}", out.stderr);
+
+    later_pages_that_add_attributes_widen_every_format(&db);
+}
+
+/// Issue 16.4: 40 items, each with an attribute of its own, over several pages: every CLI
+/// format has every attribute (one header for the tabular ones), every item once.
+fn later_pages_that_add_attributes_widen_every_format(db: &DynamoLocal) {
+    db.create_table("wide", ("pk", "S"), None);
+    // ~100 KB an item: DynamoDB's 1 MB pages hold a handful each.
+    let padding = "w".repeat(100_000);
+    let items: Vec<Value> = (0..40)
+        .map(|i| {
+            json!({"pk": {"S": format!("i{i:02}")}, "pad": {"S": padding},
+                        format!("a{i}"): {"N": i.to_string()}})
+        })
+        .collect();
+    db.put_items("wide", &items);
+    let ddb = Dynamo::new(db, "");
+    let sql = "SELECT * FROM \"wide\"";
+    let every_attribute = |header: &str, what: &str| {
+        for i in 0..40 {
+            let name = format!("a{i}");
+            assert!(
+                header
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| w == name),
+                "{what}: no column {name} in the header"
+            );
+        }
+    };
+    for format in ["csv", "tsv", "markdown", "table"] {
+        let out = ddb.run(&["--format", format, "--stats", sql]);
+        out.assert_ok();
+        let pages: u32 = stat(&out, "pages")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        assert!(pages >= 3, "{format}: {pages} page(s)\n{}", out.stderr);
+        let lines = out.lines();
+        every_attribute(lines[0], format);
+        let data = lines.iter().filter(|l| l.contains("www")).count();
+        assert_eq!(data, 40, "{format}: one line an item\n{}", out.stderr);
+    }
+    for format in ["json", "jsonl"] {
+        let out = ddb.run(&["--format", format, sql]);
+        out.assert_ok();
+        let items: Vec<Value> = match format {
+            "json" => serde_json::from_str::<Vec<Value>>(&out.stdout).expect("a JSON array"),
+            _ => out
+                .lines()
+                .iter()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect(),
+        };
+        assert_eq!(items.len(), 40, "{format}");
+        assert!(items.iter().all(|i| i.as_object().unwrap().len() == 3));
+    }
+    let parquet = ddb.sandbox.work().join("wide.parquet");
+    ddb.run(&["-o", &path(&parquet), sql]).assert_ok();
+    let file = std::fs::File::open(&parquet).expect("wide.parquet");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("a parquet file");
+    let names: Vec<String> = reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    every_attribute(&names.join(","), "parquet");
+    let rows: usize = reader.build().unwrap().map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(rows, 40);
 }
 
 #[test]

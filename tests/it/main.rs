@@ -19,6 +19,7 @@ mod fake_redshift_iam;
 mod file_safety;
 mod history;
 mod moto;
+mod output_errors;
 mod postgres;
 mod pty;
 mod redshift_data;

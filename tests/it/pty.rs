@@ -578,6 +578,50 @@ fn export_a_result_to_csv_and_parquet_from_the_keyboard() {
     tui.assert_exits_cleanly();
 }
 
+/// Issue 16.3 in the TUI: a full disk shows its reason, a second export of a large result to
+/// the same file asks to replace it (not "cancelled"), and a directory is refused.
+#[test]
+fn export_errors_say_why_and_an_existing_file_is_offered_for_replacement() {
+    let mut tui = Tui::start();
+    let work = tui.sandbox.work();
+    let _full = crate::output_errors::SmallDisk::mount(&work.join("full"), "64k", "");
+    wait_for_editor(&mut tui);
+    // Many batches: more than the writer's channel holds, so a writer that fails at once
+    // (the file exists) used to leave the feeder to report "cancelled".
+    tui.send(b"SELECT value, value * 2 AS twice FROM generate_series(1, 300000)");
+    tui.send(&[CTRL_J]);
+    tui.wait_for_text("SUCCEEDED");
+    let export_to = |tui: &mut Tui, path: &str| {
+        tui.send(&[CTRL_E]);
+        tui.wait_for_text("Tab completes the path");
+        tui.send(&[CTRL_U]);
+        tui.send(path.as_bytes());
+        tui.wait_for_text(path);
+        tui.send(b"\r");
+    };
+    export_to(&mut tui, "full/big.csv");
+    tui.wait_for_text("No space left on device");
+    tui.send(b"\x1b");
+    tui.wait_for("the message closed", |s| {
+        !s.contents().contains("Export failed")
+    });
+    export_to(&mut tui, "big.csv");
+    tui.wait_for_text("exported 300000 rows");
+    export_to(&mut tui, "big.csv");
+    tui.wait_for_text("big.csv already exists.");
+    tui.send(b"y");
+    tui.wait_for_text("exported 300000 rows");
+    export_to(&mut tui, "full");
+    tui.wait_for_text("is a directory");
+    assert!(work.join("full").is_dir());
+    tui.send(b"\x1b");
+    tui.wait_for("the message closed", |s| {
+        !s.contents().contains("Export failed")
+    });
+    tui.send(&[CTRL_Q]);
+    tui.assert_exits_cleanly();
+}
+
 /// Snippets outlive the process: one TUI saves the tab as a snippet (`Ctrl-S`), a fresh one finds
 /// it through the picker (`Ctrl-P`), inserts it and runs it.
 #[test]

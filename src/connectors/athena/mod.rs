@@ -443,6 +443,7 @@ impl Connector for AthenaConnector {
             server_cancel: true,
             sessions: false,
             parameters: true,
+            schema_grows: false,
         }
     }
 

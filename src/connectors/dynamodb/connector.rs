@@ -166,6 +166,7 @@ impl Connector for DynamoConnector {
             server_cancel: false,
             sessions: false,
             parameters: true,
+            schema_grows: true,
         }
     }
 

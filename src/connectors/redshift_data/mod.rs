@@ -659,6 +659,7 @@ impl Connector for RedshiftDataConnector {
             server_cancel: true,
             sessions: true,
             parameters: true,
+            schema_grows: false,
         }
     }
 

@@ -319,6 +319,7 @@ impl Connector for RedshiftPgConnector {
             server_cancel: true,
             sessions: true,
             parameters: false,
+            schema_grows: false,
         }
     }
 
