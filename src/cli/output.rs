@@ -164,16 +164,16 @@ impl Rows {
                 batches,
                 bytes,
             },
-            Rows::Writing(writer) if grows => {
+            Rows::Writing(writer) => {
                 let known = writer.schema();
                 let merged = merge_schemas(known, &schema);
-                if merged.fields() != known.fields() {
-                    return Err(grew_too_late(known, &merged, writer.rows_written()));
+                let changed = changed_columns(known, &merged);
+                if !changed.is_empty() {
+                    let rows = writer.rows_written();
+                    return Err(changed_too_late(&changed, rows, grows));
                 }
                 Rows::Writing(writer)
             }
-            // A connector whose columns do not grow says them once a statement.
-            writing @ Rows::Writing(_) => writing,
         })
     }
 
@@ -237,21 +237,36 @@ impl Rows {
     }
 }
 
-/// A column (or a wider type) that arrived after the header went out.
-fn grew_too_late(known: &SchemaRef, merged: &SchemaRef, rows: u64) -> RunError {
-    let new: Vec<String> = merged
+/// The columns of `merged` that `known` lacks or types differently, as `name` list items.
+fn changed_columns(known: &SchemaRef, merged: &SchemaRef) -> Vec<String> {
+    merged
         .fields()
         .iter()
         .filter(|f| {
             known.field_with_name(f.name()).ok().map(|k| k.data_type()) != Some(f.data_type())
         })
         .map(|f| format!("`{}`", f.name()))
-        .collect();
-    RunError::Query(format!(
-        "items after the first {rows} rows have attributes the header was written without \
-         ({}; {} MiB of rows are held to find every column first): use --format jsonl or json \
-         (each item with its own attributes), or name the attributes in the SELECT",
-        new.join(", "),
-        HOLD_LIMIT >> 20
-    ))
+        .collect()
+}
+
+/// A column (or a wider type) that arrived after the header went out. `grows`: the new
+/// attributes of later DynamoDB items; else a column that became text so as to keep a value
+/// exact (an Athena decimal wider than its declared type; a note said which).
+fn changed_too_late(changed: &[String], rows: u64, grows: bool) -> RunError {
+    let changed = changed.join(", ");
+    RunError::Query(if grows {
+        format!(
+            "items after the first {rows} rows have attributes the header was written without \
+             ({changed}; {} MiB of rows are held to find every column first): use --format \
+             jsonl or json (each item with its own attributes), or name the attributes in the \
+             SELECT",
+            HOLD_LIMIT >> 20
+        )
+    } else {
+        format!(
+            "column(s) {changed} became text after the first {rows} rows were written, so that \
+             no value is changed (see the note above): cast them in the SELECT, e.g. \
+             CAST(col AS varchar), to write them whole"
+        )
+    })
 }

@@ -5,6 +5,7 @@
 pub mod athena;
 pub mod aws;
 pub mod dynamodb;
+mod exact_decimal;
 #[cfg(feature = "local")]
 pub mod local;
 #[cfg(feature = "local")]

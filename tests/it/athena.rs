@@ -687,6 +687,31 @@ fn moto_query_polls_through_states_and_reads_injected_results() {
         ids["QueryExecutionIds"],
         "{out}"
     );
+
+    // Issue 16.7: a decimal with more digits than its declared scale is kept exact (as text),
+    // with a note, instead of being rounded to the scale; a column whose values fit stays a
+    // decimal.
+    moto.manual_athena_transitions(0);
+    let decimals = [
+        vec![Some("whole"), Some("cents")],
+        vec![Some("12"), Some("1.25")],
+        vec![Some("12.50"), Some("2.50")],
+    ];
+    let columns = [("whole", "decimal(10,0)"), ("cents", "decimal(10,2)")];
+    moto.queue_results(&decimals, &columns);
+    let out = athena.run(&["--format", "csv", "SELECT whole, cents FROM t"]);
+    out.assert_ok();
+    assert_eq!(
+        out.lines(),
+        ["whole,cents", "12,1.25", "12.50,2.50"],
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("`whole` (decimal): the value `12.50` has more digits"),
+        "a note says why the column is text\n{out}"
+    );
+    assert!(!out.stderr.contains("`cents`"), "{out}");
 }
 
 #[test]

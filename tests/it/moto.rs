@@ -159,7 +159,8 @@ impl MotoServer {
 
     /// Queues one result set for the next query execution moto starts. `rows` are the cells of
     /// each row (`None` = NULL) exactly as GetQueryResults returns them (so a SELECT's header
-    /// row must be included by the caller); `columns` are (name, Athena type) pairs.
+    /// row must be included by the caller); `columns` are (name, Athena type) pairs, the type
+    /// with its precision and scale for a decimal (`decimal(10,2)`).
     #[track_caller]
     pub fn queue_results(&self, rows: &[Vec<Option<&str>>], columns: &[(&str, &str)]) {
         let rows: Vec<Value> = rows
@@ -178,10 +179,22 @@ impl MotoServer {
         let column_info: Vec<Value> = columns
             .iter()
             .map(|(name, ty)| {
+                // `decimal(10,2)`: Athena sends the type's name, its precision and its scale.
+                let (ty, precision, scale) = match ty.strip_prefix("decimal(") {
+                    Some(args) => {
+                        let (p, s) = args.trim_end_matches(')').split_once(',').unwrap();
+                        (
+                            "decimal",
+                            p.trim().parse().unwrap(),
+                            s.trim().parse().unwrap(),
+                        )
+                    }
+                    None => (*ty, 0, 0),
+                };
                 json!({
                     "Name": name, "Label": name, "Type": ty, "CatalogName": "hive",
                     "SchemaName": "", "TableName": "", "Nullable": "UNKNOWN",
-                    "CaseSensitive": *ty == "varchar", "Precision": 0, "Scale": 0,
+                    "CaseSensitive": ty == "varchar", "Precision": precision, "Scale": scale,
                 })
             })
             .collect();

@@ -10,6 +10,7 @@ pub use named::NamedQuery;
 
 use std::time::{Duration, Instant};
 
+use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_athena::Client;
@@ -21,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink, JobStats,
-    JobSummary, QueryRequest, aws, format_elapsed,
+    JobSummary, QueryRequest, aws, exact_decimal, format_elapsed,
 };
 use crate::store::config::{
     ConnectionConfig, ConnectionDetails, DEFAULT_ATHENA_CATALOG, DEFAULT_ATHENA_PRICE_PER_TB,
@@ -302,7 +303,7 @@ impl AthenaConnector {
     ) -> Result<(u64, Option<i64>, usize), ConnectorError> {
         let header_expected = execution.statement_type() == Some(&StatementType::Dml);
         let mut token: Option<String> = None;
-        let mut schema = None;
+        let mut schema: Option<SchemaRef> = None;
         let mut rows = 0u64;
         let mut update_count = None;
         let mut columns = 0;
@@ -328,22 +329,24 @@ impl AthenaConnector {
                 .map(|m| m.column_info())
                 .unwrap_or_default();
             let mut data = result.rows();
-            let schema = match &schema {
-                Some(s) => s,
-                None => {
-                    let s = rows::schema(info);
-                    columns = s.fields().len();
-                    sink.send(JobEvent::Schema(s.clone())).await?;
-                    // Athena repeats the column labels as the first row of a query's first page.
-                    if header_expected
-                        && let Some(first) = data.first()
-                        && rows::is_header_row(info, first)
-                    {
-                        data = &data[1..];
-                    }
-                    schema.insert(s)
-                }
-            };
+            // Athena repeats the column labels as the first row of a query's first page.
+            if schema.is_none()
+                && header_expected
+                && let Some(first) = data.first()
+                && rows::is_header_row(info, first)
+            {
+                data = &data[1..];
+            }
+            let page_schema = exact_decimal::page_schema(
+                &schema,
+                || rows::schema(info),
+                |s| rows::inexact_decimals(s, data),
+                rows::ATHENA_TYPE,
+                sink,
+            )
+            .await?;
+            columns = page_schema.fields().len();
+            let schema = schema.insert(page_schema);
             if !data.is_empty() && columns > 0 {
                 let batch = rows::to_batch(schema, data)
                     .map_err(|e| ConnectorError::Query(e.to_string()))?;

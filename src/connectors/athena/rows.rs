@@ -18,6 +18,8 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use aws_sdk_athena::types::{ColumnInfo, Row};
 
+use crate::connectors::exact_decimal;
+
 /// Field metadata key holding Athena's own type name (`array(varchar)`, `decimal(10,2)`, …).
 pub const ATHENA_TYPE: &str = "athena.type";
 
@@ -157,6 +159,11 @@ fn column(field: &Field, i: usize, rows: &[Row]) -> Result<ArrayRef, ConversionE
     }
 }
 
+/// The decimal columns of `rows` with a value their declared type would round.
+pub fn inexact_decimals(schema: &SchemaRef, rows: &[Row]) -> Vec<exact_decimal::Misfit> {
+    exact_decimal::misfits(schema, |i| rows.iter().filter_map(move |r| cell(r, i)))
+}
+
 /// Whether `row` is the header Athena puts first in a query's first page: every cell equals its
 /// column's label (or name).
 pub fn is_header_row(columns: &[ColumnInfo], row: &Row) -> bool {
@@ -273,6 +280,26 @@ pub(crate) mod tests {
         assert_eq!(err.value, "yesterday");
         let cols = vec![col("n", "bigint", 19, 0)];
         assert!(to_batch(&schema(&cols), &[row(&[Some("1.5")])]).is_err());
+    }
+
+    #[test]
+    fn decimals_that_do_not_fit_their_type_are_found() {
+        let cols = vec![
+            col("whole", "decimal", 10, 0),
+            col("cents", "decimal", 4, 2),
+        ];
+        let schema = schema(&cols);
+        let fine = [
+            row(&[Some("12"), Some("12.50")]),
+            row(&[None, Some("-99.99")]),
+        ];
+        assert!(inexact_decimals(&schema, &fine).is_empty());
+        let rounded = [row(&[Some("12.50"), Some("1.005")])];
+        let columns: Vec<usize> = inexact_decimals(&schema, &rounded)
+            .iter()
+            .map(|m| m.column)
+            .collect();
+        assert_eq!(columns, vec![0, 1]);
     }
 
     #[test]

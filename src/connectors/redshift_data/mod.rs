@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, JobEvent,
-    JobSink, JobStats, JobSummary, QueryRequest, SessionInfo, aws, format_elapsed, human_bytes,
+    JobSink, JobStats, JobSummary, QueryRequest, SessionInfo, aws, exact_decimal, format_elapsed,
+    human_bytes,
 };
 use crate::store::config::{ConnectionConfig, ConnectionDetails};
 use session::{Lookup, SessionArg, Sessions};
@@ -333,7 +334,7 @@ impl RedshiftDataConnector {
         cancel: &CancellationToken,
     ) -> Result<u64, ConnectorError> {
         let mut token: Option<String> = None;
-        let mut schema = None;
+        let mut schema: Option<arrow::datatypes::SchemaRef> = None;
         let mut rows = 0u64;
         loop {
             let page = self
@@ -348,14 +349,15 @@ impl RedshiftDataConnector {
                     result_error(aws::describe_sdk_error("Redshift Data API", &e))
                 })?,
             };
-            let schema = match &schema {
-                Some(s) => s,
-                None => {
-                    let s = rows::schema(page.column_metadata());
-                    sink.send(JobEvent::Schema(s.clone())).await?;
-                    schema.insert(s)
-                }
-            };
+            let page_schema = exact_decimal::page_schema(
+                &schema,
+                || rows::schema(page.column_metadata()),
+                |s| rows::inexact_decimals(s, page.records()),
+                rows::REDSHIFT_TYPE,
+                sink,
+            )
+            .await?;
+            let schema = schema.insert(page_schema);
             if !page.records().is_empty() {
                 let batch = rows::to_batch(schema, page.records())
                     .map_err(|e| ConnectorError::Query(e.to_string()))?;

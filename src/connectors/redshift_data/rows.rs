@@ -17,6 +17,8 @@ use arrow::datatypes::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUni
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use aws_sdk_redshiftdata::types::{ColumnMetadata, Field};
 
+use crate::connectors::exact_decimal;
+
 /// Field metadata key holding Redshift's own type name (`int4`, `numeric`, `super`, …).
 pub const REDSHIFT_TYPE: &str = "redshift.type";
 
@@ -114,6 +116,16 @@ fn text(field: Option<&Field>) -> Option<String> {
 }
 
 /// Field `i` of a record (`None` past its end).
+/// The decimal columns of `records` with a value their declared type would round.
+pub fn inexact_decimals(schema: &SchemaRef, records: &[Vec<Field>]) -> Vec<exact_decimal::Misfit> {
+    exact_decimal::misfits(schema, |i| {
+        records.iter().filter_map(move |row| match at(row, i) {
+            Some(Field::StringValue(s)) => Some(s.as_str()),
+            _ => None,
+        })
+    })
+}
+
 fn at(row: &[Field], i: usize) -> Option<&Field> {
     row.get(i)
 }
@@ -264,6 +276,17 @@ mod tests {
 
     fn s(v: &str) -> Field {
         Field::StringValue(v.into())
+    }
+
+    #[test]
+    fn a_numeric_its_declared_scale_would_round_is_found() {
+        let schema = schema(&[meta("f", "numeric", 12, 3), meta("g", "numeric", 5, 0)]);
+        let fine = vec![vec![s("1.250"), s("42")], vec![Field::IsNull(true), s("-7")]];
+        assert!(inexact_decimals(&schema, &fine).is_empty());
+        let rounded = vec![vec![s("1.2505"), s("42")]];
+        let found = inexact_decimals(&schema, &rounded);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].column, found[0].value.as_str()), (0, "1.2505"));
     }
 
     #[test]
