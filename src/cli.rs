@@ -222,6 +222,12 @@ pub fn pick_connection(config: &Config, name: Option<&str>) -> Result<Connection
         .map(str::to_string)
         .or_else(|| config.default_connection.clone())
         .unwrap_or_else(|| "local".to_string());
+    if let Some(broken) = config.broken_named(&wanted) {
+        return Err(format!(
+            "connection `{wanted}` is broken in the config: {}",
+            broken.error
+        ));
+    }
     all.iter()
         .find(|c| c.name == wanted)
         .cloned()
@@ -252,6 +258,15 @@ pub fn connections(config: &Config) -> i32 {
             inert::pad(&display_line(&c.name), 20),
             c.kind.to_string(),
             display_line(&detail)
+        );
+    }
+    for b in &config.broken {
+        let _ = writeln!(
+            out,
+            "{} {:<14} {}",
+            inert::pad(&display_line(&b.label()), 20),
+            "broken",
+            display_line(&b.error)
         );
     }
     match out.flush() {

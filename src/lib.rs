@@ -15,5 +15,12 @@ pub mod tui;
 pub mod ui;
 pub mod worker;
 
+/// Stack of each runtime thread (the shared runtime's and the embedded engine's). Deeply nested
+/// SQL (generated `CASE` chains, `IN` lists, thousands of `+` terms) is planned and evaluated
+/// recursively by the engine, and trees that deep are dropped and compared recursively too:
+/// 2 MiB (tokio's default) overflows on a few thousand terms. The memory is reserved, not used,
+/// until a statement needs it.
+pub const THREAD_STACK: usize = 256 * 1024 * 1024;
+
 #[cfg(test)]
 mod fuzz_tests;

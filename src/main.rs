@@ -1,6 +1,7 @@
 //! `quarry`: the TUI, or `quarry run …` for scripts. Parses the command line, loads the config,
 //! sets up logging and hands over.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -38,16 +39,10 @@ fn main() -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
-/// Stack of each runtime thread. Deeply nested SQL (generated `CASE` chains, `IN` lists,
-/// thousands of `+` terms) is planned recursively by the engine, and trees that deep are
-/// dropped and compared recursively too: 2 MiB (tokio's default) overflows on a few thousand
-/// terms. The memory is reserved, not used, until a statement needs it.
-const THREAD_STACK: usize = 256 * 1024 * 1024;
-
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_stack_size(THREAD_STACK)
+        .thread_stack_size(quarry::THREAD_STACK)
         .build()
 }
 
@@ -106,7 +101,13 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let initial = connection.or(config.default_connection.clone());
+    // A broken default connection does not keep the TUI from starting: the status bar says
+    // why, and tabs open on the first usable one. (`-c` of a broken one is refused.)
+    let default = config
+        .default_connection
+        .clone()
+        .filter(|name| config.broken_named(name).is_none());
+    let initial = connection.or(default);
     if let Some(name) = &initial
         && let Err(e) = cli::pick_connection(&config, Some(name))
     {
@@ -125,7 +126,8 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
     let mut notice = paths
         .ensure()
         .err()
-        .map(|e| format!("drafts, history and the log are not saved: {e}"));
+        .map(|e| format!("drafts, history and the log are not saved: {e}"))
+        .or_else(|| broken_notice(&config));
     let _log = match init_logging(&paths) {
         Ok(guard) => guard,
         Err(e) => {
@@ -201,7 +203,17 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
                     ..
                 }
             ),
+            broken: None,
         })
+        .chain(config.broken.iter().map(|b| ConnectionInfo {
+            name: b.label(),
+            // Its kind may be what is wrong; nothing runs on it, so none is shown.
+            kind: quarry::store::config::ConnectionKind::Local,
+            detail: String::new(),
+            result_reuse: false,
+            sessions: false,
+            broken: Some(b.error.clone()),
+        }))
         .collect();
     let init = StateInit {
         connections: infos,
@@ -224,6 +236,7 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
     let opts = quarry::tui::TuiOptions {
         init,
         connections,
+        broken: config.broken.clone(),
         paths,
         theme: config.ui.theme.clone(),
         stores,
@@ -242,10 +255,24 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
         Ok(code) => code,
         Err(e) => {
             quarry::tui::restore_terminal();
-            eprintln!("quarry: terminal error: {e}");
+            // The terminal may be gone (a closed window): then so is stderr, and `eprintln!`
+            // would panic on it.
+            let _ = writeln!(std::io::stderr(), "quarry: terminal error: {e}");
             1
         }
     }
+}
+
+/// The status bar's first words when the config has broken connections.
+fn broken_notice(config: &quarry::store::Config) -> Option<String> {
+    let first = config.broken.first()?;
+    Some(match config.broken.len() {
+        1 => format!("connection `{}` is broken: {}", first.label(), first.error),
+        n => format!(
+            "{n} connections are broken in the config (marked in the browser); the first: {}",
+            first.error
+        ),
+    })
 }
 
 /// Logs go to `<data dir>/logs/quarry.log`; the guard flushes them on exit. A log file that

@@ -71,6 +71,8 @@ fn setup_terminal() -> io::Result<(DefaultTerminal, TerminalGuard)> {
 pub struct TuiOptions {
     pub init: StateInit,
     pub connections: Vec<crate::store::config::ConnectionConfig>,
+    /// Connections the config names but could not load (listed, refused when used).
+    pub broken: Vec<crate::store::config::BrokenConnection>,
     pub paths: DataPaths,
     /// Highlighting theme from the config.
     pub theme: Option<String>,
@@ -88,7 +90,12 @@ pub async fn run(opts: TuiOptions) -> io::Result<i32> {
     init.area = Rect::new(0, 0, size.width, size.height);
     let mut state = State::new(init);
     let ui = Ui::new(opts.theme.clone());
-    let mut worker = worker::spawn(&opts.worker_runtime, opts.connections, opts.stores);
+    let mut worker = worker::spawn(
+        &opts.worker_runtime,
+        opts.connections,
+        opts.broken,
+        opts.stores,
+    );
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

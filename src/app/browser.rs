@@ -42,6 +42,15 @@ impl TreeNode {
         }
     }
 
+    /// A connection the config could not load: marked broken, its error where children go.
+    pub fn broken_connection_root(name: &str, error: &str) -> Self {
+        TreeNode {
+            detail: Some("broken".to_string()),
+            children: Children::Failed(format!("broken in the config: {error}")),
+            ..TreeNode::connection_root(name, String::new())
+        }
+    }
+
     fn from_catalog(connection: &str, parent: &CatalogPath, node: CatalogNode) -> Self {
         let mut path = parent.clone();
         path.push(node.name.clone());

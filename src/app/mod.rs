@@ -165,6 +165,8 @@ pub struct ConnectionInfo {
     pub result_reuse: bool,
     /// Redshift Data: tabs run in sessions by default (`session_keep_alive_seconds` is set).
     pub sessions: bool,
+    /// Broken in the config: why (`file:line:column: message`). Listed, never run.
+    pub broken: Option<String>,
 }
 
 /// What the browser shows after a connection's name: its kind, and the detail when there is one.
@@ -277,6 +279,7 @@ impl StateInit {
                 detail: "sample data".into(),
                 result_reuse: false,
                 sessions: false,
+                broken: None,
             }],
             keymap: Keymap::default(),
             drafts: Vec::new(),
@@ -305,7 +308,11 @@ impl State {
                 roots: init
                     .connections
                     .iter()
-                    .map(|c| TreeNode::connection_root(&c.name, root_detail(c)))
+                    .map(|c| match &c.broken {
+                        // Shown failed from the start, with the config's `file:line` error.
+                        Some(error) => TreeNode::broken_connection_root(&c.name, error),
+                        None => TreeNode::connection_root(&c.name, root_detail(c)),
+                    })
                     .collect(),
                 ..Default::default()
             },

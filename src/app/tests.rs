@@ -192,8 +192,14 @@ fn ctrl_c_cancels_on_the_server_or_copies() {
         fx.iter()
             .any(|e| matches!(e, Effect::Worker(WorkerCmd::Cancel { job: j }) if *j == job))
     );
+    assert_eq!(
+        s.flash.as_ref().map(|f| f.text.as_str()),
+        Some("cancelling…")
+    );
     finish(&mut s, job, JobOutcome::Cancelled);
     assert_eq!(s.tab().results[0].state, RunState::Cancelled);
+    // The status bar no longer says a cancel is under way.
+    assert_eq!(s.flash.as_ref().map(|f| f.text.as_str()), Some("cancelled"));
     // No job runs now: Ctrl-C in the editor copies instead of cancelling.
     let fx = update(&mut s, ctrl('c'));
     assert!(
@@ -415,6 +421,29 @@ fn browser_loads_lazily_and_enter_inserts_a_query() {
 }
 
 #[test]
+fn enter_on_a_broken_file_shows_its_whole_error() {
+    let mut s = state();
+    update::on_start(&mut s);
+    let why = "`/data/bad.csv`: is not a readable CSV file: invalid UTF-8 on line 2";
+    update(
+        &mut s,
+        Msg::Worker(WorkerEvent::Children {
+            connection: "local".into(),
+            path: vec![],
+            result: Ok(vec![
+                CatalogNode::new("bad", NodeKind::Broken).with_detail(why),
+            ]),
+        }),
+    );
+    update(&mut s, key(KeyCode::Char('1'), KeyModifiers::ALT));
+    update(&mut s, key(KeyCode::Char('j'), KeyModifiers::NONE));
+    let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(fx.is_empty(), "nothing runs: {fx:?}");
+    let flash = s.flash.as_ref().expect("the error is shown");
+    assert!(flash.error && flash.text == why, "{:?}", flash.text);
+}
+
+#[test]
 fn browser_filter_narrows_the_tree() {
     let mut s = state();
     update::on_start(&mut s);
@@ -482,6 +511,7 @@ pub(crate) fn state_on(name: &str, kind: ConnectionKind, sessions: bool) -> Stat
             detail: String::new(),
             result_reuse: false,
             sessions,
+            broken: None,
         },
     );
     State::new(init)

@@ -21,7 +21,9 @@ use super::{
 };
 use super::{quit, spark};
 use crate::connectors::spark::SparkOp;
-use crate::connectors::{GroupMode, JobEvent, NodeAction, QueryRequest, TransactionState};
+use crate::connectors::{
+    GroupMode, JobEvent, NodeAction, NodeKind, QueryRequest, TransactionState,
+};
 use crate::export::Overwrite;
 use crate::results::SortOrder;
 use crate::store::config::ConnectionKind;
@@ -29,6 +31,9 @@ use crate::store::snippets::{Snippet, SnippetMeta};
 use crate::worker::{
     ExportFailure, ExportTarget, JobOutcome, RowPick, SaveFailure, ViewSpec, WorkerCmd, WorkerEvent,
 };
+
+/// The status bar while a cancel is under way (replaced when the job ends).
+const CANCELLING: &str = "cancelling…";
 
 /// Drafts are saved this long after the last edit (and on quit).
 const DRAFT_DELAY: Duration = Duration::from_millis(800);
@@ -830,7 +835,7 @@ fn cancel_tab_jobs(state: &mut State, fx: &mut Vec<Effect>) {
         }
     }
     if any {
-        state.flash("cancelling…", false);
+        state.flash(CANCELLING, false);
     } else {
         state.flash("no running job in this tab", false);
     }
@@ -1051,7 +1056,7 @@ fn on_monitor_key(
                     });
                 if let Some(job) = job {
                     fx.push(Effect::Worker(WorkerCmd::Cancel { job }));
-                    state.flash("cancelling…", false);
+                    state.flash(CANCELLING, false);
                 }
                 stay
             }
@@ -1591,7 +1596,17 @@ fn browser_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                     open_query(state, conn, &query, action == Action::RunTable, fx)
                 }
                 None => {
-                    if node.expanded {
+                    // Enter on what failed shows the whole error, which the browser cuts.
+                    let problem = match (&node.kind, &node.children) {
+                        (Some(NodeKind::Broken), _) => node.detail.clone(),
+                        (_, Children::Failed(e)) => Some(e.clone()),
+                        _ => None,
+                    };
+                    let expanded = node.expanded;
+                    if let Some(problem) = problem {
+                        state.flash(problem, true);
+                    }
+                    if expanded {
                         collapse_selected(state);
                     } else {
                         expand_selected(state, false, fx);
@@ -2233,6 +2248,7 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             r.elapsed = Some(elapsed);
             r.refresh_widths(max_width);
             let ok = matches!(outcome, JobOutcome::Succeeded(_));
+            let cancelled = matches!(outcome, JobOutcome::Cancelled) && !r.truncated;
             let mut failed_at = None;
             r.state = match outcome {
                 // Stopped at the row cap (the cancel was ours): a success with a note.
@@ -2272,6 +2288,10 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             summarize_service_group(state, target.tab, group);
             if let Some((error, sql)) = failed_at {
                 jump_to_error(state, target.tab, &error, &sql);
+            }
+            // The status bar said a cancel was under way: it is done now.
+            if cancelled && state.flash.as_ref().is_some_and(|f| f.text == CANCELLING) {
+                state.flash("cancelled", false);
             }
             // Asked to quit while it ran: with nothing left running, quit as asked.
             if let Some(Popup::ConfirmQuit(form)) = &state.popup {

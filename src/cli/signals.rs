@@ -23,7 +23,9 @@ pub fn stop_on_signals(cancel: CancellationToken) {
         next(&mut signals).await;
         cancel.cancel();
         next(&mut signals).await;
-        eprintln!("quarry: stopped without waiting for the server");
+        eprintln!(
+            "quarry: stopped without waiting for the server: what was sent may still run there"
+        );
         std::process::exit(EXIT_INTERRUPTED);
     });
 }

@@ -1,7 +1,7 @@
 //! The embedded engine: Apache DataFusion over CSV/TSV/Parquet/JSON files and the bundled
 //! sample data. Results stream: each `RecordBatch` goes to the sink as DataFusion produces it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,9 +13,9 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::{
     CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionConfig, SessionContext,
 };
-use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use super::local_engine::{EngineOutput, EngineRun};
 use super::{
     Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink,
     JobSummary, NodeKind, QueryRequest,
@@ -46,6 +46,11 @@ pub fn sample_table_names() -> Vec<String> {
 
 pub struct LocalConnector {
     ctx: SessionContext,
+    /// What could not be registered (a malformed file, a missing path): its table name (or
+    /// path) and why. Listed in the catalog and named when queried; the rest works.
+    broken: BTreeMap<String, String>,
+    /// The files registered, to name them whole in the engine's errors.
+    files: Vec<PathBuf>,
 }
 
 impl LocalConnector {
@@ -70,21 +75,39 @@ impl LocalConnector {
                 .map_err(|e| ConnectorError::Config(e.to_string()))?;
             taken.insert(name);
         }
+        let mut broken = BTreeMap::new();
+        let mut files = Vec::new();
         for path in paths {
-            for file in data_files(path)? {
+            let found = match data_files(path) {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!("local path skipped: {e}");
+                    broken.insert(path.display().to_string(), e.to_string());
+                    continue;
+                }
+            };
+            for file in found {
                 let name = unique_name(&table_name_for(&file.to_string_lossy()), &mut taken);
                 // A malformed file may panic inside a reader: that is this file's error.
-                crate::panics::contained(register_file(&ctx, &name, &file))
+                let registered = crate::panics::contained(register_file(&ctx, &name, &file))
                     .await
                     .unwrap_or_else(|panic| {
                         Err(ConnectorError::Config(format!(
                             "`{}`: the file could not be read: {panic}",
                             file.display()
                         )))
-                    })?;
+                    });
+                match registered {
+                    Ok(()) => files.push(file),
+                    // One bad file is its own table's problem, never the connection's.
+                    Err(e) => {
+                        tracing::warn!("local file skipped: {e}");
+                        broken.insert(name, e.to_string());
+                    }
+                }
             }
         }
-        Ok(LocalConnector { ctx })
+        Ok(LocalConnector { ctx, broken, files })
     }
 }
 
@@ -104,19 +127,23 @@ impl Connector for LocalConnector {
             [] => {
                 let mut names = schema.table_names();
                 names.sort();
-                Ok(names
-                    .into_iter()
-                    .map(|name| CatalogNode {
-                        query: Some(format!("SELECT * FROM {} LIMIT 100", quote_ident(&name))),
-                        name,
-                        kind: NodeKind::Table,
-                        detail: None,
-                        has_children: true,
-                        action: None,
-                    })
-                    .collect())
+                let tables = names.into_iter().map(|name| CatalogNode {
+                    query: Some(format!("SELECT * FROM {} LIMIT 100", quote_ident(&name))),
+                    name,
+                    kind: NodeKind::Table,
+                    detail: None,
+                    has_children: true,
+                    action: None,
+                });
+                let broken = self.broken.iter().map(|(name, error)| {
+                    CatalogNode::new(name.clone(), NodeKind::Broken).with_detail(error.clone())
+                });
+                Ok(tables.chain(broken).collect())
             }
             [table] => {
+                if let Some(error) = self.broken.get(table) {
+                    return Err(ConnectorError::Query(error.clone()));
+                }
                 let provider = schema
                     .table(table)
                     .await
@@ -152,36 +179,31 @@ impl Connector for LocalConnector {
     ) -> Result<JobSummary, ConnectorError> {
         super::local_limits::check_statement(&req.sql).map_err(ConnectorError::Query)?;
         sink.send(JobEvent::Status("RUNNING".into())).await?;
-        let planned = tokio::select! {
-            _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
-            df = self.ctx.sql(&req.sql) => df.map_err(planning_error)?,
-        };
-        let schema: SchemaRef = planned.schema().inner().clone();
-        let mut stream = tokio::select! {
-            _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
-            s = planned.execute_stream() => s.map_err(|e| ConnectorError::Query(e.to_string()))?,
-        };
-        sink.send(JobEvent::Schema(schema.clone())).await?;
+        let mut run = EngineRun::start(&self.ctx, req.sql.clone(), cancel.clone())
+            .map_err(|e| self.explained(e))?;
+        let mut schema: Option<SchemaRef> = None;
         let mut rows = 0u64;
         loop {
-            // Dropping the stream on cancel stops DataFusion's work.
+            // Returning drops the run, which stops the engine's work.
             let next = tokio::select! {
                 _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
-                next = stream.next() => next,
+                next = run.output.recv() => next,
             };
             match next {
                 None => break,
-                Some(Err(e)) => return Err(ConnectorError::Query(e.to_string())),
-                Some(Ok(batch)) if batch.num_rows() == 0 => {}
-                Some(Ok(batch)) => {
+                Some(EngineOutput::Schema(s)) => {
+                    sink.send(JobEvent::Schema(s.clone())).await?;
+                    schema = Some(s);
+                }
+                Some(EngineOutput::Batch(batch)) => {
                     rows += batch.num_rows() as u64;
                     sink.send(JobEvent::Batch(batch)).await?;
                 }
             }
         }
+        run.finish().await.map_err(|e| self.explained(e))?;
         let message = schema
-            .fields()
-            .is_empty()
+            .is_some_and(|s| s.fields().is_empty())
             .then(|| "statement executed (no result set)".to_string());
         Ok(JobSummary {
             rows,
@@ -191,8 +213,56 @@ impl Connector for LocalConnector {
     }
 }
 
+impl LocalConnector {
+    /// The engine's error with what it cannot know: a table it does not find that is a file
+    /// which could not be read says so, and files are named by their whole path (the engine
+    /// names them as object-store paths, without the leading `/`).
+    fn explained(&self, e: ConnectorError) -> ConnectorError {
+        let ConnectorError::Query(text) = e else {
+            return e;
+        };
+        if text.contains("not found") {
+            for (name, error) in &self.broken {
+                if text.contains(&format!("'datafusion.public.{name}'"))
+                    || text.contains(&format!("'{name}'"))
+                {
+                    return ConnectorError::Query(format!(
+                        "table `{name}` could not be read, so it is not registered: {error}"
+                    ));
+                }
+            }
+        }
+        ConnectorError::Query(with_whole_paths(&text, &self.files))
+    }
+}
+
+/// `text` with each of `files` that appears without its leading `/` written whole.
+fn with_whole_paths(text: &str, files: &[PathBuf]) -> String {
+    let mut out = text.to_string();
+    for file in files {
+        let whole = file.to_string_lossy();
+        let Some(relative) = whole.strip_prefix('/') else {
+            continue;
+        };
+        let mut fixed = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(relative) {
+            let (before, after) = rest.split_at(at);
+            fixed.push_str(before);
+            if !fixed.ends_with('/') {
+                fixed.push('/');
+            }
+            fixed.push_str(relative);
+            rest = &after[relative.len()..];
+        }
+        fixed.push_str(rest);
+        out = fixed;
+    }
+    out
+}
+
 /// The engine's planning error, in words where its own are a debug form.
-fn planning_error(e: datafusion::error::DataFusionError) -> ConnectorError {
+pub(super) fn planning_error(e: datafusion::error::DataFusionError) -> ConnectorError {
     let text = e.to_string();
     match text.split_once("RecursionLimitExceeded (current limit: ") {
         Some((_, rest)) => {
@@ -536,8 +606,32 @@ pub(crate) mod tests {
         // `events` is a sample table already: the file's table gets a suffix.
         let (result, _) = run(&c, "SELECT sum(a) FROM events_2", CancellationToken::new()).await;
         assert!(result.is_ok(), "{result:?}");
-        let missing = LocalConnector::new(&[dir.path().join("nope")]).await;
-        assert!(matches!(missing, Err(ConnectorError::Config(m)) if m.contains("nope")));
+        // A missing path is listed as broken; the connection still works.
+        let missing = LocalConnector::new(&[dir.path().join("nope")])
+            .await
+            .unwrap();
+        let nodes = missing.children(&vec![]).await.unwrap();
+        assert!(
+            nodes
+                .iter()
+                .any(|n| n.kind == NodeKind::Broken && n.name.ends_with("nope")),
+            "{nodes:?}"
+        );
+    }
+
+    /// The error of the table `name` of a connection holding a broken file.
+    async fn broken_table_error(c: &LocalConnector, name: &str) -> String {
+        let nodes = c.children(&vec![]).await.unwrap();
+        let node = nodes.iter().find(|n| n.name == name).expect("listed");
+        assert_eq!(node.kind, NodeKind::Broken, "{node:?}");
+        let sql = format!("SELECT * FROM {name}");
+        let (result, _) = run(c, &sql, CancellationToken::new()).await;
+        let queried = result.unwrap_err().to_string();
+        assert!(
+            queried.contains(node.detail.as_deref().unwrap()),
+            "{queried}"
+        );
+        queried
     }
 
     #[tokio::test]
@@ -560,14 +654,39 @@ pub(crate) mod tests {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join(name);
             std::fs::write(&path, bytes).unwrap();
-            let Err(ConnectorError::Config(m)) =
-                LocalConnector::new(std::slice::from_ref(&path)).await
-            else {
-                panic!("{name} was accepted");
-            };
+            let c = LocalConnector::new(std::slice::from_ref(&path))
+                .await
+                .unwrap();
+            let table = table_name_for(name);
+            let m = broken_table_error(&c, &table).await;
             assert!(m.contains(&*path.to_string_lossy()), "{m}");
             assert!(m.contains(why), "{m}");
         }
+    }
+
+    #[tokio::test]
+    async fn one_bad_file_is_its_own_tables_problem() {
+        // Issue 16.6: one undecodable file made every query of the connection fail.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("good.csv"), "id,name\n1,ada\n").unwrap();
+        std::fs::write(dir.path().join("bad.csv"), b"id,name\n1,\xff\xfe\x00ab\n").unwrap();
+        let c = LocalConnector::new(&[dir.path().to_path_buf()])
+            .await
+            .unwrap();
+        let (good, _) = run(&c, "SELECT * FROM good", CancellationToken::new()).await;
+        assert_eq!(good.unwrap().rows, 1);
+        let m = broken_table_error(&c, "bad").await;
+        let whole = dir.path().join("bad.csv");
+        assert!(m.contains(&format!("`{}`", whole.display())), "{m}");
+    }
+
+    #[test]
+    fn engine_paths_get_their_leading_slash_back() {
+        let files = [PathBuf::from("/data/in/a.csv")];
+        assert_eq!(
+            with_whole_paths("reading data/in/a.csv failed at /data/in/a.csv", &files),
+            "reading /data/in/a.csv failed at /data/in/a.csv"
+        );
     }
 
     #[test]

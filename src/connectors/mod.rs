@@ -9,6 +9,9 @@ mod exact_decimal;
 #[cfg(feature = "local")]
 pub mod local;
 #[cfg(feature = "local")]
+mod local_cancel;
+#[cfg(feature = "local")]
+mod local_engine;
 mod local_limits;
 pub mod redshift_data;
 pub mod redshift_pg;
@@ -48,6 +51,8 @@ pub enum NodeKind {
     Property,
     /// A server-side session (Athena Spark).
     Session,
+    /// Something that could not be read (a malformed file): its detail says why.
+    Broken,
 }
 
 impl NodeKind {
@@ -65,6 +70,7 @@ impl NodeKind {
             NodeKind::Query => "query",
             NodeKind::Property => "property",
             NodeKind::Session => "session",
+            NodeKind::Broken => "broken",
         }
     }
 }

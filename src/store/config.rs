@@ -110,12 +110,43 @@ pub struct Config {
     pub source: Option<PathBuf>,
     /// The configured connections, in file order (see [`Config::all_connections`]).
     pub connections: Vec<ConnectionConfig>,
+    /// `[[connection]]` tables that are well-formed TOML but wrong (an unknown kind, a missing
+    /// key, a duplicate name): listed as broken, refused when used; the others still work.
+    pub broken: Vec<BrokenConnection>,
     pub keys: KeyOverrides,
     pub ui: UiConfig,
     /// `[history]`: how much run history to keep.
     pub history: HistoryConfig,
     /// The connection new editor tabs use; checked to name an existing connection.
     pub default_connection: Option<String>,
+}
+
+/// A `[[connection]]` that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokenConnection {
+    /// Its `name`, when it has a usable one.
+    pub name: Option<String>,
+    /// The line of the config file the error points at.
+    pub line: usize,
+    /// `file:line:column: message`, as a whole config error would read.
+    pub error: String,
+}
+
+impl BrokenConnection {
+    fn new(name: Option<String>, error: &ConfigError) -> Self {
+        BrokenConnection {
+            name,
+            line: error.line().unwrap_or_default(),
+            error: error.to_string(),
+        }
+    }
+
+    /// The name to list it under (an unnamed one by its error's place).
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| "(unnamed connection)".to_string())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -360,15 +391,29 @@ pub enum ConnectionDetails {
 }
 
 impl Config {
-    /// The connections the app shows: the configured ones plus a built-in `local` (first),
-    /// unless the user configured a connection named `local`.
+    /// The connections the app can use: the configured ones (but those whose name is broken)
+    /// plus a built-in `local` (first), unless the user configured a connection named `local`.
     pub fn all_connections(&self) -> Vec<ConnectionConfig> {
         let mut all = Vec::with_capacity(self.connections.len() + 1);
-        if !self.connections.iter().any(|c| c.name == BUILTIN_LOCAL) {
+        // A broken `local` of the user's is not silently replaced by the built-in one.
+        let user_local = self.connections.iter().any(|c| c.name == BUILTIN_LOCAL)
+            || self.broken_named(BUILTIN_LOCAL).is_some();
+        if !user_local {
             all.push(Self::builtin_local());
         }
-        all.extend(self.connections.iter().cloned());
+        all.extend(
+            self.connections
+                .iter()
+                .filter(|c| self.broken_named(&c.name).is_none())
+                .cloned(),
+        );
         all
+    }
+
+    /// The broken connection called `name`. A name that is also a usable connection's (a
+    /// duplicate) is broken all the same: which one was meant is not known.
+    pub fn broken_named(&self, name: &str) -> Option<&BrokenConnection> {
+        self.broken.iter().find(|b| b.name.as_deref() == Some(name))
     }
 
     /// The embedded engine with no extra files (it registers its bundled sample data itself).
@@ -456,7 +501,7 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
             "ui" => config.ui = ctx.ui(value)?,
             "history" => config.history = ctx.history(value)?,
             "keys" => config.keys = ctx.keys(value)?,
-            "connection" => config.connections = ctx.connections(value)?,
+            "connection" => (config.connections, config.broken) = ctx.connections(value)?,
             "connections" => {
                 return Err(ctx.error(
                     key.span(),
@@ -475,7 +520,8 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
     }
     if let Some((name, span)) = default_connection {
         let all = config.all_connections();
-        if !all.iter().any(|c| c.name == name) {
+        let broken = config.broken_named(&name).is_some();
+        if !broken && !all.iter().any(|c| c.name == name) {
             let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
             return Err(ctx.error(
                 span,
@@ -770,10 +816,12 @@ impl Ctx<'_> {
         Ok(out)
     }
 
+    /// The `[[connection]]` tables: the usable ones, and the broken ones with their error (one
+    /// wrong connection does not stop the others).
     fn connections(
         &self,
         value: &Spanned<DeValue<'_>>,
-    ) -> Result<Vec<ConnectionConfig>, ConfigError> {
+    ) -> Result<(Vec<ConnectionConfig>, Vec<BrokenConnection>), ConfigError> {
         let DeValue::Array(items) = value.get_ref() else {
             return Err(self.type_error(
                 "connection",
@@ -782,26 +830,41 @@ impl Ctx<'_> {
             ));
         };
         let mut out: Vec<ConnectionConfig> = Vec::new();
+        let mut broken = Vec::new();
         let mut first_spans: Vec<Range<usize>> = Vec::new();
         for item in items.iter() {
             let DeValue::Table(table) = item.get_ref() else {
-                return Err(self.type_error("connection", "a table", item));
+                let error = self.type_error("connection", "a table", item);
+                broken.push(BrokenConnection::new(None, &error));
+                continue;
             };
-            let (conn, name_span) = self.connection(table, item.span())?;
-            if let Some(i) = out.iter().position(|c| c.name == conn.name) {
-                let (first_line, _) = line_column(self.text, first_spans[i].start);
-                return Err(self.error(
-                    name_span,
-                    format!(
-                        "duplicate connection name `{}` (first defined on line {first_line})",
-                        conn.name
-                    ),
-                ));
-            }
-            first_spans.push(name_span);
-            out.push(conn);
+            let name = find(table, "name")
+                .and_then(|(_, v)| self.string("name", v).ok())
+                .filter(|n| !n.chars().any(char::is_control));
+            let error = match self.connection(table, item.span()) {
+                Ok((conn, name_span)) => match out.iter().position(|c| c.name == conn.name) {
+                    None => {
+                        first_spans.push(name_span);
+                        out.push(conn);
+                        continue;
+                    }
+                    Some(i) => {
+                        let (first_line, _) = line_column(self.text, first_spans[i].start);
+                        self.error(
+                            name_span,
+                            format!(
+                                "duplicate connection name `{}` (first defined on line \
+                                 {first_line})",
+                                conn.name
+                            ),
+                        )
+                    }
+                },
+                Err(e) => e,
+            };
+            broken.push(BrokenConnection::new(name, &error));
         }
-        Ok(out)
+        Ok((out, broken))
     }
 
     /// One `[[connection]]`; also returns the span of its name (for duplicate errors).
@@ -1399,10 +1462,36 @@ mod tests {
         Path::new("/cfg/quarry.toml")
     }
 
-    fn err(text: &str) -> ConfigError {
+    /// What is wrong with `text`: the error that stops the whole file, or else the one broken
+    /// connection (a wrong `[[connection]]` spares the rest of the file).
+    fn err(text: &str) -> Failure {
         match parse(text, path()) {
+            Err(e) => Failure {
+                line: e.line(),
+                text: e.to_string(),
+            },
+            Ok(c) if c.broken.len() == 1 => Failure {
+                line: Some(c.broken[0].line),
+                text: c.broken[0].error.clone(),
+            },
             Ok(c) => panic!("expected an error, parsed {c:?}"),
-            Err(e) => e,
+        }
+    }
+
+    struct Failure {
+        line: Option<usize>,
+        text: String,
+    }
+
+    impl Failure {
+        fn line(&self) -> Option<usize> {
+            self.line
+        }
+    }
+
+    impl std::fmt::Display for Failure {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.text)
         }
     }
 
@@ -1789,6 +1878,30 @@ paths = ["data/x.csv", "/abs/y.parquet"]
             &["connection `a` has no `kind`", "redshift-data"],
         );
         assert_err("\n\n[[connection]]\nkind = \"local\"\n", 3, &["no `name`"]);
+    }
+
+    #[test]
+    fn one_wrong_connection_is_broken_and_the_others_load() {
+        let text = "default_connection = \"bad\"\n\n[[connection]]\nname = \"good\"\n\
+                    kind = \"dynamodb\"\n\n[[connection]]\nname = \"bad\"\nkind = \"mysql\"\n\n\
+                    [[connection]]\nname = \"local\"\nkind = \"local\"\npaths = 3\n";
+        let c = parse(text, path()).expect("a wrong connection spares the file");
+        assert_eq!(c.connections.len(), 1);
+        assert_eq!(c.connections[0].name, "good");
+        assert_eq!(c.default_connection.as_deref(), Some("bad"));
+        let bad = c.broken_named("bad").expect("listed as broken");
+        assert_eq!(bad.line, 9);
+        assert!(
+            bad.error.starts_with("/cfg/quarry.toml:9:") && bad.error.contains("mysql"),
+            "{}",
+            bad.error
+        );
+        // The user's broken `local` is not silently replaced by the built-in one.
+        assert!(c.broken_named("local").is_some());
+        let names: Vec<String> = c.all_connections().into_iter().map(|c| c.name).collect();
+        assert_eq!(names, ["good"]);
+        // A syntax error still stops the whole file.
+        assert!(parse("[[connection]]\nname = \"a\n", path()).is_err());
     }
 
     #[test]

@@ -79,6 +79,7 @@ fn node_line(node: &TreeNode, depth: usize, spinner: usize) -> Line<'static> {
         Some(NodeKind::Query) => "»",
         Some(NodeKind::Property) => "-",
         Some(NodeKind::Session) => "✦",
+        Some(NodeKind::Broken) => "✗",
     };
     let mut spans = vec![
         Span::raw("  ".repeat(depth)),
@@ -93,7 +94,12 @@ fn node_line(node: &TreeNode, depth: usize, spinner: usize) -> Line<'static> {
         ),
     ];
     if let Some(d) = &node.detail {
-        spans.push(Span::styled(format!(" {}", sanitize_line(d)), theme::dim()));
+        // A broken item's detail is its error: shown as one, not dimmed away.
+        let style = match node.kind {
+            Some(NodeKind::Broken) => theme::error(),
+            _ => theme::dim(),
+        };
+        spans.push(Span::styled(format!(" {}", sanitize_line(d)), style));
     }
     if let Children::Failed(e) = &node.children {
         spans.push(Span::styled(

@@ -300,6 +300,7 @@ fn the_quit_dialog_ticks_what_runs_or_is_held_on_the_servers() {
             detail: String::new(),
             result_reuse: false,
             sessions: false,
+            broken: None,
         },
     );
     s.tab_mut().connection = "ath".into();

@@ -27,7 +27,7 @@ use crate::connectors::{
 use crate::export::Format;
 use crate::panics;
 use crate::results::{self, ResultSet, SortOrder};
-use crate::store::config::ConnectionConfig;
+use crate::store::config::{BrokenConnection, ConnectionConfig};
 use crate::store::history::{self, History, NewRun, Retention, RunEnd, RunId};
 use crate::store::snippets::{self, Library, LibraryError, SnippetMeta};
 
@@ -266,10 +266,12 @@ pub struct WorkerHandle {
     pub events: mpsc::Receiver<WorkerEvent>,
 }
 
-/// Starts the worker on `runtime`.
+/// Starts the worker on `runtime`, for `connections` (and the `broken` ones the config names,
+/// whose every use fails with the config's error).
 pub fn spawn(
     runtime: &tokio::runtime::Handle,
     connections: Vec<ConnectionConfig>,
+    broken: Vec<BrokenConnection>,
     stores: Stores,
 ) -> WorkerHandle {
     // Everything the worker spawns (its store queue included) runs on `runtime`.
@@ -282,6 +284,10 @@ pub fn spawn(
         connections: connections
             .into_iter()
             .map(|c| (c.name.clone(), c))
+            .collect(),
+        broken: broken
+            .into_iter()
+            .filter_map(|b| Some((b.name?, b.error)))
             .collect(),
         connected: Arc::new(std::sync::Mutex::new(HashMap::new())),
         jobs: HashMap::new(),
@@ -307,12 +313,25 @@ struct Worker {
     store_ops: mpsc::UnboundedSender<StoreOp>,
     history: Option<Arc<History>>,
     connections: HashMap<String, ConnectionConfig>,
+    /// Connections the config names but could not load: why, for every use of them.
+    broken: HashMap<String, String>,
     connected: ConnectorCache,
     jobs: HashMap<JobId, CancellationToken>,
     events: mpsc::Sender<WorkerEvent>,
 }
 
 impl Worker {
+    /// The config of connection `name`, or why there is none (broken in the config, unknown).
+    fn lookup(&self, name: &str) -> Result<ConnectionConfig, String> {
+        if let Some(c) = self.connections.get(name) {
+            return Ok(c.clone());
+        }
+        Err(match self.broken.get(name) {
+            Some(error) => format!("connection `{name}` is broken in the config: {error}"),
+            None => format!("no connection named `{name}`"),
+        })
+    }
+
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<WorkerCmd>) {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<JobId>();
         loop {
@@ -339,7 +358,7 @@ impl Worker {
         T: Send + 'static,
         Fut: std::future::Future<Output = Result<T, ConnectorError>> + Send + 'static,
     {
-        let conn = self.connections.get(&connection).cloned();
+        let conn = self.lookup(&connection);
         let cache = self.connected.clone();
         let events = self.events.clone();
         tokio::spawn(async move {
@@ -364,7 +383,7 @@ impl Worker {
             } => {
                 let token = CancellationToken::new();
                 self.jobs.insert(job, token.clone());
-                let conn = self.connections.get(&connection).cloned();
+                let conn = self.lookup(&connection);
                 let cache = self.connected.clone();
                 let events = self.events.clone();
                 let done = done.clone();
@@ -405,7 +424,7 @@ impl Worker {
                 for job in &jobs {
                     self.jobs.insert(*job, token.clone());
                 }
-                let conn = self.connections.get(&connection).cloned();
+                let conn = self.lookup(&connection);
                 let cache = self.connected.clone();
                 let events = self.events.clone();
                 let done = done.clone();
@@ -509,7 +528,7 @@ impl Worker {
                 connection,
                 password,
             } => {
-                let conn = self.connections.get(&connection).cloned();
+                let conn = self.lookup(&connection);
                 let cache = self.connected.clone();
                 tokio::spawn(async move {
                     if let Ok(c) = connector_for(conn, &connection, &cache).await {
@@ -565,7 +584,7 @@ impl Worker {
                 self.jobs.insert(id, token.clone());
                 let rest_conn = rest
                     .as_ref()
-                    .map(|(name, _)| (self.connections.get(name).cloned(), name.clone()));
+                    .map(|(name, _)| (self.lookup(name), name.clone()));
                 let cache = self.connected.clone();
                 let events = self.events.clone();
                 let done = done.clone();
@@ -878,12 +897,11 @@ async fn record_ends(ends: Vec<(Option<Recording>, &JobOutcome, JobStats)>) {
 
 /// The connector of `name`, connected once and then shared by all jobs of that connection.
 async fn connector_for(
-    conn: Option<ConnectionConfig>,
+    conn: Result<ConnectionConfig, String>,
     name: &str,
     cache: &ConnectorCache,
 ) -> Result<Arc<dyn Connector>, ConnectorError> {
-    let conn =
-        conn.ok_or_else(|| ConnectorError::Config(format!("no connection named `{name}`")))?;
+    let conn = conn.map_err(ConnectorError::Config)?;
     let cell = {
         // Held only to find the cell; a poisoned lock still holds a usable map.
         let mut cells = cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -900,7 +918,7 @@ async fn connector_for(
 #[allow(clippy::too_many_arguments)]
 async fn run_group(
     jobs: &[JobId],
-    conn: Option<ConnectionConfig>,
+    conn: Result<ConnectionConfig, String>,
     name: &str,
     mode: GroupMode,
     requests: Vec<QueryRequest>,
@@ -957,7 +975,7 @@ async fn run_group(
 
 async fn run_job(
     job: JobId,
-    conn: Option<ConnectionConfig>,
+    conn: Result<ConnectionConfig, String>,
     name: &str,
     request: QueryRequest,
     cache: ConnectorCache,
@@ -1013,7 +1031,12 @@ mod tests {
 
     /// The worker on the test's own runtime.
     fn spawn(connections: Vec<ConnectionConfig>, stores: Stores) -> WorkerHandle {
-        super::spawn(&tokio::runtime::Handle::current(), connections, stores)
+        super::spawn(
+            &tokio::runtime::Handle::current(),
+            connections,
+            Vec::new(),
+            stores,
+        )
     }
 
     async fn next_finished(h: &mut WorkerHandle) -> (JobId, JobOutcome, usize) {
@@ -1116,7 +1139,12 @@ mod store_tests {
 
     /// The worker on the test's own runtime.
     fn spawn(connections: Vec<ConnectionConfig>, stores: Stores) -> WorkerHandle {
-        super::spawn(&tokio::runtime::Handle::current(), connections, stores)
+        super::spawn(
+            &tokio::runtime::Handle::current(),
+            connections,
+            Vec::new(),
+            stores,
+        )
     }
 
     fn stores(dir: &Path) -> Stores {

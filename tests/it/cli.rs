@@ -350,6 +350,50 @@ fn write_data_dir(sb: &Sandbox) -> std::path::PathBuf {
     sb.work().join("data")
 }
 
+/// Issue 16.6: one undecodable file in a `paths` directory made every query and `quarry ls`
+/// of the connection fail. It is listed as broken, named whole when queried, and the rest works.
+#[test]
+fn one_undecodable_file_leaves_the_rest_of_the_directory_working() {
+    let sb = Sandbox::new();
+    let dir = write_data_dir(&sb);
+    let bad = dir.join("broken.csv");
+    std::fs::write(&bad, b"id,name\n1,\xff\xfe\x00\n").expect("write the bad file");
+    let config = sb.config("quarry.toml", &local_connection_toml("files", &dir));
+    let cfg = config.to_str().unwrap_or_default();
+    let listed = sb.run(["--config", cfg, "ls", "-c", "files"]);
+    listed.assert_ok();
+    let row = listed
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("broken\t"))
+        .unwrap_or_else(|| panic!("the bad file is not listed\n{listed}"));
+    assert!(row.contains("\tbroken\t"), "{listed}");
+    assert!(row.contains(&format!("`{}`", bad.display())), "{listed}");
+    assert!(listed.stdout.contains("people\ttable"), "{listed}");
+    let good = sb.run([
+        "--config",
+        cfg,
+        "run",
+        "-c",
+        "files",
+        "SELECT count(*) AS n FROM people",
+    ]);
+    good.assert_ok();
+    let queried = sb.run([
+        "--config",
+        cfg,
+        "run",
+        "-c",
+        "files",
+        "SELECT * FROM broken",
+    ]);
+    queried.assert_code(1).assert_no_panic();
+    assert!(
+        queried.stderr.contains(&format!("`{}`", bad.display())),
+        "the whole path, leading `/` included\n{queried}"
+    );
+}
+
 #[test]
 fn local_connection_reads_files_from_its_paths() {
     let sb = Sandbox::new();

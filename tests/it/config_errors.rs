@@ -1,5 +1,7 @@
 //! A broken config file is a usage error: exit 2, and stderr points at `<file>:<line>` and
-//! names the key, with no panic.
+//! names the key, with no panic. A wrong `[[connection]]` breaks that connection only (issue
+//! 16.6): it is listed as broken with its `<file>:<line>` error, refused with exit 2 when used,
+//! and every other connection works.
 
 use crate::common::{Output, Sandbox};
 
@@ -34,6 +36,85 @@ fn assert_config_error(toml: &str, line: usize, fragments: &[&str]) {
     );
 }
 
+/// Asserts that `toml` loads with connection `name` broken: listed by `quarry connections` with
+/// `<path>:<line>` and every fragment, refused with exit 2 (the same words) when used, while
+/// the built-in `local` still runs.
+#[track_caller]
+fn assert_broken_connection(toml: &str, name: &str, line: usize, fragments: &[&str]) {
+    let sb = Sandbox::new();
+    let path = sb.config("quarry.toml", toml);
+    let path = path.to_string_lossy().into_owned();
+    let listed = sb.run(["--config", path.as_str(), "connections"]);
+    listed.assert_ok().assert_no_panic();
+    let location = format!("{path}:{line}:");
+    let row = listed
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(name) && l.contains(" broken "))
+        .unwrap_or_else(|| panic!("`{name}` is not listed as broken\n{listed}"));
+    assert!(row.contains(&location), "lacks `{location}`\n{listed}");
+    for fragment in fragments {
+        assert!(row.contains(fragment), "`{fragment}` not listed\n{listed}");
+    }
+    // (A connection without a name cannot be asked for.)
+    if !name.starts_with('(') {
+        let used = sb.run(["--config", path.as_str(), "run", "-c", name, "SELECT 1"]);
+        used.assert_code(2).assert_no_panic();
+        assert!(
+            used.stderr.contains(&location),
+            "lacks `{location}`\n{used}"
+        );
+        for fragment in fragments {
+            assert!(
+                used.stderr.contains(fragment),
+                "`{fragment}` not said\n{used}"
+            );
+        }
+    }
+    let other = sb.run([
+        "--config",
+        path.as_str(),
+        "run",
+        "-c",
+        "local",
+        "SELECT 1 AS one",
+    ]);
+    other.assert_ok();
+}
+
+#[test]
+fn one_broken_connection_leaves_the_others_working() {
+    let sb = Sandbox::new();
+    let data = sb.work().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    std::fs::write(data.join("people.csv"), "id,name\n1,ada\n").expect("write csv");
+    let toml = format!(
+        "default_connection = \"bad\"\n\n[[connection]]\nname = \"files\"\nkind = \"local\"\n\
+         paths = [\"{}\"]\n\n[[connection]]\nname = \"bad\"\nkind = \"athena\"\nregion = 7\n",
+        data.display()
+    );
+    let path = sb.config("quarry.toml", &toml);
+    let config = path.to_string_lossy().into_owned();
+    let good = sb.run([
+        "--config",
+        config.as_str(),
+        "run",
+        "-c",
+        "files",
+        "SELECT name FROM people",
+    ]);
+    good.assert_ok();
+    assert!(good.stdout.contains("ada"), "{good}");
+    // The default is the broken one: used without -c, it is refused, naming file and line.
+    let default = sb.run(["--config", config.as_str(), "run", "SELECT 1"]);
+    default.assert_code(2).assert_no_panic();
+    assert!(
+        default.stderr.contains(&format!("{config}:11:")),
+        "{default}"
+    );
+    assert!(default.stderr.contains("broken"), "{default}");
+}
+
 #[test]
 fn malformed_toml() {
     let toml = "# my connections\n[[connection]]\nname = \"broken\nkind = \"local\"\n";
@@ -43,7 +124,7 @@ fn malformed_toml() {
 #[test]
 fn unknown_key() {
     let toml = "[[connection]]\nname = \"files\"\nkind = \"local\"\ncolour = \"red\"\n";
-    assert_config_error(toml, 4, &["colour"]);
+    assert_broken_connection(toml, "files", 4, &["colour"]);
 }
 
 #[test]
@@ -55,37 +136,34 @@ fn unknown_top_level_key() {
 fn duplicate_connection_name() {
     let toml = "[[connection]]\nname = \"dup\"\nkind = \"local\"\n\n\
                 [[connection]]\nname = \"dup\"\nkind = \"local\"\n";
-    assert_config_error(toml, 6, &["dup", "duplicate"]);
+    assert_broken_connection(toml, "dup", 6, &["dup", "duplicate"]);
 }
 
 #[test]
 fn missing_required_key() {
     let toml = "\n[[connection]]\nkind = \"local\"\npaths = []\n";
-    assert_config_error(toml, 2, &["name"]);
+    assert_broken_connection(toml, "(unnamed connection)", 2, &["name"]);
     let toml =
         "[[connection]]\nname = \"rs\"\nkind = \"redshift-data\"\ncluster_identifier = \"c\"\n";
-    assert_config_error(toml, 1, &["database"]);
+    assert_broken_connection(toml, "rs", 1, &["database"]);
 }
 
 #[test]
 fn unknown_kind() {
     let toml = "[[connection]]\nname = \"ora\"\nkind = \"oracle\"\n";
-    assert_config_error(toml, 3, &["kind", "oracle"]);
+    assert_broken_connection(toml, "ora", 3, &["kind", "oracle"]);
 }
 
 #[test]
 fn wrong_value_type() {
     let toml = "[[connection]]\nname = \"l\"\nkind = \"local\"\n\npaths = \"~/data\"\n";
-    assert_config_error(toml, 5, &["paths"]);
+    assert_broken_connection(toml, "l", 5, &["paths"]);
 }
 
 #[test]
 fn errors_are_reported_for_run_too() {
     let sb = Sandbox::new();
-    let path = sb.config(
-        "bad.toml",
-        "[[connection]]\nname = \"x\"\nkind = \"oracle\"\n",
-    );
+    let path = sb.config("bad.toml", "[ui]\nmax_column_width = \"wide\"\n");
     let out = sb.run([
         "--config",
         path.to_str().unwrap_or_default(),
@@ -93,7 +171,7 @@ fn errors_are_reported_for_run_too() {
         "SELECT 1",
     ]);
     out.assert_code(2).assert_no_panic();
-    assert!(out.stderr.contains("oracle"), "{out}");
+    assert!(out.stderr.contains("max_column_width"), "{out}");
 }
 
 #[test]

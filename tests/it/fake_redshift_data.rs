@@ -70,6 +70,9 @@ pub struct ServerConfig {
     pub list_page: usize,
     /// Time a statement spends in each of SUBMITTED and PICKED before it starts.
     pub step: Duration,
+    /// How long `ExecuteStatement` takes to answer once the statement is accepted (a slow or
+    /// distant service: the statement runs meanwhile, and its id is not known yet).
+    pub start_delay: Duration,
 }
 
 impl Default for ServerConfig {
@@ -78,6 +81,7 @@ impl Default for ServerConfig {
             page_rows: 1000,
             list_page: 2,
             step: Duration::from_millis(50),
+            start_delay: Duration::ZERO,
         }
     }
 }
@@ -508,7 +512,11 @@ fn not_found(message: &str, resource: &str) -> Reply {
 
 fn handle(state: &Arc<State>, op: &str, body: &Value) -> Reply {
     let outcome = match op {
-        "ExecuteStatement" => execute(state, body, false),
+        "ExecuteStatement" => {
+            let accepted = execute(state, body, false);
+            std::thread::sleep(state.config.start_delay);
+            accepted
+        }
         "BatchExecuteStatement" => execute(state, body, true),
         "DescribeStatement" => describe_statement(state, body),
         "GetStatementResult" => statement_result(state, body),

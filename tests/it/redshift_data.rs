@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::{Output, Sandbox, run_command, wait_child};
-use crate::fake_redshift_data::{CLUSTER, FakeRedshiftData, SECRET_ARN, WORKGROUP};
+use crate::fake_redshift_data::{CLUSTER, FakeRedshiftData, SECRET_ARN, ServerConfig, WORKGROUP};
 use crate::postgres::{self, Postgres};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -518,6 +518,97 @@ fn a_tab_session_keeps_temp_tables_and_an_expired_one_is_replaced_with_a_warning
 
 /// Polls `done` every 50 ms for up to 20 s.
 #[track_caller]
+/// Issue 16.8: SIGINT while `ExecuteStatement` itself is slow. The statement is accepted (and
+/// runs) before its id is known; the cancel waits for the id, cancels it on the server at once
+/// and says so, instead of following it and then failing with "may still be running".
+#[test]
+fn ctrl_c_during_a_slow_start_cancels_the_statement_once_its_id_is_known() {
+    let pg = shared_pg();
+    let start_delay = Duration::from_secs(3);
+    let server = FakeRedshiftData::start_with(
+        pg,
+        ServerConfig {
+            start_delay,
+            ..ServerConfig::default()
+        },
+    );
+    let rd = RedshiftData::on_cluster(&server, pg);
+    let sql = "SELECT pg_sleep(61)";
+    let child = rd
+        .command(&["run", "-c", "rd", sql])
+        .spawn()
+        .expect("start quarry");
+    wait_until("quarry to send ExecuteStatement", || {
+        !server.calls("ExecuteStatement").is_empty()
+    });
+    let signalled = Instant::now();
+    // SAFETY: kill(2) on the pid of our own child, which has not been waited for yet.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let out = wait_child(child, TIMEOUT);
+    out.assert_code(130).assert_no_panic();
+    // The start's own answer, then one CancelStatement: no waiting on the statement.
+    assert!(
+        signalled.elapsed() < start_delay + Duration::from_secs(4),
+        "exited after {:?}\n{out}",
+        signalled.elapsed()
+    );
+    let cancels = server.calls("CancelStatement");
+    assert_eq!(cancels.len(), 1, "{out}");
+    let id = cancels[0]["Id"].as_str().expect("an id").to_string();
+    assert!(server.calls("DescribeStatement").len() <= 1, "{out}");
+    assert!(
+        out.stderr.contains(&id) && out.stderr.contains("cancelled"),
+        "names the statement it cancelled once its id was known\n{out}"
+    );
+    assert!(!out.stderr.contains("may still be running"), "{out}");
+    let mut client = pg.client("postgres");
+    wait_until("pg_sleep to stop on the server", || {
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = $1",
+                &[&sql],
+            )
+            .expect("pg_stat_activity");
+        row.get::<_, i64>(0) == 0
+    });
+}
+
+/// A second SIGINT does not wait for the slow start: it exits at once and says the statement
+/// may be left running.
+#[test]
+fn a_second_ctrl_c_during_a_slow_start_exits_at_once() {
+    let pg = shared_pg();
+    let server = FakeRedshiftData::start_with(
+        pg,
+        ServerConfig {
+            start_delay: Duration::from_secs(20),
+            ..ServerConfig::default()
+        },
+    );
+    let rd = RedshiftData::on_cluster(&server, pg);
+    let child = rd
+        .command(&["run", "-c", "rd", "SELECT 1"])
+        .spawn()
+        .expect("start quarry");
+    wait_until("quarry to send ExecuteStatement", || {
+        !server.calls("ExecuteStatement").is_empty()
+    });
+    let pid = child.id() as libc::pid_t;
+    let signalled = Instant::now();
+    // SAFETY: kill(2) on the pid of our own child, which has not been waited for yet.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let out = wait_child(child, TIMEOUT);
+    out.assert_code(130).assert_no_panic();
+    assert!(signalled.elapsed() < Duration::from_secs(3), "{out}");
+    assert!(out.stderr.contains("without waiting"), "{out}");
+}
+
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !done() {

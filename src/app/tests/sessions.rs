@@ -29,6 +29,7 @@ fn three_connections() -> State {
             detail: String::new(),
             result_reuse: false,
             sessions: true,
+            broken: None,
         },
     );
     s

@@ -706,7 +706,18 @@ impl Connector for RedshiftDataConnector {
             .await?;
         }
         let followed = if cancel.is_cancelled() {
-            Err(self.cancelled(&started.id, owns, &[&sink]).await)
+            // The cancel came while the statement was being submitted: it is cancelled now
+            // that its id is known, and the user hears which statement that was.
+            let stopped = self.cancelled(&started.id, owns, &[&sink]).await;
+            if owns && matches!(stopped, ConnectorError::Cancelled) {
+                let note = format!(
+                    "the cancel came while the Data API was accepting the statement: statement \
+                     {} was cancelled on the server as soon as its id was known",
+                    started.id
+                );
+                let _ = sink.send(JobEvent::Notice(note)).await;
+            }
+            Err(stopped)
         } else {
             self.follow(&started.id, owns, &[&sink], &cancel).await
         };

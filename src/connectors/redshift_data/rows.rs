@@ -281,7 +281,10 @@ mod tests {
     #[test]
     fn a_numeric_its_declared_scale_would_round_is_found() {
         let schema = schema(&[meta("f", "numeric", 12, 3), meta("g", "numeric", 5, 0)]);
-        let fine = vec![vec![s("1.250"), s("42")], vec![Field::IsNull(true), s("-7")]];
+        let fine = vec![
+            vec![s("1.250"), s("42")],
+            vec![Field::IsNull(true), s("-7")],
+        ];
         assert!(inexact_decimals(&schema, &fine).is_empty());
         let rounded = vec![vec![s("1.2505"), s("42")]];
         let found = inexact_decimals(&schema, &rounded);
