@@ -49,8 +49,8 @@ pub struct LocalConnector {
     /// What could not be registered (a malformed file, a missing path): its table name (or
     /// path) and why. Listed in the catalog and named when queried; the rest works.
     broken: BTreeMap<String, String>,
-    /// The files registered, to name them whole in the engine's errors.
-    files: Vec<PathBuf>,
+    /// The file behind each table registered from `paths`, to name it in the engine's errors.
+    files: BTreeMap<String, PathBuf>,
 }
 
 impl LocalConnector {
@@ -76,7 +76,7 @@ impl LocalConnector {
             taken.insert(name);
         }
         let mut broken = BTreeMap::new();
-        let mut files = Vec::new();
+        let mut files = BTreeMap::new();
         for path in paths {
             let found = match data_files(path) {
                 Ok(found) => found,
@@ -98,7 +98,9 @@ impl LocalConnector {
                         )))
                     });
                 match registered {
-                    Ok(()) => files.push(file),
+                    Ok(()) => {
+                        files.insert(name, file);
+                    }
                     // One bad file is its own table's problem, never the connection's.
                     Err(e) => {
                         tracing::warn!("local file skipped: {e}");
@@ -180,7 +182,7 @@ impl Connector for LocalConnector {
         super::local_limits::check_statement(&req.sql).map_err(ConnectorError::Query)?;
         sink.send(JobEvent::Status("RUNNING".into())).await?;
         let mut run = EngineRun::start(&self.ctx, req.sql.clone(), cancel.clone())
-            .map_err(|e| self.explained(e))?;
+            .map_err(|e| self.explained(e, &req.sql))?;
         let mut schema: Option<SchemaRef> = None;
         let mut rows = 0u64;
         loop {
@@ -201,7 +203,9 @@ impl Connector for LocalConnector {
                 }
             }
         }
-        run.finish().await.map_err(|e| self.explained(e))?;
+        run.finish()
+            .await
+            .map_err(|e| self.explained(e, &req.sql))?;
         let message = schema
             .is_some_and(|s| s.fields().is_empty())
             .then(|| "statement executed (no result set)".to_string());
@@ -215,9 +219,10 @@ impl Connector for LocalConnector {
 
 impl LocalConnector {
     /// The engine's error with what it cannot know: a table it does not find that is a file
-    /// which could not be read says so, and files are named by their whole path (the engine
-    /// names them as object-store paths, without the leading `/`).
-    fn explained(&self, e: ConnectorError) -> ConnectorError {
+    /// which could not be read says so; files are named by their whole path (the engine names
+    /// them as object-store paths, without the leading `/`), and an error that names no file
+    /// (a value that does not parse, deep in a CSV) says which files `sql` reads.
+    fn explained(&self, e: ConnectorError, sql: &str) -> ConnectorError {
         let ConnectorError::Query(text) = e else {
             return e;
         };
@@ -232,12 +237,43 @@ impl LocalConnector {
                 }
             }
         }
-        ConnectorError::Query(with_whole_paths(&text, &self.files))
+        let text = with_whole_paths(&text, self.files.values());
+        let read = self.files_read_by(sql);
+        let named = read
+            .iter()
+            .any(|(_, file)| text.contains(&*file.to_string_lossy()));
+        if read.is_empty() || named {
+            return ConnectorError::Query(text);
+        }
+        let list: Vec<String> = read
+            .iter()
+            .map(|(table, file)| format!("`{table}` = {}", file.display()))
+            .collect();
+        ConnectorError::Query(format!("{text}\n(the statement reads {})", list.join(", ")))
+    }
+
+    /// The tables from `paths` that `sql` reads, with their files (none when it does not parse).
+    fn files_read_by(&self, sql: &str) -> Vec<(&str, &Path)> {
+        let state = self.ctx.state();
+        let dialect = state.config().options().sql_parser.dialect;
+        let Ok(statement) = state.sql_to_statement(sql, &dialect) else {
+            return Vec::new();
+        };
+        let references = state
+            .resolve_table_references(&statement)
+            .unwrap_or_default();
+        let mut read: Vec<(&str, &Path)> = references
+            .iter()
+            .filter_map(|r| self.files.get_key_value(r.table()))
+            .map(|(table, file)| (table.as_str(), file.as_path()))
+            .collect();
+        read.dedup();
+        read
     }
 }
 
 /// `text` with each of `files` that appears without its leading `/` written whole.
-fn with_whole_paths(text: &str, files: &[PathBuf]) -> String {
+fn with_whole_paths<'a>(text: &str, files: impl Iterator<Item = &'a PathBuf>) -> String {
     let mut out = text.to_string();
     for file in files {
         let whole = file.to_string_lossy();
@@ -680,11 +716,33 @@ pub(crate) mod tests {
         assert!(m.contains(&format!("`{}`", whole.display())), "{m}");
     }
 
+    #[tokio::test]
+    async fn a_bad_value_deep_in_a_file_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("id,name\n");
+        for i in 0..3000 {
+            text.push_str(&format!("{i},n{i}\n"));
+        }
+        text.push_str("oops,x\n");
+        let file = dir.path().join("late.csv");
+        std::fs::write(&file, text).unwrap();
+        let c = LocalConnector::new(&[dir.path().to_path_buf()])
+            .await
+            .unwrap();
+        let (result, _) = run(&c, "SELECT sum(id) FROM late", CancellationToken::new()).await;
+        let e = result.unwrap_err().to_string();
+        assert!(e.contains("oops"), "{e}");
+        assert!(e.contains(&format!("`late` = {}", file.display())), "{e}");
+    }
+
     #[test]
     fn engine_paths_get_their_leading_slash_back() {
         let files = [PathBuf::from("/data/in/a.csv")];
         assert_eq!(
-            with_whole_paths("reading data/in/a.csv failed at /data/in/a.csv", &files),
+            with_whole_paths(
+                "reading data/in/a.csv failed at /data/in/a.csv",
+                files.iter()
+            ),
             "reading /data/in/a.csv failed at /data/in/a.csv"
         );
     }
