@@ -224,94 +224,6 @@ pub struct Keymap {
     bindings: BTreeMap<KeyContext, Vec<(KeyCombo, Action)>>,
 }
 
-const DEFAULTS: &[(KeyContext, &str, Action)] = {
-    use Action::*;
-    use KeyContext::*;
-    &[
-        (Global, "ctrl-q", Quit),
-        (Global, "f1", Help),
-        (Global, "alt-1", FocusBrowser),
-        (Global, "alt-2", FocusEditor),
-        (Global, "alt-3", FocusResults),
-        (Global, "ctrl-n", NewTab),
-        (Global, "ctrl-w", CloseTab),
-        (Global, "alt-right", NextTab),
-        (Global, "alt-left", PrevTab),
-        (Global, "ctrl-j", RunStatement),
-        (Global, "ctrl-enter", RunStatement),
-        (Global, "f5", RunStatement),
-        (Global, "f6", RunAll),
-        (Global, "f7", RunTransaction),
-        (Global, "ctrl-c", Cancel),
-        (Global, "ctrl-e", Export),
-        (Global, "alt-]", NextResultTab),
-        (Global, "alt-[", PrevResultTab),
-        (Global, "f4", ChooseConnection),
-        (Global, "ctrl-o", ChooseConnection),
-        (Global, "alt-r", ToggleResultReuse),
-        (Global, "alt-c", ToggleConsistentRead),
-        (Global, "alt-i", ToggleIndexCapacity),
-        (Global, "alt-l", SetRunLimit),
-        (Global, "alt-s", ToggleSession),
-        (Global, "alt-e", EndSession),
-        (Global, "f8", History),
-        (Global, "ctrl-s", SaveSnippet),
-        (Global, "ctrl-p", Snippets),
-        (Global, "f9", Monitor),
-        (Browser, "tab", CycleFocus),
-        (Grid, "tab", CycleFocus),
-        (Browser, "?", Help),
-        (Grid, "?", Help),
-        (Grid, "q", Quit),
-        (Grid, "up", Up),
-        (Grid, "k", Up),
-        (Grid, "down", Down),
-        (Grid, "j", Down),
-        (Grid, "left", Left),
-        (Grid, "h", Left),
-        (Grid, "right", Right),
-        (Grid, "l", Right),
-        (Grid, "pgup", PageUp),
-        (Grid, "pgdn", PageDown),
-        (Grid, "g", Top),
-        (Grid, "G", Bottom),
-        (Grid, "home", FirstColumn),
-        (Grid, "0", FirstColumn),
-        (Grid, "end", LastColumn),
-        (Grid, "$", LastColumn),
-        (Grid, "enter", Inspect),
-        (Grid, "s", Sort),
-        (Grid, "/", Filter),
-        (Grid, "y", CopyCell),
-        (Grid, "Y", CopyRow),
-        (Grid, "v", SelectRange),
-        (Grid, ">", WidenColumn),
-        (Grid, "+", WidenColumn),
-        (Grid, "<", NarrowColumn),
-        (Grid, "-", NarrowColumn),
-        (Grid, "]", NextResultTab),
-        (Grid, "[", PrevResultTab),
-        (Grid, "m", LoadMore),
-        (Browser, "up", Up),
-        (Browser, "k", Up),
-        (Browser, "down", Down),
-        (Browser, "j", Down),
-        (Browser, "pgup", PageUp),
-        (Browser, "pgdn", PageDown),
-        (Browser, "g", Top),
-        (Browser, "G", Bottom),
-        (Browser, "right", Expand),
-        (Browser, "l", Expand),
-        (Browser, "left", Collapse),
-        (Browser, "h", Collapse),
-        (Browser, "enter", Activate),
-        (Browser, "r", RunTable),
-        (Browser, "/", Filter),
-        (Browser, "R", Refresh),
-        (Browser, "q", Quit),
-    ]
-};
-
 impl Default for Keymap {
     fn default() -> Self {
         Keymap::new(&KeyOverrides::new()).unwrap_or_else(|_| Keymap {
@@ -325,7 +237,7 @@ impl Keymap {
     /// in the same context).
     pub fn new(overrides: &KeyOverrides) -> Result<Keymap, String> {
         let mut bindings: BTreeMap<KeyContext, Vec<(KeyCombo, Action)>> = BTreeMap::new();
-        for (ctx, key, action) in DEFAULTS {
+        for (ctx, key, action) in super::action::DEFAULT_KEYS {
             let combo = parse_key(key)?;
             bindings.entry(*ctx).or_default().push((combo, *action));
         }

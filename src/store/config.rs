@@ -1394,7 +1394,7 @@ fn parse_action(name: &str) -> Option<Action> {
 }
 
 fn unknown_action_message(key: &str, name: &str) -> String {
-    let names: Vec<String> = Action::ALL.iter().map(|a| a.name()).collect();
+    let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
     let hint = names
         .iter()
         .map(|n| (edit_distance(n, name), n))
@@ -2060,7 +2060,7 @@ paths = ["data/x.csv", "/abs/y.parquet"]
     #[test]
     fn action_names_round_trip() {
         for a in Action::ALL {
-            assert_eq!(parse_action(&a.name()), Some(*a), "{a:?}");
+            assert_eq!(parse_action(a.name()), Some(*a), "{a:?}");
         }
     }
 
