@@ -754,7 +754,7 @@ fn write_history_table(out: &mut impl Write, entries: &[HistoryEntry]) -> io::Re
                 cell(&e.connection),
                 e.status.label().to_string(),
                 e.duration
-                    .map(connectors::format_elapsed)
+                    .map(crate::model::format::format_elapsed)
                     .unwrap_or_default(),
                 e.rows.map(|r| r.to_string()).unwrap_or_default(),
                 cell(e.server_id.as_deref().unwrap_or("")),

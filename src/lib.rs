@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod connectors;
 pub mod export;
+pub mod model;
 pub mod panics;
 pub mod results;
 pub mod sql;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::State;
 use super::editor::EditorTab;
 use super::results::{ResultTab, RunState};
-use crate::connectors::{format_cost, human_bytes};
+use crate::model::format::{format_cost, human_bytes};
 
 /// Finished runs kept after their result tab is gone.
 pub const MAX_PAST: usize = 200;

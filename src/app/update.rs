@@ -2427,7 +2427,7 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                         format!(
                             "exported {} rows ({}) to {} in {secs:.1} s",
                             done.rows,
-                            crate::connectors::human_bytes(done.bytes),
+                            crate::model::format::human_bytes(done.bytes),
                             run.form.path.trim()
                         ),
                         false,

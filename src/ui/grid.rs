@@ -14,7 +14,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::theme;
 use crate::app::results::{ResultTab, RunState, ViewKind, gutter_width};
 use crate::app::{Focus, State};
-use crate::connectors::{format_cost, format_elapsed, human_bytes};
+use crate::model::format::{format_cost, format_elapsed, human_bytes};
 use crate::results::{
     CellKind, SortOrder, display_width, sanitize_line, sanitize_multiline, truncate_to_width,
 };

@@ -42,7 +42,7 @@ fn entry_line(e: &Entry, id_width: usize) -> Line<'static> {
     };
     let elapsed = e
         .elapsed
-        .map(crate::connectors::format_elapsed)
+        .map(crate::model::format::format_elapsed)
         .unwrap_or_default();
     let place = format!("{} · {}", e.connection, e.tab_title);
     let rows = match e.subject {

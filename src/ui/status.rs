@@ -131,7 +131,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             format!(
                 "  exporting {} rows · {} · {}/s (Ctrl-E cancels)",
                 group(export.rows as usize),
-                crate::connectors::human_bytes(export.bytes),
+                crate::model::format::human_bytes(export.bytes),
                 group(rate as usize)
             ),
             theme::running(),

@@ -15,9 +15,8 @@ use aws_sdk_athena::types::QueryExecution;
 use futures::StreamExt;
 
 use super::AthenaConnector;
-use crate::connectors::{
-    CatalogNode, CatalogPath, ConnectorError, NodeAction, NodeKind, aws, format_elapsed,
-};
+use crate::connectors::{CatalogNode, CatalogPath, ConnectorError, NodeAction, NodeKind, aws};
+use crate::model::format::format_elapsed;
 use crate::sql::quote_ident;
 
 pub const WORKGROUPS: &str = "workgroups";
@@ -292,7 +291,7 @@ async fn workgroup(a: &AthenaConnector, name: &str) -> Result<Vec<CatalogNode>, 
             nodes.push(property("output location", location));
             let cutoff = c
                 .bytes_scanned_cutoff_per_query()
-                .map(|b| crate::connectors::human_bytes(b.max(0) as u64))
+                .map(|b| crate::model::format::human_bytes(b.max(0) as u64))
                 .unwrap_or_else(|| "none".into());
             nodes.push(property("bytes scanned cutoff", cutoff));
             let enforced = c.enforce_work_group_configuration().unwrap_or(false);
@@ -443,7 +442,7 @@ fn recent_node(e: &QueryExecution) -> CatalogNode {
         if let Some(b) = st.data_scanned_in_bytes() {
             facts.push(format!(
                 "{} scanned",
-                crate::connectors::human_bytes(b.max(0) as u64)
+                crate::model::format::human_bytes(b.max(0) as u64)
             ));
         }
         if let Some(ms) = st.total_execution_time_in_millis() {

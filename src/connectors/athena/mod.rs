@@ -22,8 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink, JobStats,
-    JobSummary, QueryRequest, aws, exact_decimal, format_elapsed,
+    JobSummary, QueryRequest, aws, exact_decimal,
 };
+use crate::model::format::format_elapsed;
 use crate::store::config::{
     ConnectionConfig, ConnectionDetails, DEFAULT_ATHENA_CATALOG, DEFAULT_ATHENA_PRICE_PER_TB,
     DEFAULT_SPARK_PRICE_PER_DPU_HOUR,

@@ -24,8 +24,9 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 
 use super::AthenaConnector;
+use crate::connectors::ConnectorError;
 use crate::connectors::spark::{SparkOp, SparkReply, format_dpu};
-use crate::connectors::{ConnectorError, format_cost};
+use crate::model::format::format_cost;
 use crate::store::config::{ConnectionConfig, ConnectionDetails};
 
 /// The S3 client that reads calculation output. An explicit `endpoint_url` of the connection is

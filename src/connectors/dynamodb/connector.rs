@@ -17,8 +17,9 @@ use super::items::ItemsToArrow;
 use super::values::{parse_param, write_dynamodb_json, write_plain_json};
 use crate::connectors::{
     Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, ItemJson,
-    JobEvent, JobSink, JobStats, JobSummary, NodeKind, QueryRequest, aws, human_bytes,
+    JobEvent, JobSink, JobStats, JobSummary, NodeKind, QueryRequest, aws,
 };
+use crate::model::format::human_bytes;
 use crate::store::config::{ConnectionConfig, ConnectionDetails};
 
 pub struct DynamoConnector {

@@ -19,9 +19,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, JobEvent,
-    JobSink, JobStats, JobSummary, QueryRequest, SessionInfo, aws, exact_decimal, format_elapsed,
-    human_bytes,
+    JobSink, JobStats, JobSummary, QueryRequest, SessionInfo, aws, exact_decimal,
 };
+use crate::model::format::{format_elapsed, human_bytes};
 use crate::store::config::{ConnectionConfig, ConnectionDetails};
 use session::{Lookup, SessionArg, Sessions};
 

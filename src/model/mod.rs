@@ -1,0 +1,6 @@
+//! The leaf layer: plain values and their display that every other layer may use. It imports
+//! nothing else from the crate (and no tokio, ratatui or SDK types), so anything can depend on it
+//! without pulling a layer in. (Issue 17 moves the connection, job and worker-protocol types here
+//! step by step.)
+
+pub mod format;
