@@ -7,6 +7,7 @@ pub mod grid;
 pub mod highlight;
 mod inspector;
 pub mod popup;
+mod popup_frame;
 mod sessions;
 pub mod status;
 pub mod svg;

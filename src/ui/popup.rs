@@ -5,8 +5,9 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
+use super::popup_frame::{centered, show};
 use super::{sessions, theme};
 use crate::app::action::Action;
 use crate::app::export_form::ExportForm;
@@ -293,18 +294,6 @@ fn picker_lines(
     lines
 }
 
-/// At most `n` characters of `text`, control characters made visible.
-pub(super) fn clip(text: &str, n: usize) -> String {
-    let clean = sanitize_line(text);
-    if clean.chars().count() <= n {
-        clean.into_owned()
-    } else {
-        let mut out: String = clean.chars().take(n.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
-
 fn history_list(frame: &mut Frame, screen: Rect, picker: &crate::app::pickers::HistoryPicker) {
     let area = centered(
         screen,
@@ -503,38 +492,6 @@ fn export_dialog(frame: &mut Frame, screen: Rect, form: &ExportForm) {
     ));
     let area = centered(screen, 100, lines.len() as u16 + 2);
     show(frame, area, " Export ", lines, 0, Style::new());
-}
-
-pub(super) fn show(
-    frame: &mut Frame,
-    area: Rect,
-    title: &str,
-    lines: Vec<Line>,
-    scroll: usize,
-    style: Style,
-) {
-    frame.render_widget(Clear, area);
-    let block = Block::bordered()
-        .title(title.to_string())
-        .border_style(theme::border(true));
-    let scroll = scroll.min(lines.len().saturating_sub(1));
-    let p = Paragraph::new(lines)
-        .block(block)
-        .style(style)
-        .wrap(Wrap { trim: false })
-        .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0));
-    frame.render_widget(p, area);
-}
-
-pub(super) fn centered(screen: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(screen.width);
-    let h = height.min(screen.height).max(3.min(screen.height));
-    Rect::new(
-        screen.x + (screen.width - w) / 2,
-        screen.y + (screen.height - h) / 2,
-        w,
-        h,
-    )
 }
 
 fn help_lines(state: &State) -> Vec<Line<'static>> {

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::popup::{centered, clip, show};
+use super::popup_frame::{centered, clip, show};
 use super::theme;
 use crate::app::State;
 use crate::app::monitor::{Entry, Subject};
