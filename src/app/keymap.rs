@@ -1,85 +1,43 @@
 //! Keys to actions, per focus context, with user overrides from the config.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use serde::Deserialize;
 
-use super::action::Action;
+use crate::model::action::{Action, DEFAULT_KEYS};
+use crate::model::keys::{KeyCodeName, parse_key};
+use crate::model::keys::{KeyCombo, KeyContext, KeyOverrides};
 
-/// Where a binding applies. `Global` bindings work in every pane; a pane's own bindings win.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum KeyContext {
-    Global,
-    Editor,
-    Browser,
-    Grid,
-}
-
-/// A key with its modifiers, normalised so that `Shift` on characters is folded into the char.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyCombo {
-    pub code: KeyCodeName,
-    pub ctrl: bool,
-    pub alt: bool,
-    pub shift: bool,
-}
-
-/// The subset of key codes a binding can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum KeyCodeName {
-    Char(char),
-    F(u8),
-    Enter,
-    Esc,
-    Tab,
-    BackTab,
-    Backspace,
-    Delete,
-    Insert,
-    Up,
-    Down,
-    Left,
-    Right,
-    Home,
-    End,
-    PageUp,
-    PageDown,
-}
-
-impl KeyCombo {
-    pub fn from_event(ev: &KeyEvent) -> Option<KeyCombo> {
-        let code = match ev.code {
-            KeyCode::Char(c) => KeyCodeName::Char(c.to_ascii_lowercase_if_ctrl(ev.modifiers)),
-            KeyCode::F(n) => KeyCodeName::F(n),
-            KeyCode::Enter => KeyCodeName::Enter,
-            KeyCode::Esc => KeyCodeName::Esc,
-            KeyCode::Tab => KeyCodeName::Tab,
-            KeyCode::BackTab => KeyCodeName::BackTab,
-            KeyCode::Backspace => KeyCodeName::Backspace,
-            KeyCode::Delete => KeyCodeName::Delete,
-            KeyCode::Insert => KeyCodeName::Insert,
-            KeyCode::Up => KeyCodeName::Up,
-            KeyCode::Down => KeyCodeName::Down,
-            KeyCode::Left => KeyCodeName::Left,
-            KeyCode::Right => KeyCodeName::Right,
-            KeyCode::Home => KeyCodeName::Home,
-            KeyCode::End => KeyCodeName::End,
-            KeyCode::PageUp => KeyCodeName::PageUp,
-            KeyCode::PageDown => KeyCodeName::PageDown,
-            _ => return None,
-        };
-        let is_char = matches!(code, KeyCodeName::Char(_));
-        Some(KeyCombo {
-            code,
-            ctrl: ev.modifiers.contains(KeyModifiers::CONTROL),
-            alt: ev.modifiers.contains(KeyModifiers::ALT),
-            // Shift is already part of a typed character ('G', '?').
-            shift: !is_char && ev.modifiers.contains(KeyModifiers::SHIFT),
-        })
-    }
+/// The key of a terminal event, as the keymap names it (`None` for keys it cannot name).
+pub fn key_combo(ev: &KeyEvent) -> Option<KeyCombo> {
+    let code = match ev.code {
+        KeyCode::Char(c) => KeyCodeName::Char(c.to_ascii_lowercase_if_ctrl(ev.modifiers)),
+        KeyCode::F(n) => KeyCodeName::F(n),
+        KeyCode::Enter => KeyCodeName::Enter,
+        KeyCode::Esc => KeyCodeName::Esc,
+        KeyCode::Tab => KeyCodeName::Tab,
+        KeyCode::BackTab => KeyCodeName::BackTab,
+        KeyCode::Backspace => KeyCodeName::Backspace,
+        KeyCode::Delete => KeyCodeName::Delete,
+        KeyCode::Insert => KeyCodeName::Insert,
+        KeyCode::Up => KeyCodeName::Up,
+        KeyCode::Down => KeyCodeName::Down,
+        KeyCode::Left => KeyCodeName::Left,
+        KeyCode::Right => KeyCodeName::Right,
+        KeyCode::Home => KeyCodeName::Home,
+        KeyCode::End => KeyCodeName::End,
+        KeyCode::PageUp => KeyCodeName::PageUp,
+        KeyCode::PageDown => KeyCodeName::PageDown,
+        _ => return None,
+    };
+    let is_char = matches!(code, KeyCodeName::Char(_));
+    Some(KeyCombo {
+        code,
+        ctrl: ev.modifiers.contains(KeyModifiers::CONTROL),
+        alt: ev.modifiers.contains(KeyModifiers::ALT),
+        // Shift is already part of a typed character ('G', '?').
+        shift: !is_char && ev.modifiers.contains(KeyModifiers::SHIFT),
+    })
 }
 
 trait CtrlFold {
@@ -94,129 +52,6 @@ impl CtrlFold for char {
         }
     }
 }
-
-/// Parses a key name as written in the config: `ctrl-j`, `alt-1`, `f5`, `enter`, `G`, `?`,
-/// `shift-tab`, `pgdn`. Case of modifier and key names does not matter; single characters keep
-/// their case (`g` and `G` differ).
-pub fn parse_key(text: &str) -> Result<KeyCombo, String> {
-    let mut ctrl = false;
-    let mut alt = false;
-    let mut shift = false;
-    let mut rest = text;
-    loop {
-        let lower = rest.to_ascii_lowercase();
-        if rest.len() > 1 && (lower.starts_with("ctrl-") || lower.starts_with("ctrl+")) {
-            ctrl = true;
-            rest = &rest[5..];
-        } else if rest.len() > 1 && (lower.starts_with("alt-") || lower.starts_with("alt+")) {
-            alt = true;
-            rest = &rest[4..];
-        } else if rest.len() > 1 && (lower.starts_with("shift-") || lower.starts_with("shift+")) {
-            shift = true;
-            rest = &rest[6..];
-        } else {
-            break;
-        }
-    }
-    let lower = rest.to_ascii_lowercase();
-    let code = match lower.as_str() {
-        "enter" | "return" => KeyCodeName::Enter,
-        "esc" | "escape" => KeyCodeName::Esc,
-        "tab" if shift => {
-            shift = false;
-            KeyCodeName::BackTab
-        }
-        "tab" => KeyCodeName::Tab,
-        "backtab" => KeyCodeName::BackTab,
-        "backspace" => KeyCodeName::Backspace,
-        "delete" | "del" => KeyCodeName::Delete,
-        "insert" | "ins" => KeyCodeName::Insert,
-        "up" => KeyCodeName::Up,
-        "down" => KeyCodeName::Down,
-        "left" => KeyCodeName::Left,
-        "right" => KeyCodeName::Right,
-        "home" => KeyCodeName::Home,
-        "end" => KeyCodeName::End,
-        "pageup" | "pgup" => KeyCodeName::PageUp,
-        "pagedown" | "pgdn" => KeyCodeName::PageDown,
-        "space" => KeyCodeName::Char(' '),
-        f if f.len() >= 2 && f.starts_with('f') && f[1..].chars().all(|c| c.is_ascii_digit()) => {
-            let n: u8 = f[1..]
-                .parse()
-                .map_err(|_| format!("unknown key `{text}`"))?;
-            if !(1..=24).contains(&n) {
-                return Err(format!("unknown key `{text}`: function keys are f1..f24"));
-            }
-            KeyCodeName::F(n)
-        }
-        _ => {
-            let mut chars = rest.chars();
-            match (chars.next(), chars.next()) {
-                (Some(c), None) if !c.is_control() => {
-                    if ctrl || alt {
-                        KeyCodeName::Char(c.to_ascii_lowercase())
-                    } else {
-                        KeyCodeName::Char(c)
-                    }
-                }
-                _ => {
-                    return Err(format!(
-                        "unknown key `{text}` (examples: ctrl-j, alt-1, f5, enter, pgdn, G)"
-                    ));
-                }
-            }
-        }
-    };
-    if matches!(code, KeyCodeName::Char(_)) {
-        shift = false;
-    }
-    Ok(KeyCombo {
-        code,
-        ctrl,
-        alt,
-        shift,
-    })
-}
-
-impl fmt::Display for KeyCombo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.ctrl {
-            f.write_str("Ctrl-")?;
-        }
-        if self.alt {
-            f.write_str("Alt-")?;
-        }
-        if self.shift {
-            f.write_str("Shift-")?;
-        }
-        match self.code {
-            KeyCodeName::Char(' ') => f.write_str("Space"),
-            KeyCodeName::Char(c) if self.ctrl || self.alt => {
-                write!(f, "{}", c.to_ascii_uppercase())
-            }
-            KeyCodeName::Char(c) => write!(f, "{c}"),
-            KeyCodeName::F(n) => write!(f, "F{n}"),
-            KeyCodeName::Enter => f.write_str("Enter"),
-            KeyCodeName::Esc => f.write_str("Esc"),
-            KeyCodeName::Tab => f.write_str("Tab"),
-            KeyCodeName::BackTab => f.write_str("Shift-Tab"),
-            KeyCodeName::Backspace => f.write_str("Backspace"),
-            KeyCodeName::Delete => f.write_str("Del"),
-            KeyCodeName::Insert => f.write_str("Ins"),
-            KeyCodeName::Up => f.write_str("↑"),
-            KeyCodeName::Down => f.write_str("↓"),
-            KeyCodeName::Left => f.write_str("←"),
-            KeyCodeName::Right => f.write_str("→"),
-            KeyCodeName::Home => f.write_str("Home"),
-            KeyCodeName::End => f.write_str("End"),
-            KeyCodeName::PageUp => f.write_str("PgUp"),
-            KeyCodeName::PageDown => f.write_str("PgDn"),
-        }
-    }
-}
-
-/// User overrides as they come from the config: context → key name → action.
-pub type KeyOverrides = BTreeMap<KeyContext, BTreeMap<String, Action>>;
 
 /// The live keymap: defaults with the user's overrides applied.
 #[derive(Debug, Clone)]
@@ -237,7 +72,7 @@ impl Keymap {
     /// in the same context).
     pub fn new(overrides: &KeyOverrides) -> Result<Keymap, String> {
         let mut bindings: BTreeMap<KeyContext, Vec<(KeyCombo, Action)>> = BTreeMap::new();
-        for (ctx, key, action) in super::action::DEFAULT_KEYS {
+        for (ctx, key, action) in DEFAULT_KEYS {
             let combo = parse_key(key)?;
             bindings.entry(*ctx).or_default().push((combo, *action));
         }
@@ -325,15 +160,15 @@ mod tests {
     #[test]
     fn defaults_resolve_and_overrides_win() {
         let km = Keymap::default();
-        let cj = KeyCombo::from_event(&ev(KeyCode::Char('j'), KeyModifiers::CONTROL)).unwrap();
+        let cj = key_combo(&ev(KeyCode::Char('j'), KeyModifiers::CONTROL)).unwrap();
         assert_eq!(
             km.lookup(KeyContext::Editor, &cj),
             Some(Action::RunStatement)
         );
-        let g = KeyCombo::from_event(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)).unwrap();
+        let g = key_combo(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)).unwrap();
         assert_eq!(km.lookup(KeyContext::Grid, &g), Some(Action::Bottom));
         // Plain letters do nothing globally, so the editor receives them as text.
-        let j = KeyCombo::from_event(&ev(KeyCode::Char('j'), KeyModifiers::NONE)).unwrap();
+        let j = key_combo(&ev(KeyCode::Char('j'), KeyModifiers::NONE)).unwrap();
         assert_eq!(km.lookup(KeyContext::Editor, &j), None);
 
         let mut ov = KeyOverrides::new();

@@ -1,7 +1,6 @@
 //! The pure state machine: `State`, `Msg`, `update()`, `Effect`. No I/O, no async: everything
 //! that must happen outside (run a query, cancel, write a file) is returned as an `Effect`.
 
-pub mod action;
 pub mod browser;
 pub mod editor;
 pub mod export_form;

@@ -5,11 +5,10 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::action::Action;
 use super::browser::Children;
 use super::editor::{EditorTab, TabSession, TabTransaction};
 use super::export_form::{self, Destination, ExportForm, Scope};
-use super::keymap::{KeyCombo, KeyContext};
+use super::keymap::key_combo;
 use super::layout;
 use super::monitor::{self, Subject};
 use super::params::{FormOutcome, ParamForm, ValueSyntax};
@@ -25,6 +24,8 @@ use crate::connectors::{
     GroupMode, JobEvent, NodeAction, NodeKind, QueryRequest, TransactionState,
 };
 use crate::export::Overwrite;
+use crate::model::action::Action;
+use crate::model::keys::KeyContext;
 use crate::results::SortOrder;
 use crate::store::config::ConnectionKind;
 use crate::store::snippets::{Snippet, SnippetMeta};
@@ -108,8 +109,7 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         on_popup_key(state, key, fx);
         return;
     }
-    let action =
-        KeyCombo::from_event(&key).and_then(|k| state.keymap.lookup(context(state.focus), &k));
+    let action = key_combo(&key).and_then(|k| state.keymap.lookup(context(state.focus), &k));
     match action {
         Some(Action::Cancel) if state.focus == Focus::Editor && !tab_has_active_job(state) => {
             // No job to cancel: Ctrl-C keeps its copy meaning in the editor.

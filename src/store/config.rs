@@ -19,8 +19,8 @@ use toml::de::{DeTable, DeValue};
 
 use super::AtomicFile;
 use super::paths::{default_config_path, home_dir};
-use crate::app::action::Action;
-use crate::app::keymap::{KeyCombo, KeyContext, KeyOverrides, parse_key};
+use crate::model::action::Action;
+use crate::model::keys::{KeyCombo, KeyContext, KeyOverrides, parse_key};
 
 /// Names the config file when `--config` is not given.
 pub const CONFIG_ENV: &str = "QUARRY_CONFIG";
@@ -694,12 +694,12 @@ impl Ctx<'_> {
                 }
                 "theme" => {
                     let theme = self.string("theme", value)?;
-                    if !crate::ui::highlight::THEMES.contains(&theme.as_str()) {
+                    if !crate::model::themes::THEMES.contains(&theme.as_str()) {
                         return Err(self.error(
                             value.span(),
                             format!(
                                 "unknown theme for `theme`: choose one of {}",
-                                crate::ui::highlight::THEMES.join(", ")
+                                crate::model::themes::THEMES.join(", ")
                             ),
                         ));
                     }

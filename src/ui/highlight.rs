@@ -50,17 +50,6 @@ const LONG_HASH: u64 = 0x4c4f_4e47_4c49_4e45;
 /// A dark theme that ships with syntect; any other default theme is used if it is missing.
 const THEME: &str = "base16-ocean.dark";
 
-/// The themes bundled with syntect, by the names the config's `[ui] theme` accepts.
-pub const THEMES: &[&str] = &[
-    "base16-ocean.dark",
-    "base16-eighties.dark",
-    "base16-mocha.dark",
-    "base16-ocean.light",
-    "InspiredGitHub",
-    "Solarized (dark)",
-    "Solarized (light)",
-];
-
 /// Highlights SQL lines for the editor. Create once at startup (loading syntect's syntax and
 /// theme dumps takes tens of milliseconds) and call [`SqlHighlighter::highlight`] per frame.
 pub struct SqlHighlighter {
@@ -176,7 +165,7 @@ impl SqlHighlighter {
         Self::with_theme(None)
     }
 
-    /// Like `new`, with one of syntect's bundled themes (see [`THEMES`]) instead of the default.
+    /// Like `new`, with one of syntect's bundled themes (see [`THEMES`](crate::model::themes::THEMES)) instead of the default.
     pub fn with_theme(name: Option<&str>) -> Self {
         let syntaxes = SyntaxSet::load_defaults_newlines();
         let syntax = syntaxes.syntaxes().iter().position(|s| s.name == "SQL");

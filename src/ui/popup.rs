@@ -9,10 +9,10 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::popup_frame::{centered, show};
 use super::{sessions, theme};
-use crate::app::action::Action;
 use crate::app::export_form::ExportForm;
-use crate::app::keymap::KeyContext;
 use crate::app::{InputPurpose, Popup, State};
+use crate::model::action::Action;
+use crate::model::keys::KeyContext;
 use crate::results::{sanitize_line, sanitize_multiline};
 
 pub fn draw(frame: &mut Frame, state: &State) {

@@ -3,6 +3,8 @@
 use super::*;
 use std::sync::OnceLock;
 
+use crate::model::themes::THEMES;
+
 /// One loaded syntax set for all tests; each test gets its own cache through `fresh_copy`.
 fn shared() -> &'static SqlHighlighter {
     static H: OnceLock<SqlHighlighter> = OnceLock::new();

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::keymap::KeyContext;
+use super::keys::KeyContext;
 
 /// Declares `Action` (deserialized by its name), `Action::ALL` (the table's order, which the help
 /// popup follows), `name`, `describe` and [`DEFAULT_KEYS`] from one table:
@@ -38,7 +38,7 @@ macro_rules! actions {
         }
 
         /// The default bindings: context, key, action.
-        pub(super) const DEFAULT_KEYS: &[(KeyContext, &str, Action)] = &[
+        pub const DEFAULT_KEYS: &[(KeyContext, &str, Action)] = &[
             $($( (KeyContext::$context, $key, Action::$variant), )*)*
         ];
     };
