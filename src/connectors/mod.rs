@@ -28,6 +28,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::store::config::{ConnectionConfig, ConnectionKind};
 
+/// Connectors report job statistics in the model's terms.
+pub use crate::model::job::JobStats;
+
 /// Identifies one run of one statement, for the whole life of the process.
 pub type JobId = u64;
 
@@ -229,16 +232,6 @@ impl QueryRequest {
             self.params.len()
         )))
     }
-}
-
-/// Statistics a service reports about a job; the fields a service lacks stay `None`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct JobStats {
-    pub bytes_scanned: Option<u64>,
-    pub cost_usd: Option<f64>,
-    pub server_id: Option<String>,
-    /// Service-specific figures, labelled, in display order: ("engine", "850 ms"), ("dpu", "4").
-    pub extra: Vec<(String, String)>,
 }
 
 /// What a connector streams while a job runs.

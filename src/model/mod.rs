@@ -6,5 +6,6 @@
 
 pub mod action;
 pub mod format;
+pub mod job;
 pub mod keys;
 pub mod themes;

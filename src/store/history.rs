@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::{AtomicFile, DataPaths, StoreError};
-use crate::connectors::JobStats;
+use crate::model::job::JobStats;
 
 /// The format version written in every record (`"v"`).
 pub const FORMAT_VERSION: u32 = 1;
