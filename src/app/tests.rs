@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow::array::{Int64Array, StringArray};
+use arrow::array::StringArray;
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -52,24 +52,7 @@ pub(crate) fn runs(fx: &[Effect]) -> Vec<(u64, String)> {
         .collect()
 }
 
-pub(crate) fn batch(n: i64) -> RecordBatch {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("name", DataType::Utf8, true),
-    ]));
-    let ids: Vec<i64> = (0..n).collect();
-    let names: Vec<Option<String>> = (0..n)
-        .map(|i| (i % 3 != 0).then(|| format!("n{i}")))
-        .collect();
-    RecordBatch::try_new(
-        schema,
-        vec![
-            Arc::new(Int64Array::from(ids)),
-            Arc::new(StringArray::from(names)),
-        ],
-    )
-    .unwrap()
-}
+pub(crate) use crate::results::fixtures::batch;
 
 /// Delivers a result's schema and one batch for `job`, as the worker would.
 pub(crate) fn deliver(s: &mut State, job: u64, b: RecordBatch) {

@@ -287,4 +287,6 @@ impl ResultSet {
 }
 
 #[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
 mod tests;

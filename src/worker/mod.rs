@@ -1105,8 +1105,8 @@ mod tests {
     #[tokio::test]
     async fn sorts_off_the_loop() {
         let mut h = spawn(vec![], Stores::default());
-        let mut rs = ResultSet::new(crate::app::tests::batch(3).schema());
-        rs.push_batch(crate::app::tests::batch(5));
+        let mut rs = ResultSet::new(crate::results::fixtures::batch(3).schema());
+        rs.push_batch(crate::results::fixtures::batch(5));
         let spec = ViewSpec::Sort {
             column: 0,
             order: SortOrder::Descending,
