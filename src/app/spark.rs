@@ -13,6 +13,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::{Effect, Popup, State};
 use crate::connectors::spark::{SessionSettings, SparkOp, SparkReply, SparkSession};
 use crate::connectors::{NodeAction, NodeKind};
+use crate::model::format::short_id;
 use crate::worker::WorkerCmd;
 
 /// How often a changing session's state is asked for.
@@ -267,11 +268,6 @@ pub fn tab_label(state: &State) -> Option<String> {
     let known = state.spark.get(id);
     let status = known.map(|k| k.session.state.as_str()).unwrap_or("?");
     Some(format!("spark {} {status}", short_id(id)))
-}
-
-/// The first characters of a session id (they are long UUID-like strings).
-pub fn short_id(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
 }
 
 fn ask(fx: &mut Vec<Effect>, connection: &str, op: SparkOp) {

@@ -214,7 +214,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 .filter(|k| matches!(k.session.state.as_str(), "CREATING" | "CREATED"))
                 .map(|k| {
                     (
-                        spark::short_id(&k.session.id).to_string(),
+                        crate::model::format::short_id(&k.session.id).to_string(),
                         k.session.state.clone(),
                     )
                 });
@@ -601,7 +601,7 @@ fn end_session(state: &mut State, fx: &mut Vec<Effect>) {
     state.flash(
         format!(
             "ending session {}…",
-            crate::connectors::redshift_data::short_id(&session.id)
+            crate::model::format::short_id(&session.id)
         ),
         false,
     );
@@ -963,7 +963,7 @@ fn session_ended(state: &mut State, outcome: Result<Option<String>, String>) {
         Ok(Some(id)) => state.flash(
             format!(
                 "session {} ended: its temp tables are gone",
-                crate::connectors::redshift_data::short_id(&id)
+                crate::model::format::short_id(&id)
             ),
             false,
         ),

@@ -42,6 +42,12 @@ pub fn format_cost(usd: f64) -> String {
     }
 }
 
+/// The first eight characters of a long id (a session's UUID): enough to tell them apart on
+/// screen.
+pub fn short_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +62,7 @@ mod tests {
         assert_eq!(format_cost(0.0), "$0");
         assert_eq!(format_cost(0.126), "$0.13");
         assert_eq!(format_cost(0.000_012), "$0.000012");
+        assert_eq!(short_id("1a2b3c4d-5e6f"), "1a2b3c4d");
+        assert_eq!(short_id("é7"), "é7");
     }
 }

@@ -62,7 +62,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     if tab.use_session == Some(false) {
         spans.push(Span::styled(" · no session", theme::dim()));
     } else if let Some(session) = &tab.session {
-        let id = crate::connectors::redshift_data::short_id(&session.id);
+        let id = crate::model::format::short_id(&session.id);
         let busy = tab.results.iter().any(|r| r.state.is_active());
         let left = session.time_left(state.now);
         let text = if busy {

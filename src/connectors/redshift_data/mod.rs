@@ -21,7 +21,7 @@ use super::{
     Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, JobEvent,
     JobSink, JobStats, JobSummary, QueryRequest, SessionInfo, aws, exact_decimal,
 };
-use crate::model::format::{format_elapsed, human_bytes};
+use crate::model::format::{format_elapsed, human_bytes, short_id};
 use crate::store::config::{ConnectionConfig, ConnectionDetails};
 use session::{Lookup, SessionArg, Sessions};
 
@@ -537,11 +537,6 @@ impl StartError {
 /// `quarry:<tab or script>` so the statement is recognisable in the console and ListStatements.
 fn statement_name(req: &QueryRequest) -> String {
     format!("quarry:{}", req.label.as_deref().unwrap_or("run"))
-}
-
-/// The first eight characters of a UUID: enough to tell sessions apart on screen.
-pub fn short_id(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
 }
 
 /// State and figures of a (whole) statement.
