@@ -28,55 +28,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::store::config::{ConnectionConfig, ConnectionKind};
 
-/// Connectors report job statistics in the model's terms.
+/// Connectors describe catalogs and report job statistics in the model's terms.
+pub use crate::model::catalog::{CatalogPath, NodeKind};
 pub use crate::model::job::JobStats;
 
 /// Identifies one run of one statement, for the whole life of the process.
 pub type JobId = u64;
-
-/// Path of a catalog node below its connection, e.g. `["sales", "orders"]`.
-pub type CatalogPath = Vec<String>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeKind {
-    Catalog,
-    Database,
-    Schema,
-    Table,
-    View,
-    Column,
-    Folder,
-    /// An Athena workgroup (Enter makes it the tab's workgroup).
-    Workgroup,
-    /// A query the service knows: a past execution or a saved (named) query.
-    Query,
-    /// A setting or figure shown as a leaf ("output location: s3://…").
-    Property,
-    /// A server-side session (Athena Spark).
-    Session,
-    /// Something that could not be read (a malformed file): its detail says why.
-    Broken,
-}
-
-impl NodeKind {
-    /// Lower-case name, as `quarry ls` prints it.
-    pub fn name(self) -> &'static str {
-        match self {
-            NodeKind::Catalog => "catalog",
-            NodeKind::Database => "database",
-            NodeKind::Schema => "schema",
-            NodeKind::Table => "table",
-            NodeKind::View => "view",
-            NodeKind::Column => "column",
-            NodeKind::Folder => "folder",
-            NodeKind::Workgroup => "workgroup",
-            NodeKind::Query => "query",
-            NodeKind::Property => "property",
-            NodeKind::Session => "session",
-            NodeKind::Broken => "broken",
-        }
-    }
-}
 
 /// What Enter on a browser node does besides inserting its `query`.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,6 +5,7 @@
 //! here step by step.)
 
 pub mod action;
+pub mod catalog;
 pub mod format;
 pub mod job;
 pub mod keys;

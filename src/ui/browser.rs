@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph};
 use super::theme;
 use crate::app::browser::{Children, TreeNode};
 use crate::app::{Focus, State};
-use crate::connectors::NodeKind;
+use crate::model::catalog::NodeKind;
 use crate::results::sanitize_line;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
