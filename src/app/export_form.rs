@@ -86,6 +86,8 @@ pub struct ExportForm {
 
 pub enum FormOutcome {
     Editing(ExportForm),
+    /// Tab in the path: complete it (the app asks the worker, which reads the directory).
+    Complete(ExportForm),
     Submitted(ExportForm),
     Cancelled,
 }
@@ -120,9 +122,8 @@ impl ExportForm {
             }
             KeyCode::Up | KeyCode::BackTab => self.move_focus(-1),
             KeyCode::Down => self.move_focus(1),
-            KeyCode::Tab if self.focus == Field::Path => {
-                self.path = complete_path(&self.path);
-            }
+            // The directory is read by the worker, never on the UI loop.
+            KeyCode::Tab if self.focus == Field::Path => return FormOutcome::Complete(self),
             KeyCode::Tab => self.move_focus(1),
             KeyCode::Left => self.cycle(-1),
             KeyCode::Right => self.cycle(1),
@@ -189,57 +190,6 @@ impl ExportForm {
     }
 }
 
-/// `~/` is the home directory.
-pub fn expand_home(path: &str) -> std::path::PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
-        _ if path == "~" => std::env::var_os("HOME")
-            .map(Into::into)
-            .unwrap_or_else(|| path.into()),
-        _ => path.into(),
-    }
-}
-
-/// Completes the last component of `typed` to the longest prefix shared by the entries that
-/// start with it (directories get a `/`). Reads one directory: quick enough for a key press.
-pub fn complete_path(typed: &str) -> String {
-    let (dir_part, prefix) = match typed.rfind('/') {
-        Some(i) => (&typed[..=i], &typed[i + 1..]),
-        None => ("", typed),
-    };
-    let dir = if dir_part.is_empty() {
-        std::path::PathBuf::from(".")
-    } else {
-        expand_home(dir_part)
-    };
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return typed.to_string();
-    };
-    let mut matches: Vec<String> = entries
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            if !name.starts_with(prefix) || (prefix.is_empty() && name.starts_with('.')) {
-                return None;
-            }
-            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-            Some(if is_dir { format!("{name}/") } else { name })
-        })
-        .collect();
-    matches.sort();
-    let Some(first) = matches.first() else {
-        return typed.to_string();
-    };
-    let common = matches.iter().fold(first.clone(), |acc, m| {
-        acc.chars()
-            .zip(m.chars())
-            .take_while(|(a, b)| a == b)
-            .map(|(a, _)| a)
-            .collect()
-    });
-    format!("{dir_part}{common}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,23 +229,5 @@ mod tests {
             f.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
             FormOutcome::Submitted(_)
         ));
-    }
-
-    #[test]
-    fn tab_completes_the_path_from_the_directory() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("reports")).unwrap();
-        std::fs::write(dir.path().join("results-a.csv"), "").unwrap();
-        std::fs::write(dir.path().join("results-b.csv"), "").unwrap();
-        let base = format!("{}/", dir.path().display());
-        assert_eq!(
-            complete_path(&format!("{base}rep")),
-            format!("{base}reports/")
-        );
-        assert_eq!(
-            complete_path(&format!("{base}res")),
-            format!("{base}results-")
-        );
-        assert_eq!(complete_path(&format!("{base}zzz")), format!("{base}zzz"));
     }
 }

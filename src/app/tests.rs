@@ -997,6 +997,35 @@ fn export_cmd(fx: &[Effect]) -> Option<(u64, crate::export::Format, RowPick, Exp
 }
 
 #[test]
+fn tab_in_the_export_path_is_completed_by_the_worker() {
+    let (mut s, _) = with_result(5);
+    update(&mut s, ctrl('e'));
+    let path = |s: &State| match &s.popup {
+        Some(Popup::Export(form)) => form.path.clone(),
+        other => panic!("the export form closed: {other:?}"),
+    };
+    let typed = path(&s);
+    // The app reads no directory: it asks the worker.
+    let fx = update(&mut s, key(KeyCode::Tab, KeyModifiers::NONE));
+    assert!(
+        matches!(&fx[..], [Effect::Worker(WorkerCmd::CompletePath { typed: t })] if *t == typed),
+        "{fx:?}"
+    );
+    let answer = |typed: &str, completed: &str| {
+        Msg::Worker(WorkerEvent::PathCompleted {
+            typed: typed.into(),
+            completed: completed.into(),
+        })
+    };
+    update(&mut s, answer(&typed, "reports/"));
+    assert_eq!(path(&s), "reports/");
+    // An answer for text the user has typed past is dropped.
+    update(&mut s, key(KeyCode::Char('x'), KeyModifiers::NONE));
+    update(&mut s, answer("reports/", "reports/2024/"));
+    assert_eq!(path(&s), "reports/x");
+}
+
+#[test]
 fn ctrl_e_exports_in_the_background_and_asks_before_replacing_a_file() {
     let (mut s, _) = with_result(5);
     update(&mut s, ctrl('e'));

@@ -1332,7 +1332,7 @@ fn start_export(state: &mut State, form: ExportForm, overwrite: Overwrite, fx: &
     };
     let target = match form.destination {
         Destination::File => ExportTarget::File {
-            path: export_form::expand_home(form.path.trim()),
+            path: crate::store::paths::expand_home(form.path.trim()),
             overwrite,
         },
         Destination::Clipboard => ExportTarget::Clipboard,
@@ -1789,6 +1789,12 @@ fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         }
         Popup::Export(form) => match form.on_key(&key) {
             export_form::FormOutcome::Editing(form) => Some(Popup::Export(form)),
+            export_form::FormOutcome::Complete(form) => {
+                fx.push(Effect::Worker(WorkerCmd::CompletePath {
+                    typed: form.path.clone(),
+                }));
+                Some(Popup::Export(form))
+            }
             export_form::FormOutcome::Cancelled => None,
             export_form::FormOutcome::Submitted(form) => {
                 start_export(state, form, Overwrite::Refuse, fx);
@@ -2296,6 +2302,14 @@ fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             // Asked to quit while it ran: with nothing left running, quit as asked.
             if let Some(Popup::ConfirmQuit(form)) = &state.popup {
                 refresh_quit_form(state, form.clone(), fx);
+            }
+        }
+        // Only while the form still shows what was completed (the user may have typed on).
+        WorkerEvent::PathCompleted { typed, completed } => {
+            if let Some(Popup::Export(form)) = &mut state.popup
+                && form.path == typed
+            {
+                form.path = completed;
             }
         }
         WorkerEvent::Children {

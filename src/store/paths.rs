@@ -83,6 +83,17 @@ pub(crate) fn home_dir() -> Option<PathBuf> {
     BaseDirs::new().map(|b| b.home_dir().to_path_buf())
 }
 
+/// A path as typed, with a leading `~/` (or a lone `~`) meaning the home directory ($HOME).
+pub fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ if path == "~" => std::env::var_os("HOME")
+            .map(Into::into)
+            .unwrap_or_else(|| path.into()),
+        _ => path.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OnceCell, mpsc};
 use tokio_util::sync::CancellationToken;
 
+mod complete_path;
 pub mod export_job;
 
 pub use export_job::{ExportFailure, ExportOutcome, ExportTarget, RowPick};
@@ -55,6 +56,10 @@ pub enum WorkerCmd {
     },
     Cancel {
         job: JobId,
+    },
+    /// Tab completion of a typed path (the export form's): answered by `PathCompleted`.
+    CompletePath {
+        typed: String,
     },
     LoadChildren {
         connection: String,
@@ -194,6 +199,11 @@ pub enum JobOutcome {
 #[derive(Debug)]
 pub enum WorkerEvent {
     Job(JobId, JobEvent),
+    /// The answer to [`WorkerCmd::CompletePath`]: `typed` completed as far as it is unique.
+    PathCompleted {
+        typed: String,
+        completed: String,
+    },
     JobFinished {
         job: JobId,
         outcome: JobOutcome,
@@ -479,6 +489,19 @@ impl Worker {
                 if let Some(token) = self.jobs.get(&job) {
                     token.cancel();
                 }
+            }
+            WorkerCmd::CompletePath { typed } => {
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let asked = typed.clone();
+                    let completed =
+                        tokio::task::spawn_blocking(move || complete_path::complete_path(&asked))
+                            .await
+                            .unwrap_or_else(|_| typed.clone());
+                    let _ = events
+                        .send(WorkerEvent::PathCompleted { typed, completed })
+                        .await;
+                });
             }
             WorkerCmd::LoadChildren { connection, path } => {
                 let asked = path.clone();
