@@ -1,0 +1,460 @@
+//! `quarry snippets list|import|publish` and `quarry run --snippet`.
+
+use std::io::Write;
+
+use clap::Subcommand;
+
+use super::{EXIT_QUERY, EXIT_USAGE, RunArgs, inert, pick_connection, run};
+use crate::connectors::{self, ConnectorError};
+use crate::results::{display_line, sanitize_multiline};
+use crate::store::config::{self, Config, ConnectionConfig};
+
+/// `quarry snippets …`.
+#[derive(Debug, Subcommand)]
+pub enum SnippetsCommand {
+    /// List the saved snippets (name, connection, tags, description, path). Files that cannot be
+    /// parsed are reported on stderr and left as they are.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: SnippetsFormat,
+    },
+    /// Save the named (saved) queries of an Athena workgroup as snippets (`-c` names the Athena
+    /// connection): one per query, named as it is, tagged `athena` and the workgroup. Snippets
+    /// of the same name are kept (and reported) unless --overwrite.
+    Import {
+        /// The workgroup whose named queries to import (default: the connection's).
+        #[arg(long, value_name = "NAME")]
+        workgroup: Option<String>,
+        /// Replace snippets of the same name.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Publish the snippet NAME as an Athena named query (CreateNamedQuery, on the connection
+    /// `-c`) and print its id. Snippets with `${…}` placeholders cannot be published.
+    Publish {
+        /// The snippet (its name, or its path in the snippets directory).
+        name: String,
+        /// The workgroup to save it in (default: the connection's).
+        #[arg(long, value_name = "NAME")]
+        workgroup: Option<String>,
+        /// The database it runs in (default: the connection's; one of them is required).
+        #[arg(long, value_name = "DB")]
+        database: Option<String>,
+    },
+}
+
+/// How `quarry snippets list` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SnippetsFormat {
+    /// Aligned columns with a header line.
+    Table,
+    /// One JSON object per line: name, connection, tags, description, path (relative to the
+    /// snippets directory), file (absolute).
+    Jsonl,
+}
+
+pub async fn snippets_command(
+    config: &Config,
+    connection: Option<&str>,
+    command: &SnippetsCommand,
+) -> i32 {
+    match command {
+        SnippetsCommand::List { format } => snippets_list(*format),
+        SnippetsCommand::Import {
+            workgroup,
+            overwrite,
+        } => snippets_import(config, connection, workgroup.as_deref(), *overwrite).await,
+        SnippetsCommand::Publish {
+            name,
+            workgroup,
+            database,
+        } => {
+            let (workgroup, database) = (workgroup.as_deref(), database.as_deref());
+            snippets_publish(config, connection, name, workgroup, database).await
+        }
+    }
+}
+
+/// The Athena connection `-c` names (else the default one) for `quarry snippets <what>`, or
+/// the usage error to print.
+async fn athena_for(
+    config: &Config,
+    connection: Option<&str>,
+    what: &str,
+) -> Result<(ConnectionConfig, connectors::athena::AthenaConnector), String> {
+    let conn = pick_connection(config, connection)?;
+    if conn.kind != config::ConnectionKind::Athena {
+        return Err(format!(
+            "`quarry snippets {what}` works with Athena named queries: connection `{}` is a {} \
+             connection; name an Athena connection with -c",
+            conn.name, conn.kind
+        ));
+    }
+    let athena = connectors::athena::AthenaConnector::connect(&conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((conn, athena))
+}
+
+/// `quarry snippets import`: each named query of the workgroup becomes a snippet. Exits 0 when
+/// every one was imported or kept (an existing snippet of its name), 1 when one could not be
+/// saved or the listing failed, 2 on a usage error.
+async fn snippets_import(
+    config: &Config,
+    connection: Option<&str>,
+    workgroup: Option<&str>,
+    overwrite: bool,
+) -> i32 {
+    use crate::store::snippets::{Library, SnippetMeta};
+    let library = match Library::open_default() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            return EXIT_USAGE;
+        }
+    };
+    let (conn, athena) = match athena_for(config, connection, "import").await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            return EXIT_USAGE;
+        }
+    };
+    let queries = match athena.named_queries(workgroup).await {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            return EXIT_QUERY;
+        }
+    };
+    let mut existing: std::collections::HashSet<String> =
+        library.list().0.into_iter().map(|s| s.name).collect();
+    let mut this_run = std::collections::HashSet::new();
+    let (mut imported, mut skipped, mut failed) = (0usize, 0usize, 0usize);
+    let show = |s: &str| crate::results::sanitize_line(s).into_owned();
+    for q in &queries {
+        let name = q.name.trim().to_string();
+        if !this_run.insert(name.clone()) {
+            eprintln!(
+                "quarry: skipped `{}` ({}): another named query of that name was imported just now",
+                show(&name),
+                q.id
+            );
+            skipped += 1;
+            continue;
+        }
+        let exists = existing.contains(&name);
+        if exists && !overwrite {
+            eprintln!(
+                "quarry: skipped `{}`: a snippet of that name exists (--overwrite replaces it)",
+                show(&name)
+            );
+            skipped += 1;
+            continue;
+        }
+        // A description is one header line.
+        let description = q
+            .description
+            .as_deref()
+            .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "));
+        let mut tags = vec!["athena".to_string()];
+        if q.workgroup != "athena" {
+            tags.push(q.workgroup.clone());
+        }
+        let meta = SnippetMeta {
+            description,
+            connection: Some(conn.name.clone()),
+            tags,
+        };
+        // Only a snippet of the same name is replaced, never another whose file name collides.
+        match library.save(&name, &q.sql, &meta, exists) {
+            Ok(_) => {
+                existing.insert(name);
+                imported += 1;
+            }
+            Err(crate::store::snippets::LibraryError::Exists { path }) => {
+                eprintln!(
+                    "quarry: skipped `{}`: {} belongs to another snippet",
+                    show(&name),
+                    path.display()
+                );
+                skipped += 1;
+            }
+            Err(e) => {
+                eprintln!(
+                    "quarry: named query `{}` ({}) not imported: {}",
+                    show(&name),
+                    q.id,
+                    sanitize_multiline(&e.to_string())
+                );
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        println!("imported {imported}, skipped {skipped}, failed {failed}");
+        EXIT_QUERY
+    } else {
+        println!("imported {imported}, skipped {skipped}");
+        0
+    }
+}
+
+/// `quarry snippets publish NAME`: CreateNamedQuery with the snippet's text, description and
+/// name; prints the new id.
+async fn snippets_publish(
+    config: &Config,
+    connection: Option<&str>,
+    name: &str,
+    workgroup: Option<&str>,
+    database: Option<&str>,
+) -> i32 {
+    let snippet = match crate::store::snippets::Library::open_default()
+        .map_err(|e| e.to_string())
+        .and_then(|l| l.find(name).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            return EXIT_USAGE;
+        }
+    };
+    let shown = crate::results::sanitize_line(&snippet.name).into_owned();
+    let params = snippet.params();
+    if !params.is_empty() {
+        let names: Vec<String> = params.iter().map(|p| format!("${{{}}}", p.name)).collect();
+        eprintln!(
+            "quarry: snippet `{shown}` has placeholders ({}), which an Athena named query cannot \
+             hold: fill them in (or publish a copy without them)",
+            names.join(", ")
+        );
+        return EXIT_USAGE;
+    }
+    let sql = snippet.text.trim();
+    if sql.is_empty() {
+        eprintln!("quarry: snippet `{shown}` has no SQL to publish");
+        return EXIT_USAGE;
+    }
+    let (_, athena) = match athena_for(config, connection, "publish").await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            return EXIT_USAGE;
+        }
+    };
+    let description = snippet.meta.description.as_deref();
+    match athena
+        .create_named_query(&snippet.name, description, database, sql, workgroup)
+        .await
+    {
+        Ok(id) => {
+            println!("{id}");
+            0
+        }
+        Err(e @ ConnectorError::Config(_)) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            EXIT_USAGE
+        }
+        Err(e) => {
+            eprintln!(
+                "quarry: publishing `{shown}`: {}",
+                sanitize_multiline(&e.to_string())
+            );
+            EXIT_QUERY
+        }
+    }
+}
+
+/// `quarry snippets list`: exits 0 unless every snippet file failed to parse (1).
+fn snippets_list(format: SnippetsFormat) -> i32 {
+    let library = match crate::store::snippets::Library::open_default() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e.to_string()));
+            return EXIT_USAGE;
+        }
+    };
+    let (snippets, errors) = library.list();
+    for e in &errors {
+        eprintln!("quarry: {} (skipped)", sanitize_multiline(&e.to_string()));
+    }
+    if snippets.is_empty() && errors.is_empty() {
+        eprintln!(
+            "quarry: no snippets in {} (save one from the editor, or put .sql files there)",
+            library.dir().display()
+        );
+    }
+    let clean = |t: &str| display_line(t).into_owned();
+    let mut out = inert::stdout(match format {
+        SnippetsFormat::Table => inert::Escape::Visible,
+        SnippetsFormat::Jsonl => inert::Escape::Json,
+    });
+    match format {
+        SnippetsFormat::Table if !snippets.is_empty() => {
+            let mut rows = vec![[
+                "NAME".to_string(),
+                "CONNECTION".into(),
+                "TAGS".into(),
+                "DESCRIPTION".into(),
+                "PATH".into(),
+            ]];
+            rows.extend(snippets.iter().map(|s| {
+                [
+                    clean(&s.name),
+                    clean(s.meta.connection.as_deref().unwrap_or("")),
+                    clean(&s.meta.tags.join(", ")),
+                    clean(s.meta.description.as_deref().unwrap_or("")),
+                    clean(&s.rel_path),
+                ]
+            }));
+            let width = crate::results::display_width;
+            let mut widths = [0usize; 5];
+            for row in &rows {
+                for (w, cell) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(width(cell));
+                }
+            }
+            for row in &rows {
+                let mut line = String::new();
+                for (i, cell) in row.iter().enumerate() {
+                    line.push_str(cell);
+                    if i + 1 < row.len() {
+                        line.push_str(&" ".repeat(widths[i] - width(cell) + 2));
+                    }
+                }
+                let _ = writeln!(out, "{}", line.trim_end());
+            }
+        }
+        SnippetsFormat::Table => {}
+        SnippetsFormat::Jsonl => {
+            for s in &snippets {
+                let line = serde_json::json!({
+                    "name": s.name,
+                    "connection": s.meta.connection,
+                    "tags": s.meta.tags,
+                    "description": s.meta.description,
+                    "path": s.rel_path,
+                    "file": s.path.to_string_lossy(),
+                });
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    if out.flush().is_err() {
+        return EXIT_QUERY;
+    }
+    if snippets.is_empty() && !errors.is_empty() {
+        EXIT_QUERY
+    } else {
+        0
+    }
+}
+
+/// `quarry run --snippet NAME`: the snippet's text with its `${…}` placeholders filled from
+/// `--set` (else their defaults), run as SQL given on the command line would be, on `-c` or
+/// else the snippet's `connection:`. See [`render_snippet`] for how values reach the service.
+pub(super) async fn run_snippet(
+    config: &Config,
+    connection: Option<&str>,
+    args: &RunArgs,
+    name: &str,
+) -> i32 {
+    let snippet = match crate::store::snippets::Library::open_default()
+        .map_err(|e| e.to_string())
+        .and_then(|l| l.find(name).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            return EXIT_USAGE;
+        }
+    };
+    let conn = match pick_connection(config, connection.or(snippet.meta.connection.as_deref())) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "quarry: snippet `{}`: {}",
+                crate::results::sanitize_line(&snippet.name),
+                sanitize_multiline(&e)
+            );
+            return EXIT_USAGE;
+        }
+    };
+    let (sql, params) = match render_snippet(&snippet, &args.set, conn.kind) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            return EXIT_USAGE;
+        }
+    };
+    let args = RunArgs {
+        sql: Some(sql),
+        params,
+        snippet: None,
+        set: Vec::new(),
+        ..args.clone()
+    };
+    Box::pin(run(config, Some(&conn.name), &args)).await
+}
+
+/// The SQL and `--param` values of a snippet run. Values are written into the text (quoting
+/// rules in `crate::sql::template`) for every kind of connection except Redshift Data, where
+/// each `${name}` becomes a `:name` parameter (plain-text value), and DynamoDB, where it becomes
+/// a `?` parameter (a JSON number or string).
+pub fn render_snippet(
+    snippet: &crate::store::snippets::Snippet,
+    sets: &[String],
+    kind: config::ConnectionKind,
+) -> Result<(String, Vec<String>), String> {
+    use crate::sql::template::{Mode, ParamStyle, TemplateError, render};
+    let declared = snippet.params();
+    let mut values = std::collections::HashMap::new();
+    for set in sets {
+        let Some((name, value)) = set.split_once('=') else {
+            return Err(format!("--set `{set}`: give NAME=VALUE"));
+        };
+        let name = name.trim();
+        if !declared.iter().any(|p| p.name == name) {
+            let names: Vec<String> = declared
+                .iter()
+                .map(|p| format!("${{{}}}", p.name))
+                .collect();
+            return Err(format!(
+                "--set {name}: snippet `{}` has no ${{{name}}} placeholder (it has {})",
+                snippet.name,
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ));
+        }
+        if values.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(format!("--set {name} is given twice"));
+        }
+    }
+    let mode = match kind {
+        config::ConnectionKind::RedshiftData => Mode::AsParameters(ParamStyle::Named),
+        config::ConnectionKind::Dynamodb | config::ConnectionKind::Athena => {
+            Mode::AsParameters(ParamStyle::Positional)
+        }
+        _ => Mode::Textual,
+    };
+    let rendered = render(&snippet.text, &values, mode).map_err(|e| match e {
+        TemplateError::Missing { name } => format!(
+            "snippet `{}` needs a value for ${{{name}}}: give --set {name}=VALUE",
+            snippet.name
+        ),
+        e => format!("snippet `{}`: {e}", snippet.name),
+    })?;
+    let params = rendered
+        .params
+        .iter()
+        .map(|p| match kind {
+            config::ConnectionKind::RedshiftData => format!("{}={}", p.name, p.value),
+            config::ConnectionKind::Athena => p.sql_literal(),
+            _ => p.json_literal(),
+        })
+        .collect();
+    Ok((rendered.sql, params))
+}
