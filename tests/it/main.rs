@@ -18,6 +18,7 @@ mod fake_redshift_data;
 mod fake_redshift_iam;
 mod file_safety;
 mod history;
+mod layers;
 mod local_cancel;
 mod moto;
 mod output_errors;
