@@ -209,15 +209,9 @@ async fn snippets_publish(
     workgroup: Option<&str>,
     database: Option<&str>,
 ) -> i32 {
-    let snippet = match crate::store::snippets::Library::open_default()
-        .map_err(|e| e.to_string())
-        .and_then(|l| l.find(name).map_err(|e| e.to_string()))
-    {
+    let snippet = match find_snippet(name) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("quarry: {}", sanitize_multiline(&e));
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let shown = crate::results::sanitize_line(&snippet.name).into_owned();
     let params = snippet.params();
@@ -359,15 +353,9 @@ pub(super) async fn run_snippet(
     args: &RunArgs,
     name: &str,
 ) -> i32 {
-    let snippet = match crate::store::snippets::Library::open_default()
-        .map_err(|e| e.to_string())
-        .and_then(|l| l.find(name).map_err(|e| e.to_string()))
-    {
+    let snippet = match find_snippet(name) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("quarry: {}", sanitize_multiline(&e));
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let conn = match pick_connection(config, connection.or(snippet.meta.connection.as_deref())) {
         Ok(c) => c,
@@ -395,6 +383,18 @@ pub(super) async fn run_snippet(
         ..args.clone()
     };
     Box::pin(run(config, Some(&conn.name), &args)).await
+}
+
+/// The saved snippet `name` (its name or its path in the library); a usage error, said on
+/// stderr, when the library cannot be opened or holds no such snippet.
+fn find_snippet(name: &str) -> Result<crate::store::snippets::Snippet, i32> {
+    crate::store::snippets::Library::open_default()
+        .map_err(|e| e.to_string())
+        .and_then(|l| l.find(name).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            eprintln!("quarry: {}", sanitize_multiline(&e));
+            EXIT_USAGE
+        })
 }
 
 /// The SQL and `--param` values of a snippet run. Values are written into the text (quoting

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use crate::common::{Sandbox, wait_child};
 
 /// A CPU-bound statement: 900 M row pairs through a filter that rarely matches.
-pub const CROSS_JOIN: &str = "SELECT count(*) FROM trips a CROSS JOIN trips b \
+const CROSS_JOIN: &str = "SELECT count(*) FROM trips a CROSS JOIN trips b \
      WHERE a.payment_type || b.payment_type LIKE '%nomatch%'";
 
 /// User + system CPU time of process `pid` so far; `None` once it has exited.
-pub fn cpu_time(pid: u32) -> Option<Duration> {
+fn cpu_time(pid: u32) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces) in parentheses: state first.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
@@ -25,7 +25,7 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
 }
 
 /// Waits until `pid` has used `busy` of CPU (the query is well under way).
-pub fn wait_until_busy(pid: u32, busy: Duration) {
+fn wait_until_busy(pid: u32, busy: Duration) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while cpu_time(pid).unwrap_or_default() < busy {
         assert!(Instant::now() < deadline, "the query never got busy");
