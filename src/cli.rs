@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::connectors::{self, ConnectorError, JobSink, JobStats, QueryRequest};
 use crate::export::Format;
+use crate::model::connection::ConnectionKind;
 use crate::results::{display_line, sanitize_multiline};
 use crate::store::AtomicFile;
 use crate::store::config::{self, Config, ConnectionConfig, ConnectionDetails};
@@ -500,7 +501,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
             .map(|r| history.start(&conn.name, &r.sql, r.params.len()))
             .collect();
         let code = run_group(
-            &*connector,
+            (&*connector, conn.kind),
             mode,
             requests,
             format,
@@ -544,7 +545,7 @@ pub async fn run(config: &Config, connection: Option<&str>, args: &RunArgs) -> i
         let mut last_stats = JobStats::default();
         let run_id = history.start(&conn.name, sql, request.params.len());
         let ran = run_one(
-            &*connector,
+            (&*connector, conn.kind),
             request,
             format,
             output,
@@ -851,7 +852,7 @@ pub async fn ls(config: &Config, connection: Option<&str>, path: &[String]) -> i
 }
 
 async fn run_one(
-    connector: &dyn connectors::Connector,
+    (connector, kind): (&dyn connectors::Connector, ConnectionKind),
     request: QueryRequest,
     format: Format,
     output: Output,
@@ -862,7 +863,7 @@ async fn run_one(
     let sink = JobSink::new(0, tx);
     let shape = (
         request.item_json.is_some(),
-        connector.capabilities().schema_grows,
+        kind.capabilities().schema_grows,
     );
     // A writer that fails (a full disk, a closed pipe) stops the query, on the server too.
     let job_cancel = cancel.child_token();
@@ -914,7 +915,7 @@ fn finish(
 /// `--batch` / `--transaction`: every statement in one group call (DynamoDB). Each statement's
 /// rows are written in order; failures are reported per statement, then a summary line.
 async fn run_group(
-    connector: &dyn connectors::Connector,
+    (connector, kind): (&dyn connectors::Connector, ConnectionKind),
     mode: connectors::GroupMode,
     requests: Vec<QueryRequest>,
     format: Format,
@@ -925,7 +926,7 @@ async fn run_group(
     let mut run_ids = run_ids.into_iter();
     let shape = (
         requests.iter().any(|r| r.item_json.is_some()),
-        connector.capabilities().schema_grows,
+        kind.capabilities().schema_grows,
     );
     let mut sinks = Vec::new();
     let mut receivers = Vec::new();

@@ -9,6 +9,7 @@ pub mod connectors;
 pub mod export;
 pub mod model;
 pub mod panics;
+pub mod protocol;
 pub mod results;
 pub mod sql;
 pub mod store;

@@ -9,8 +9,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 
 use super::{Effect, Popup, State};
+use crate::protocol::WorkerCmd;
 use crate::results::InspectText;
-use crate::worker::WorkerCmd;
 
 /// Columns one `←`/`→` moves.
 const SIDE_STEP: usize = 8;

@@ -22,9 +22,9 @@ use std::time::Instant;
 use ratatui::layout::Rect;
 
 use crate::connectors::JobId;
+use crate::protocol::{WorkerCmd, WorkerEvent};
 use crate::store::config::ConnectionKind;
 use crate::store::drafts::Draft;
-use crate::worker::{WorkerCmd, WorkerEvent};
 use browser::{BrowserState, TreeNode};
 use editor::EditorTab;
 use keymap::Keymap;

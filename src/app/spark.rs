@@ -14,7 +14,7 @@ use super::{Effect, Popup, State};
 use crate::connectors::spark::{SessionSettings, SparkOp, SparkReply, SparkSession};
 use crate::connectors::{NodeAction, NodeKind};
 use crate::model::format::short_id;
-use crate::worker::WorkerCmd;
+use crate::protocol::WorkerCmd;
 
 /// How often a changing session's state is asked for.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);

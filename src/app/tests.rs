@@ -12,8 +12,8 @@ use ratatui::layout::Rect;
 use super::results::RunState;
 use super::*;
 use crate::connectors::{CatalogNode, JobEvent, JobSummary, NodeKind};
-use crate::worker::{ExportTarget, RowPick};
-use crate::worker::{JobOutcome, WorkerCmd, WorkerEvent};
+use crate::protocol::{ExportTarget, RowPick};
+use crate::protocol::{JobOutcome, WorkerCmd, WorkerEvent};
 
 pub(crate) fn state() -> State {
     State::new(StateInit::first_start(
@@ -340,7 +340,7 @@ fn filter_prompt_and_inspector() {
     type_text(&mut s, "n1");
     let fx = update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
     assert!(
-        matches!(&fx[..], [Effect::Worker(WorkerCmd::ComputeView { spec: crate::worker::ViewSpec::Filter { needle }, .. })] if needle == "n1")
+        matches!(&fx[..], [Effect::Worker(WorkerCmd::ComputeView { spec: crate::protocol::ViewSpec::Filter { needle }, .. })] if needle == "n1")
     );
     update(&mut s, key(KeyCode::Enter, KeyModifiers::NONE));
     assert!(matches!(s.popup, Some(Popup::Inspector { .. })));
@@ -1064,7 +1064,7 @@ fn ctrl_e_exports_in_the_background_and_asks_before_replacing_a_file() {
         &mut s,
         Msg::Worker(WorkerEvent::ExportDone {
             id,
-            outcome: Err(crate::worker::ExportFailure::Exists(path.clone())),
+            outcome: Err(crate::protocol::ExportFailure::Exists(path.clone())),
         }),
     );
     assert!(matches!(s.popup, Some(Popup::ConfirmOverwrite(_))));
@@ -1087,7 +1087,7 @@ fn ctrl_e_exports_in_the_background_and_asks_before_replacing_a_file() {
         &mut s,
         Msg::Worker(WorkerEvent::ExportDone {
             id,
-            outcome: Err(crate::worker::ExportFailure::Cancelled),
+            outcome: Err(crate::protocol::ExportFailure::Cancelled),
         }),
     );
     assert!(s.export.is_none());
@@ -1117,7 +1117,7 @@ fn v_selects_a_range_and_y_copies_it_as_tsv_with_its_header() {
         &mut s,
         Msg::Worker(WorkerEvent::ExportDone {
             id,
-            outcome: Ok(crate::worker::ExportOutcome {
+            outcome: Ok(crate::protocol::ExportOutcome {
                 rows: 3,
                 bytes: 20,
                 clipboard: Some("id\tname\n".into()),
@@ -1247,7 +1247,7 @@ fn ctrl_s_saves_the_tab_as_a_snippet_and_asks_before_replacing_one() {
         &mut s,
         Msg::Worker(WorkerEvent::SnippetSaved {
             name: "answer".into(),
-            outcome: Err(crate::worker::SaveFailure::Exists("/x/answer.sql".into())),
+            outcome: Err(crate::protocol::SaveFailure::Exists("/x/answer.sql".into())),
         }),
     );
     assert!(matches!(

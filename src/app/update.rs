@@ -26,12 +26,12 @@ use crate::connectors::{
 use crate::export::Overwrite;
 use crate::model::action::Action;
 use crate::model::keys::KeyContext;
+use crate::protocol::{
+    ExportFailure, ExportTarget, JobOutcome, RowPick, SaveFailure, ViewSpec, WorkerCmd, WorkerEvent,
+};
 use crate::results::SortOrder;
 use crate::store::config::ConnectionKind;
 use crate::store::snippets::{Snippet, SnippetMeta};
-use crate::worker::{
-    ExportFailure, ExportTarget, JobOutcome, RowPick, SaveFailure, ViewSpec, WorkerCmd, WorkerEvent,
-};
 
 /// The status bar while a cancel is under way (replaced when the job ends).
 const CANCELLING: &str = "cancelling…";

@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::local_engine::{EngineOutput, EngineRun};
 use super::{
-    Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink,
-    JobSummary, NodeKind, QueryRequest,
+    CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink, JobSummary, NodeKind,
+    QueryRequest,
 };
 use crate::sql::quote_ident;
 
@@ -115,10 +115,6 @@ impl LocalConnector {
 
 #[async_trait]
 impl Connector for LocalConnector {
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
-    }
-
     async fn children(&self, path: &CatalogPath) -> Result<Vec<CatalogNode>, ConnectorError> {
         let schema = self
             .ctx

@@ -43,3 +43,63 @@ impl NodeKind {
         }
     }
 }
+
+/// What Enter on a browser node does besides inserting its `query`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeAction {
+    /// Run the tab's next statements in this Athena workgroup.
+    UseWorkgroup(String),
+    /// Show the results of a past execution without running it again.
+    OpenResult { server_id: String, sql: String },
+    /// A Spark-enabled workgroup: sessions can be started in it.
+    SparkWorkgroup(String),
+    /// A Spark session: a tab can be bound to it, it can be described or terminated.
+    SparkSession(crate::model::spark::SparkSession),
+}
+
+/// One entry of the browser tree, as a connector describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogNode {
+    pub name: String,
+    pub kind: NodeKind,
+    /// Shown dimmed after the name: a column's type, a table's format.
+    pub detail: Option<String>,
+    pub has_children: bool,
+    /// What "open this table" runs or inserts (`SELECT * FROM … LIMIT 100`).
+    pub query: Option<String>,
+    pub action: Option<NodeAction>,
+}
+
+impl CatalogNode {
+    /// A node with no detail, children, query or action; the `with_*` methods add them.
+    pub fn new(name: impl Into<String>, kind: NodeKind) -> Self {
+        CatalogNode {
+            name: name.into(),
+            kind,
+            detail: None,
+            has_children: false,
+            query: None,
+            action: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_children(mut self) -> Self {
+        self.has_children = true;
+        self
+    }
+
+    pub fn with_query(mut self, query: impl Into<String>) -> Self {
+        self.query = Some(query.into());
+        self
+    }
+
+    pub fn with_action(mut self, action: NodeAction) -> Self {
+        self.action = Some(action);
+        self
+    }
+}

@@ -6,7 +6,9 @@
 
 pub mod action;
 pub mod catalog;
+pub mod connection;
 pub mod format;
 pub mod job;
 pub mod keys;
+pub mod spark;
 pub mod themes;

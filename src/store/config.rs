@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::fmt;
 use std::fs;
 use std::io::{self, Write};
 use std::ops::Range;
@@ -20,6 +19,7 @@ use toml::de::{DeTable, DeValue};
 use super::AtomicFile;
 use super::paths::{default_config_path, home_dir};
 use crate::model::action::Action;
+pub use crate::model::connection::ConnectionKind;
 use crate::model::keys::{KeyCombo, KeyContext, KeyOverrides, parse_key};
 
 /// Names the config file when `--config` is not given.
@@ -214,44 +214,7 @@ pub struct ConnectionConfig {
     pub details: ConnectionDetails,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectionKind {
-    Athena,
-    RedshiftData,
-    Redshift,
-    Dynamodb,
-    Local,
-}
-
 impl ConnectionKind {
-    pub const ALL: [ConnectionKind; 5] = [
-        ConnectionKind::Athena,
-        ConnectionKind::RedshiftData,
-        ConnectionKind::Redshift,
-        ConnectionKind::Dynamodb,
-        ConnectionKind::Local,
-    ];
-
-    /// The name used in the config file.
-    pub fn name(self) -> &'static str {
-        match self {
-            ConnectionKind::Athena => "athena",
-            ConnectionKind::RedshiftData => "redshift-data",
-            ConnectionKind::Redshift => "redshift",
-            ConnectionKind::Dynamodb => "dynamodb",
-            ConnectionKind::Local => "local",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<ConnectionKind> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// Whether the kind talks to AWS (and so takes `region`, `profile`, `endpoint_url`).
-    pub fn is_aws(self) -> bool {
-        self != ConnectionKind::Local
-    }
-
     /// The keys only this kind takes.
     fn own_keys(self) -> &'static [&'static str] {
         match self {
@@ -302,12 +265,6 @@ impl ConnectionKind {
         }
         keys.extend(self.own_keys());
         keys
-    }
-}
-
-impl fmt::Display for ConnectionKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

@@ -15,7 +15,7 @@ use ratatui::style::Color;
 use crate::app::tests::{batch, ctrl, deliver, key, state, type_text};
 use crate::app::{Msg, State, update};
 use crate::connectors::{CatalogNode, JobSummary, NodeKind};
-use crate::worker::{JobOutcome, WorkerCmd, WorkerEvent};
+use crate::protocol::{JobOutcome, WorkerCmd, WorkerEvent};
 
 use super::{Ui, draw};
 

@@ -4,7 +4,6 @@
 //! bytes) goes to the UI a few times a second; a cancel drops the unfinished file (nothing is
 //! left behind) and cancels the fetch on the server.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,32 +13,15 @@ use arrow::record_batch::RecordBatch;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::WorkerEvent;
+use super::{ExportFailure, ExportOutcome, ExportTarget, RowPick, WorkerEvent};
 use crate::connectors::{Connector, JobEvent, JobSink, JobSummary, QueryRequest};
-use crate::export::{BatchWriter, ExportError, FileExport, Format, Overwrite};
+use crate::export::{BatchWriter, ExportError, FileExport, Format};
 use crate::results::{ResultSet, widen_batch};
 
 /// Rows per batch handed to the writer when rows are picked by index.
 const PICK_CHUNK: usize = 16 * 1024;
 /// How often progress is reported.
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
-
-/// Which rows (global indices, in output order) and columns go out; `None`: all, in order.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RowPick {
-    pub rows: Option<Vec<u32>>,
-    pub columns: Option<Vec<usize>>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ExportTarget {
-    File {
-        path: PathBuf,
-        overwrite: Overwrite,
-    },
-    /// The text comes back in [`ExportOutcome::clipboard`] (text formats only).
-    Clipboard,
-}
 
 pub struct ExportRequest {
     pub id: u64,
@@ -49,21 +31,6 @@ pub struct ExportRequest {
     pub target: ExportTarget,
     /// A paused run's continuation: the connector and the request that goes on from its token.
     pub rest: Option<(Arc<dyn Connector>, QueryRequest)>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExportOutcome {
-    pub rows: u64,
-    pub bytes: u64,
-    pub clipboard: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ExportFailure {
-    /// The file exists and the request said not to replace it: ask, then try again.
-    Exists(PathBuf),
-    Cancelled,
-    Failed(String),
 }
 
 /// Runs the export to its end; the caller sends the outcome.

@@ -7,10 +7,9 @@
 //! All of that file I/O runs on blocking threads (`spawn_blocking`), never on the async ones.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::{OnceCell, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -18,138 +17,20 @@ use tokio_util::sync::CancellationToken;
 mod complete_path;
 pub mod export_job;
 
-pub use export_job::{ExportFailure, ExportOutcome, ExportTarget, RowPick};
-
-use crate::connectors::spark::{SparkOp, SparkReply};
-use crate::connectors::{
-    self, CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, JobEvent, JobId, JobSink,
-    JobStats, JobSummary, QueryRequest,
+/// The protocol is the worker's language; it is defined below both the worker and the app.
+pub use crate::protocol::{
+    ExportFailure, ExportOutcome, ExportTarget, JobOutcome, NO_SNIPPETS, RowPick, SaveFailure,
+    ViewSpec, WorkerCmd, WorkerEvent,
 };
-use crate::export::Format;
+
+use crate::connectors::{
+    self, Connector, ConnectorError, GroupMode, JobEvent, JobId, JobSink, JobStats, QueryRequest,
+};
 use crate::panics;
-use crate::results::{self, ResultSet, SortOrder};
+use crate::results::{self, ResultSet};
 use crate::store::config::{BrokenConnection, ConnectionConfig};
-use crate::store::history::{self, History, NewRun, Retention, RunEnd, RunId};
-use crate::store::snippets::{self, Library, LibraryError, SnippetMeta};
-
-/// How a result view (sort or filter) is computed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ViewSpec {
-    Sort { column: usize, order: SortOrder },
-    Filter { needle: String },
-}
-
-#[derive(Debug)]
-pub enum WorkerCmd {
-    Run {
-        job: JobId,
-        connection: String,
-        request: QueryRequest,
-    },
-    /// Statements run together in one service call (DynamoDB batch or transaction), one job
-    /// (and result) each.
-    RunGroup {
-        jobs: Vec<JobId>,
-        connection: String,
-        mode: GroupMode,
-        requests: Vec<QueryRequest>,
-    },
-    Cancel {
-        job: JobId,
-    },
-    /// Tab completion of a typed path (the export form's): answered by `PathCompleted`.
-    CompletePath {
-        typed: String,
-    },
-    LoadChildren {
-        connection: String,
-        path: CatalogPath,
-    },
-    /// Ends the server-side session held for caller `key` (a tab) on `connection`.
-    EndSession {
-        connection: String,
-        key: String,
-    },
-    /// A Spark session operation on `connection`; answered by [`WorkerEvent::Spark`].
-    Spark {
-        connection: String,
-        op: SparkOp,
-    },
-    /// Commits (`commit`) or rolls back the transaction open on caller `key`'s connection;
-    /// answered by [`WorkerEvent::TransactionEnded`].
-    EndTransaction {
-        connection: String,
-        key: String,
-        commit: bool,
-    },
-    /// A password the user typed for `connection` (kept in memory by its connector).
-    SetPassword {
-        connection: String,
-        password: String,
-    },
-    /// Sorting or filtering a large result takes longer than a frame: done off the UI loop.
-    ComputeView {
-        result: u64,
-        generation: u64,
-        rows: Arc<ResultSet>,
-        spec: ViewSpec,
-    },
-    /// Lays out one cell for the inspector (linear in its size, but it may be megabytes):
-    /// answered by [`WorkerEvent::Inspected`] with the same `request`.
-    Inspect {
-        request: u64,
-        rows: Arc<ResultSet>,
-        row: usize,
-        col: usize,
-        /// Read Athena's `array`/`map`/`row` text back as JSON.
-        trino_text: bool,
-    },
-    /// Writes rows of a result out in the background; `id` is a job id (`Cancel` stops it).
-    Export {
-        id: JobId,
-        format: Format,
-        rows: Arc<ResultSet>,
-        pick: RowPick,
-        target: ExportTarget,
-        /// A paused run's connection and the request that goes on from its token: a
-        /// whole-result export fetches the rest while writing.
-        rest: Option<(String, QueryRequest)>,
-    },
-    /// Reads the run history; answered by [`WorkerEvent::History`].
-    LoadHistory,
-    /// Lists the snippet library; answered by [`WorkerEvent::Snippets`].
-    LoadSnippets,
-    /// Saves a snippet (see [`Library::save`]); answered by [`WorkerEvent::SnippetSaved`].
-    SaveSnippet {
-        name: String,
-        text: String,
-        meta: SnippetMeta,
-        /// Replace an existing snippet file of that name; without it the answer is
-        /// [`SaveFailure::Exists`].
-        overwrite: bool,
-    },
-    Shutdown,
-}
-
-/// Why a snippet was not saved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SaveFailure {
-    /// The file exists and the request said not to replace it: ask, then try again.
-    Exists(PathBuf),
-    Failed(String),
-}
-
-impl std::fmt::Display for SaveFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SaveFailure::Exists(path) => write!(f, "{} already exists", path.display()),
-            SaveFailure::Failed(e) => f.write_str(e),
-        }
-    }
-}
-
-/// What `LoadSnippets` and `SaveSnippet` answer when there is no snippet library.
-pub const NO_SNIPPETS: &str = "no data directory: snippets are unavailable";
+use crate::store::history::{History, NewRun, Retention, RunEnd, RunId};
+use crate::store::snippets::{Library, LibraryError, SnippetMeta};
 
 /// The on-disk stores the worker uses; a store that could not be opened is `None` (the app runs
 /// without it).
@@ -187,87 +68,6 @@ impl Stores {
             history_error,
         }
     }
-}
-
-#[derive(Debug, Clone)]
-pub enum JobOutcome {
-    Succeeded(JobSummary),
-    Failed(String),
-    Cancelled,
-}
-
-#[derive(Debug)]
-pub enum WorkerEvent {
-    Job(JobId, JobEvent),
-    /// The answer to [`WorkerCmd::CompletePath`]: `typed` completed as far as it is unique.
-    PathCompleted {
-        typed: String,
-        completed: String,
-    },
-    JobFinished {
-        job: JobId,
-        outcome: JobOutcome,
-        elapsed: Duration,
-    },
-    Children {
-        connection: String,
-        path: CatalogPath,
-        result: Result<Vec<CatalogNode>, String>,
-    },
-    /// `Some(id)`: the session that was ended; `None`: the caller held none.
-    /// The answer to [`WorkerCmd::Spark`].
-    Spark {
-        connection: String,
-        op: SparkOp,
-        /// Boxed: a session's details are large next to the other events.
-        outcome: Result<Box<SparkReply>, String>,
-    },
-    SessionEnded {
-        key: String,
-        outcome: Result<Option<String>, String>,
-    },
-    /// The answer to [`WorkerCmd::EndTransaction`]: what happened, or why it failed.
-    TransactionEnded {
-        key: String,
-        outcome: Result<String, String>,
-    },
-    /// `job` failed because the server asks a password for `connection` and none is known
-    /// (its [`WorkerEvent::JobFinished`] follows).
-    PasswordNeeded {
-        job: JobId,
-        connection: String,
-    },
-    ViewReady {
-        result: u64,
-        generation: u64,
-        outcome: Result<Vec<u32>, String>,
-    },
-    /// The answer to [`WorkerCmd::Inspect`].
-    Inspected {
-        request: u64,
-        outcome: Result<Arc<results::InspectText>, String>,
-    },
-    ExportProgress {
-        id: JobId,
-        rows: u64,
-        bytes: u64,
-    },
-    ExportDone {
-        id: JobId,
-        outcome: Result<ExportOutcome, ExportFailure>,
-    },
-    /// The run history, newest first; `Err` when it is unavailable or unreadable, saying why.
-    History(Result<Vec<history::Entry>, String>),
-    /// The snippet library, sorted by name; `errors` are the files that could not be read or
-    /// parsed (one line each), or [`NO_SNIPPETS`] when there is no library.
-    Snippets {
-        snippets: Vec<snippets::Snippet>,
-        errors: Vec<String>,
-    },
-    SnippetSaved {
-        name: String,
-        outcome: Result<snippets::Snippet, SaveFailure>,
-    },
 }
 
 /// Handle to the running worker.
@@ -1049,7 +849,10 @@ async fn run_job(
 
 #[cfg(all(test, feature = "local"))]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::results::SortOrder;
     use crate::store::config::Config;
 
     /// The worker on the test's own runtime.
@@ -1156,8 +959,10 @@ mod tests {
 #[cfg(test)]
 mod store_tests {
     use std::path::Path;
+    use std::time::Duration;
 
     use super::*;
+    use crate::store::history;
     use crate::store::history::Status;
 
     /// The worker on the test's own runtime.

@@ -11,8 +11,8 @@ use crossterm::event::{KeyCode, KeyModifiers};
 use super::{ctrl, deliver, finish, key, ok, runs, state, type_text};
 use crate::app::inspector::{self, Body, Inspector};
 use crate::app::{Effect, Msg, Popup, State, update};
+use crate::protocol::{WorkerCmd, WorkerEvent};
 use crate::results::InspectText;
-use crate::worker::{WorkerCmd, WorkerEvent};
 
 /// Does what the worker does for the `Inspect` command among `fx` and feeds the answer back;
 /// returns the layout.

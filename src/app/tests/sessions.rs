@@ -11,8 +11,8 @@ use crate::app::monitor::{self, Subject};
 use crate::app::{ConnectionInfo, Effect, Msg, Popup, State, update};
 use crate::connectors::spark::{SessionSettings, SparkOp, SparkReply, SparkSession};
 use crate::connectors::{CatalogNode, NodeAction, NodeKind};
+use crate::protocol::{WorkerCmd, WorkerEvent};
 use crate::store::config::ConnectionKind;
-use crate::worker::{WorkerCmd, WorkerEvent};
 
 fn press(s: &mut State, code: KeyCode) -> Vec<Effect> {
     update(s, key(code, KeyModifiers::NONE))

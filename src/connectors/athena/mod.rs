@@ -21,8 +21,8 @@ use aws_sdk_athena::types::{
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink, JobStats,
-    JobSummary, QueryRequest, aws, exact_decimal,
+    CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink, JobStats, JobSummary,
+    QueryRequest, aws, exact_decimal,
 };
 use crate::model::format::format_elapsed;
 use crate::store::config::{
@@ -442,15 +442,6 @@ fn statement_message(execution: &QueryExecution, update_count: Option<i64>) -> S
 
 #[async_trait]
 impl Connector for AthenaConnector {
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            server_cancel: true,
-            sessions: false,
-            parameters: true,
-            schema_grows: false,
-        }
-    }
-
     async fn children(&self, path: &CatalogPath) -> Result<Vec<CatalogNode>, ConnectorError> {
         catalog::children(self, path).await
     }

@@ -16,8 +16,8 @@ use tokio_util::sync::CancellationToken;
 use super::items::ItemsToArrow;
 use super::values::{parse_param, write_dynamodb_json, write_plain_json};
 use crate::connectors::{
-    Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, ItemJson,
-    JobEvent, JobSink, JobStats, JobSummary, NodeKind, QueryRequest, aws,
+    CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, ItemJson, JobEvent, JobSink,
+    JobStats, JobSummary, NodeKind, QueryRequest, aws,
 };
 use crate::model::format::human_bytes;
 use crate::store::config::{ConnectionConfig, ConnectionDetails};
@@ -162,15 +162,6 @@ impl Capacity {
 
 #[async_trait]
 impl Connector for DynamoConnector {
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            server_cancel: false,
-            sessions: false,
-            parameters: true,
-            schema_grows: true,
-        }
-    }
-
     async fn children(&self, path: &CatalogPath) -> Result<Vec<CatalogNode>, ConnectorError> {
         match path.as_slice() {
             [] => {

@@ -18,8 +18,8 @@ use aws_sdk_redshiftdata::types::{SqlParameter, StatusString, SubStatementData};
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, JobEvent,
-    JobSink, JobStats, JobSummary, QueryRequest, SessionInfo, aws, exact_decimal,
+    CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, JobEvent, JobSink, JobStats,
+    JobSummary, QueryRequest, SessionInfo, aws, exact_decimal,
 };
 use crate::model::format::{format_elapsed, human_bytes, short_id};
 use crate::store::config::{ConnectionConfig, ConnectionDetails};
@@ -651,15 +651,6 @@ fn result_error(text: String) -> ConnectorError {
 
 #[async_trait]
 impl Connector for RedshiftDataConnector {
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            server_cancel: true,
-            sessions: true,
-            parameters: true,
-            schema_grows: false,
-        }
-    }
-
     async fn children(&self, path: &CatalogPath) -> Result<Vec<CatalogNode>, ConnectorError> {
         catalog::children(self, path).await
     }

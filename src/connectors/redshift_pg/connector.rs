@@ -15,8 +15,8 @@ use super::session::{Session, TxState};
 use super::values::{PgColumn, RawValue, RowsToArrow};
 use super::{catalog, connect, iam, session};
 use crate::connectors::{
-    Capabilities, CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink,
-    JobSummary, QueryRequest, TransactionState,
+    CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink, JobSummary,
+    QueryRequest, TransactionState,
 };
 use crate::store::config::{ConnectionConfig, ConnectionDetails};
 
@@ -314,15 +314,6 @@ fn command_message(sql: &str, affected: Option<u64>) -> String {
 
 #[async_trait]
 impl Connector for RedshiftPgConnector {
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            server_cancel: true,
-            sessions: true,
-            parameters: false,
-            schema_grows: false,
-        }
-    }
-
     async fn children(&self, path: &CatalogPath) -> Result<Vec<CatalogNode>, ConnectorError> {
         let session = self.session(BROWSER_KEY, None).await?;
         let s = session.lock().await;
