@@ -3,6 +3,9 @@
 //! Data flows one way: terminal and worker events become `app::Msg`s, `app::update` changes the
 //! `app::State` and returns `app::Effect`s, the worker performs them, `ui::draw` paints the state.
 
+// Input, the network and the file system can make anything fail: outside tests, no unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod app;
 pub mod cli;
 pub mod connectors;

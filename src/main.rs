@@ -1,5 +1,6 @@
 //! `quarry`: the TUI, or `quarry run …` for scripts. Parses the command line, loads the config,
 //! sets up logging and hands over.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 use std::io::Write as _;
 use std::process::ExitCode;
