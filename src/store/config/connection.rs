@@ -29,6 +29,9 @@ pub struct ConnectionConfig {
     pub details: ConnectionDetails,
 }
 
+/// What a connection of each kind is configured with, filled in by that kind's file
+/// (athena.rs, redshift.rs, …). One enum rather than a type per kind, because the connectors
+/// and the CLI match on its variants.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConnectionDetails {
     Athena {
