@@ -2,17 +2,31 @@
 //! that must happen outside (run a query, cancel, write a file) is returned as an `Effect`.
 
 pub mod browser;
+mod browser_actions;
+mod editing;
 pub mod editor;
+mod export;
 pub mod export_form;
+mod grid;
 pub mod inspector;
+mod job_events;
 pub mod keymap;
 pub mod layout;
+mod lookups;
 pub mod monitor;
 pub mod params;
 pub mod pickers;
 pub mod quit;
+mod quitting;
 pub mod results;
+mod run;
+mod sessions;
+mod snippets;
 pub mod spark;
+mod tab_settings;
+mod tabs;
+mod transactions;
+mod worker_events;
 
 pub mod update;
 

@@ -265,3 +265,12 @@ pub fn counts(state: &State) -> (usize, usize, usize) {
         .count();
     (running, sessions, transactions)
 }
+
+/// Opens the monitor on its first line.
+pub fn open(state: &mut State) {
+    let first = entries(state).first().map(|e| e.subject);
+    state.popup = Some(super::Popup::Monitor {
+        selected: 0,
+        subject: first,
+    })
+}

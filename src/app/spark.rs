@@ -362,7 +362,7 @@ fn bind(state: &mut State, connection: &str, id: &str) {
         return;
     }
     if state.tab().connection != connection {
-        super::update::new_tab(state, connection.to_string(), "");
+        super::tabs::new_tab(state, connection.to_string(), "");
     }
     state.tab_mut().spark = Some(id.to_string());
     state.focus = super::Focus::Editor;
