@@ -35,9 +35,9 @@ use std::time::Instant;
 
 use ratatui::layout::Rect;
 
-use crate::connectors::JobId;
+use crate::model::connection::ConnectionKind;
+use crate::model::job::JobId;
 use crate::protocol::{WorkerCmd, WorkerEvent};
-use crate::store::config::ConnectionKind;
 use crate::store::drafts::Draft;
 use browser::{BrowserState, TreeNode};
 use editor::EditorTab;
@@ -184,9 +184,10 @@ pub struct ConnectionInfo {
 
 /// What the browser shows after a connection's name: its kind, and the detail when there is one.
 fn root_detail(c: &ConnectionInfo) -> String {
-    let kind = match c.kind {
-        ConnectionKind::Local => "embedded".to_string(),
-        other => other.to_string(),
+    let kind = if c.kind.capabilities().embedded {
+        "embedded".to_string()
+    } else {
+        c.kind.to_string()
     };
     if c.detail.is_empty() {
         kind

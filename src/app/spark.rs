@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::{Effect, Popup, State};
-use crate::connectors::spark::{SessionSettings, SparkOp, SparkReply, SparkSession};
-use crate::connectors::{NodeAction, NodeKind};
+use crate::model::catalog::{CatalogNode, NodeAction, NodeKind};
 use crate::model::format::short_id;
+use crate::model::spark::{SessionSettings, SparkOp, SparkReply, SparkSession};
 use crate::protocol::WorkerCmd;
 
 /// How often a changing session's state is asked for.
@@ -313,11 +313,7 @@ fn expanded_spark_workgroups(nodes: &[super::browser::TreeNode]) -> Vec<(String,
 }
 
 /// A session list arrived for the browser: remember the sessions it shows.
-pub fn seen_in_browser(
-    state: &mut State,
-    connection: &str,
-    nodes: &[crate::connectors::CatalogNode],
-) {
+pub fn seen_in_browser(state: &mut State, connection: &str, nodes: &[CatalogNode]) {
     for node in nodes {
         if let (NodeKind::Session, Some(NodeAction::SparkSession(s))) = (node.kind, &node.action) {
             state.spark.upsert(connection, s.clone(), false);
@@ -412,37 +408,10 @@ pub fn on_reply(
 ) {
     match (op, outcome) {
         (SparkOp::Defaults { workgroup }, outcome) => {
-            if let Some(Popup::SparkStart(form)) = &mut state.popup
-                && form.connection == connection
-                && form.workgroup == workgroup
-            {
-                match outcome {
-                    Ok(SparkReply::Defaults(settings)) => form.fill(settings),
-                    Ok(_) => form.loading = false,
-                    Err(e) => {
-                        form.loading = false;
-                        form.error = Some(format!(
-                            "the workgroup's defaults are unavailable ({e}): the service's are shown"
-                        ));
-                    }
-                }
-            }
+            on_defaults(state, &connection, &workgroup, outcome)
         }
-        (SparkOp::Start { workgroup, .. }, Ok(SparkReply::Session(mut session))) => {
-            if session.workgroup.is_empty() {
-                session.workgroup = workgroup.clone();
-            }
-            let id = session.id.clone();
-            let status = session.state.clone();
-            state.spark.upsert(&connection, session, true);
-            bind(state, &connection, &id);
-            state.flash(
-                format!(
-                    "Spark session {} {status} in {workgroup}: this tab runs its code there once it is IDLE",
-                    short_id(&id)
-                ),
-                false,
-            );
+        (SparkOp::Start { workgroup, .. }, Ok(SparkReply::Session(session))) => {
+            on_started(state, &connection, workgroup, session)
         }
         (SparkOp::Start { workgroup, .. }, Err(e)) => {
             state.flash(
@@ -462,48 +431,101 @@ pub fn on_reply(
             state.spark.poll_failed(&id);
             tracing::warn!(session = %id, error = %e, "Spark session status failed");
         }
-        (SparkOp::Details { id }, outcome) => {
-            let lines = match outcome {
-                Ok(SparkReply::Details { session, lines }) => {
-                    state.spark.upsert(&connection, session, false);
-                    lines
-                }
-                Ok(_) => Vec::new(),
-                Err(e) => vec![("error".to_string(), e)],
-            };
-            if let Some(Popup::SparkDetails {
-                id: shown,
-                lines: slot,
-                ..
-            }) = &mut state.popup
-                && *shown == id
-            {
-                *slot = Some(lines);
-            }
-        }
-        (SparkOp::Terminate { id }, outcome) => {
-            if state.quitting {
-                state.stops_pending = state.stops_pending.saturating_sub(1);
-            }
-            match outcome {
-                Ok(SparkReply::Session(session)) => {
-                    let now = session.state.clone();
-                    state.spark.upsert(&connection, session, false);
-                    settled(state, &id, &now);
-                }
-                Ok(_) => {}
-                Err(e) => state.flash(
-                    format!(
-                        "could not terminate Spark session {}: {e} — it bills until its idle timeout",
-                        short_id(&id)
-                    ),
-                    true,
-                ),
-            }
-        }
+        (SparkOp::Details { id }, outcome) => on_details(state, &connection, &id, outcome),
+        (SparkOp::Terminate { id }, outcome) => on_terminated(state, &connection, &id, outcome),
         (op, outcome) => {
             tracing::warn!(?op, ?outcome, "unexpected Spark answer");
         }
+    }
+}
+
+/// A workgroup's default session settings, for the start form still open on it.
+fn on_defaults(
+    state: &mut State,
+    connection: &str,
+    workgroup: &str,
+    outcome: Result<SparkReply, String>,
+) {
+    if let Some(Popup::SparkStart(form)) = &mut state.popup
+        && form.connection == connection
+        && form.workgroup == workgroup
+    {
+        match outcome {
+            Ok(SparkReply::Defaults(settings)) => form.fill(settings),
+            Ok(_) => form.loading = false,
+            Err(e) => {
+                form.loading = false;
+                form.error = Some(format!(
+                    "the workgroup's defaults are unavailable ({e}): the service's are shown"
+                ));
+            }
+        }
+    }
+}
+
+/// A session started here: the active tab is bound to it.
+fn on_started(state: &mut State, connection: &str, workgroup: String, mut session: SparkSession) {
+    if session.workgroup.is_empty() {
+        session.workgroup = workgroup.clone();
+    }
+    let id = session.id.clone();
+    let status = session.state.clone();
+    state.spark.upsert(connection, session, true);
+    bind(state, connection, &id);
+    state.flash(
+        format!(
+            "Spark session {} {status} in {workgroup}: this tab runs its code there once it is IDLE",
+            short_id(&id)
+        ),
+        false,
+    );
+}
+
+/// A session's details, for the details popup still open on it.
+fn on_details(state: &mut State, connection: &str, id: &str, outcome: Result<SparkReply, String>) {
+    let lines = match outcome {
+        Ok(SparkReply::Details { session, lines }) => {
+            state.spark.upsert(connection, session, false);
+            lines
+        }
+        Ok(_) => Vec::new(),
+        Err(e) => vec![("error".to_string(), e)],
+    };
+    if let Some(Popup::SparkDetails {
+        id: shown,
+        lines: slot,
+        ..
+    }) = &mut state.popup
+        && *shown == id
+    {
+        *slot = Some(lines);
+    }
+}
+
+/// The service answered a terminate (when quitting, one stop fewer to wait for).
+fn on_terminated(
+    state: &mut State,
+    connection: &str,
+    id: &str,
+    outcome: Result<SparkReply, String>,
+) {
+    if state.quitting {
+        state.stops_pending = state.stops_pending.saturating_sub(1);
+    }
+    match outcome {
+        Ok(SparkReply::Session(session)) => {
+            let now = session.state.clone();
+            state.spark.upsert(connection, session, false);
+            settled(state, id, &now);
+        }
+        Ok(_) => {}
+        Err(e) => state.flash(
+            format!(
+                "could not terminate Spark session {}: {e} — it bills until its idle timeout",
+                short_id(id)
+            ),
+            true,
+        ),
     }
 }
 

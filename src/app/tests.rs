@@ -11,7 +11,8 @@ use ratatui::layout::Rect;
 
 use super::results::RunState;
 use super::*;
-use crate::connectors::{CatalogNode, JobEvent, JobSummary, NodeKind};
+use crate::model::catalog::{CatalogNode, NodeKind};
+use crate::model::job::{JobEvent, JobSummary};
 use crate::protocol::{ExportTarget, RowPick};
 use crate::protocol::{JobOutcome, WorkerCmd, WorkerEvent};
 
@@ -505,7 +506,7 @@ fn athena_state() -> State {
     state_on("ath", ConnectionKind::Athena, false)
 }
 
-pub(crate) fn requests(fx: &[Effect]) -> Vec<crate::connectors::QueryRequest> {
+pub(crate) fn requests(fx: &[Effect]) -> Vec<crate::model::job::QueryRequest> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Worker(WorkerCmd::Run { request, .. }) => Some(request.clone()),
@@ -565,10 +566,10 @@ fn workgroup_and_past_query_nodes_act_on_enter() {
         [Effect::Worker(WorkerCmd::LoadChildren { .. })]
     ));
     let wg = CatalogNode::new("analysts", NodeKind::Workgroup).with_action(
-        crate::connectors::NodeAction::UseWorkgroup("analysts".into()),
+        crate::model::catalog::NodeAction::UseWorkgroup("analysts".into()),
     );
     let past = CatalogNode::new("SELECT 1", NodeKind::Query).with_action(
-        crate::connectors::NodeAction::OpenResult {
+        crate::model::catalog::NodeAction::OpenResult {
             server_id: "q-123".into(),
             sql: "SELECT 1".into(),
         },
@@ -727,7 +728,7 @@ fn run_all_on_dynamodb_is_one_batch_and_ends_with_a_summary() {
             _ => None,
         })
         .expect("one group run");
-    assert_eq!(mode, crate::connectors::GroupMode::Batch);
+    assert_eq!(mode, crate::model::job::GroupMode::Batch);
     assert_eq!(requests[1].params, vec!["\"a\"".to_string()]);
     assert_eq!(s.active_jobs(), 2, "both statements run at once");
     finish(&mut s, jobs[0], ok());
@@ -750,7 +751,7 @@ fn f7_runs_a_transaction_on_dynamodb_only() {
     assert!(fx.iter().any(|e| matches!(
         e,
         Effect::Worker(WorkerCmd::RunGroup {
-            mode: crate::connectors::GroupMode::Transaction,
+            mode: crate::model::job::GroupMode::Transaction,
             ..
         })
     )));
@@ -851,8 +852,8 @@ fn group_run(
     fx: &[Effect],
 ) -> Option<(
     Vec<u64>,
-    crate::connectors::GroupMode,
-    Vec<crate::connectors::QueryRequest>,
+    crate::model::job::GroupMode,
+    Vec<crate::model::job::QueryRequest>,
 )> {
     fx.iter().find_map(|e| match e {
         Effect::Worker(WorkerCmd::RunGroup {
@@ -900,7 +901,7 @@ fn a_redshift_data_session_shows_in_the_status_and_ends_on_alt_e_or_close() {
     type_text(&mut s, "CREATE TEMP TABLE x AS SELECT 1");
     let fx = update(&mut s, ctrl('j'));
     let job = runs(&fx)[0].0;
-    let info = crate::connectors::SessionInfo {
+    let info = crate::model::job::SessionInfo {
         key: s.tab().session_key(),
         id: "0123456789abcdef".into(),
         keep_alive: Duration::from_secs(600),
@@ -970,7 +971,7 @@ fn f7_on_redshift_data_is_one_batch_transaction_in_the_tab_session() {
     type_text(&mut s, "INSERT INTO t VALUES (1);\nSELECT count(*) FROM t");
     let fx = update(&mut s, key(KeyCode::F(7), KeyModifiers::NONE));
     let (jobs, mode, requests) = group_run(&fx).expect("one group run");
-    assert_eq!(mode, crate::connectors::GroupMode::Transaction);
+    assert_eq!(mode, crate::model::job::GroupMode::Transaction);
     assert_eq!(jobs.len(), 2);
     assert!(
         requests
@@ -1360,7 +1361,7 @@ fn asked_to_quit_while_a_job_runs_quits_when_it_ends() {
 }
 
 /// Runs `sql` in the active tab and reports `tx` for it, as a direct connection would.
-fn run_with_transaction(s: &mut State, sql: &str, tx: crate::connectors::TransactionState) {
+fn run_with_transaction(s: &mut State, sql: &str, tx: crate::model::job::TransactionState) {
     type_text(s, sql);
     let fx = update(s, ctrl('j'));
     let job = runs(&fx)[0].0;
@@ -1373,7 +1374,7 @@ fn run_with_transaction(s: &mut State, sql: &str, tx: crate::connectors::Transac
 
 #[test]
 fn quitting_with_an_open_transaction_commits_or_rolls_back_first() {
-    use crate::connectors::TransactionState;
+    use crate::model::job::TransactionState;
     let mut s = state_on("pg", ConnectionKind::Redshift, false);
     run_with_transaction(&mut s, "BEGIN", TransactionState::Open);
     assert!(s.tab().transaction.is_some_and(|t| !t.failed));
@@ -1412,7 +1413,7 @@ fn quitting_with_an_open_transaction_commits_or_rolls_back_first() {
 
 #[test]
 fn a_failed_transaction_can_only_be_rolled_back_and_a_failed_commit_stays() {
-    use crate::connectors::TransactionState;
+    use crate::model::job::TransactionState;
     let mut s = state_on("pg", ConnectionKind::Redshift, false);
     run_with_transaction(
         &mut s,
@@ -1540,7 +1541,7 @@ fn the_monitor_lists_running_jobs_first_and_acts_on_the_selected_one() {
     type_text(&mut s, "SELECT 1");
     let fx = update(&mut s, ctrl('j'));
     let first = runs(&fx)[0].0;
-    let mut stats = crate::connectors::JobStats {
+    let mut stats = crate::model::job::JobStats {
         server_id: Some("qid-1".into()),
         ..Default::default()
     };
@@ -1559,7 +1560,7 @@ fn the_monitor_lists_running_jobs_first_and_acts_on_the_selected_one() {
         &mut s,
         Msg::Worker(WorkerEvent::Job(
             second,
-            JobEvent::Transaction(crate::connectors::TransactionState::Open),
+            JobEvent::Transaction(crate::model::job::TransactionState::Open),
         )),
     );
 

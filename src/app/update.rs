@@ -28,10 +28,10 @@ use super::{
 };
 use crate::export::Overwrite;
 use crate::model::action::Action;
+use crate::model::connection::ConnectionKind;
 use crate::model::keys::KeyContext;
 use crate::model::spark::SparkOp;
 use crate::protocol::WorkerCmd;
-use crate::store::config::ConnectionKind;
 
 /// Drafts are saved this long after the last edit (and on quit).
 const DRAFT_DELAY: Duration = Duration::from_millis(800);
