@@ -112,7 +112,7 @@ pub(super) fn browser_action(state: &mut State, action: Action, fx: &mut Vec<Eff
     state.browser.clamp(page);
 }
 
-pub(super) fn expand_selected(state: &mut State, reload: bool, fx: &mut Vec<Effect>) {
+fn expand_selected(state: &mut State, reload: bool, fx: &mut Vec<Effect>) {
     let Some(row) = state.browser.selected_row() else {
         return;
     };
@@ -133,7 +133,7 @@ pub(super) fn expand_selected(state: &mut State, reload: bool, fx: &mut Vec<Effe
     }
 }
 
-pub(super) fn collapse_selected(state: &mut State) {
+fn collapse_selected(state: &mut State) {
     let Some(row) = state.browser.selected_row() else {
         return;
     };
@@ -152,7 +152,7 @@ pub(super) fn collapse_selected(state: &mut State) {
 }
 
 /// Enter on a workgroup or a past query of the browser.
-pub(super) fn perform_node_action(
+fn perform_node_action(
     state: &mut State,
     connection: String,
     action: NodeAction,
@@ -190,7 +190,7 @@ pub(super) fn perform_node_action(
 
 /// Puts a table's query into an editor tab bound to its connection (the active tab when it is
 /// bound to that connection, else a new one), and runs it when `run_now`.
-pub(super) fn open_query(
+fn open_query(
     state: &mut State,
     connection: String,
     query: &str,

@@ -16,6 +16,11 @@ impl State {
         self.tabs.iter_mut().find(|t| t.id == id)
     }
 
+    /// The tab whose server-side session (or direct connection) has that key.
+    pub fn tab_by_session_key_mut(&mut self, key: &str) -> Option<&mut EditorTab> {
+        self.tabs.iter_mut().find(|t| t.session_key() == key)
+    }
+
     /// Where the tab of that id is in the tab bar.
     pub fn tab_index(&self, id: u64) -> Option<usize> {
         self.tabs.iter().position(|t| t.id == id)

@@ -87,7 +87,7 @@ pub(super) fn quit_stopping(state: &mut State, form: &quit::QuitForm, fx: &mut V
 }
 
 /// Quits without cancelling anything: queries already on a service keep running there.
-pub(super) fn quit_leaving_jobs(state: &mut State, fx: &mut Vec<Effect>) {
+fn quit_leaving_jobs(state: &mut State, fx: &mut Vec<Effect>) {
     fx.push(Effect::SaveDrafts(state.drafts()));
     state.drafts_dirty = false;
     state.quitting = true;

@@ -95,7 +95,7 @@ pub(super) fn run(
 }
 
 /// How the connection takes `?` placeholder values (asked for in a form), if it does.
-pub(super) fn parameter_syntax(state: &State, connection: &str) -> Option<ValueSyntax> {
+fn parameter_syntax(state: &State, connection: &str) -> Option<ValueSyntax> {
     Some(match state.capabilities(connection)?.params? {
         ParamStyle::SqlLiterals => ValueSyntax::Sql,
         ParamStyle::Json => ValueSyntax::Json,
@@ -156,7 +156,7 @@ pub(super) fn load_more(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 /// Starts every result of a group at once: the service runs them in one call.
-pub(super) fn start_service_group(
+fn start_service_group(
     state: &mut State,
     tab_id: u64,
     result_ids: &[u64],
@@ -209,7 +209,7 @@ pub(super) fn start_service_group(
     }));
 }
 
-pub(super) fn start_result(
+fn start_result(
     state: &mut State,
     tab_id: u64,
     result_id: u64,

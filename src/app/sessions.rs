@@ -72,7 +72,7 @@ pub(super) fn end_session(state: &mut State, fx: &mut Vec<Effect>) {
     );
 }
 
-pub(super) fn session_ended(state: &mut State, outcome: Result<Option<String>, String>) {
+fn session_ended(state: &mut State, outcome: Result<Option<String>, String>) {
     match outcome {
         Ok(Some(id)) => state.flash(
             format!(

@@ -69,7 +69,7 @@ pub(super) fn on_saved(state: &mut State, name: String, outcome: Result<Snippet,
 }
 
 /// A snippet's connection when it names a configured one, else the tab's.
-pub(super) fn snippet_connection(state: &State, snippet: &Snippet) -> String {
+fn snippet_connection(state: &State, snippet: &Snippet) -> String {
     snippet
         .meta
         .connection

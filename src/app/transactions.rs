@@ -99,7 +99,7 @@ pub(super) fn transaction_ended(
     fx: &mut Vec<Effect>,
 ) {
     if outcome.is_ok()
-        && let Some(tab) = state.tabs.iter_mut().find(|t| t.session_key() == key)
+        && let Some(tab) = state.tab_by_session_key_mut(key)
     {
         tab.transaction = None;
     }

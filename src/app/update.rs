@@ -3,35 +3,42 @@
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyEvent, KeyEventKind};
 
 use super::browser_actions::{browser_action, open_embedded_at_start};
-use super::editing::{copy_selection, insert_into_editor, on_editor_key, on_paste};
+use super::editing::{copy_selection, on_editor_key, on_paste};
+use super::grid::{grid_action, keep_visible};
+use super::keymap::key_combo;
+use super::quitting::{quit_now, request_quit};
+use super::run::tab_has_active_job;
+use super::worker_events::on_worker;
+use super::{Effect, Focus, Msg, Popup, State};
+use super::{export, monitor, run, sessions, snippets, spark, tab_settings, tabs, transactions};
+use crate::model::action::Action;
+use crate::model::keys::KeyContext;
+
+// What the popup handlers below use (they move to their own files).
+use super::editing::insert_into_editor;
 use super::export::start_export;
 use super::export_form;
-use super::grid::{clear_view, grid_action, keep_visible, set_view};
-use super::keymap::key_combo;
-use super::monitor::{self, Subject};
+use super::grid::{clear_view, set_view};
+use super::monitor::Subject;
 use super::params::{FormOutcome, ValueSyntax};
 use super::pickers::PickerKey;
-use super::quitting::{quit_now, quit_stopping, request_quit};
+use super::quit;
+use super::quitting::quit_stopping;
 use super::results::{RunState, ViewKind};
-use super::run::{CANCELLING, run, run_with, tab_has_active_job};
+use super::run::{CANCELLING, run, run_with};
 use super::sessions::end_session;
 use super::snippets::{open_snippet, run_template, save_snippet};
 use super::tabs::{close_tab, new_tab, show_subject};
 use super::transactions::end_transactions;
-use super::worker_events::on_worker;
-use super::{AfterTransactions, Effect, Focus, InputPurpose, Msg, Popup, State};
-use super::{
-    export, quit, run as runs, sessions, snippets, spark, tab_settings, tabs, transactions,
-};
+use super::{AfterTransactions, InputPurpose};
 use crate::export::Overwrite;
-use crate::model::action::Action;
 use crate::model::connection::ConnectionKind;
-use crate::model::keys::KeyContext;
 use crate::model::spark::SparkOp;
 use crate::protocol::WorkerCmd;
+use crossterm::event::{KeyCode, KeyModifiers};
 
 /// Drafts are saved this long after the last edit (and on quit).
 const DRAFT_DELAY: Duration = Duration::from_millis(800);
@@ -129,9 +136,9 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         | Action::NextResultTab
         | Action::PrevResultTab
         | Action::ChooseConnection => tabs::on_action(state, action, fx),
-        Action::RunStatement | Action::RunAll => runs::on_action(state, action, fx),
+        Action::RunStatement | Action::RunAll => run::on_action(state, action, fx),
         Action::RunTransaction => transactions::run_transaction(state, fx),
-        Action::Cancel => runs::cancel_tab_jobs(state, fx),
+        Action::Cancel => run::cancel_tab_jobs(state, fx),
         Action::Export => export::open_export(state),
         Action::SetRunLimit
         | Action::ToggleConsistentRead
@@ -141,7 +148,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             snippets::on_action(state, action, fx)
         }
         Action::ToggleSession => sessions::toggle_session(state),
-        Action::EndSession => end_session(state, fx),
+        Action::EndSession => sessions::end_session(state, fx),
         Action::Monitor => monitor::open(state),
         _ => match state.focus {
             Focus::Results => grid_action(state, action, fx),
