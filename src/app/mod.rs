@@ -23,6 +23,7 @@ mod run;
 mod sessions;
 mod snippets;
 pub mod spark;
+mod spark_form;
 mod tab_settings;
 mod tabs;
 mod transactions;

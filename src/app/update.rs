@@ -1,5 +1,5 @@
 //! `update(&mut State, Msg) -> Vec<Effect>`: routes every message to the feature that owns it
-//! (keys to the focused pane or the open popup, worker events to [`worker_events`]).
+//! (keys to the focused pane or the open popup, worker events to `worker_events.rs`).
 
 use std::time::Duration;
 
