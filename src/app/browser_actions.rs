@@ -50,6 +50,7 @@ pub(super) fn on_children(
     state.browser.clamp(page);
 }
 
+/// An action while the browser has the focus.
 pub(super) fn browser_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     let page = layout::browser_rows(state.panes().browser);
     let n = state.browser.rows().len();
@@ -112,6 +113,8 @@ pub(super) fn browser_action(state: &mut State, action: Action, fx: &mut Vec<Eff
     state.browser.clamp(page);
 }
 
+/// Opens the selected node, asking the worker for its children when they are not loaded (or
+/// again, when `reload`).
 fn expand_selected(state: &mut State, reload: bool, fx: &mut Vec<Effect>) {
     let Some(row) = state.browser.selected_row() else {
         return;
@@ -133,6 +136,7 @@ fn expand_selected(state: &mut State, reload: bool, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Closes the selected node, or goes to its parent when it is closed.
 fn collapse_selected(state: &mut State) {
     let Some(row) = state.browser.selected_row() else {
         return;

@@ -15,6 +15,7 @@ pub(super) fn copy_selection(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+/// A key the keymap does not bind, typed into the editor (Esc drops the selection).
 pub(super) fn on_editor_key(state: &mut State, key: KeyEvent) {
     if key.code == KeyCode::Esc {
         state.tab_mut().text.cancel_selection();
@@ -29,6 +30,7 @@ pub(super) fn on_editor_key(state: &mut State, key: KeyEvent) {
     }
 }
 
+/// Pasted text goes to the open text field, else into the editor.
 pub(super) fn on_paste(state: &mut State, text: &str) {
     let clean = text.replace("\r\n", "\n").replace('\r', "\n");
     match &mut state.popup {
@@ -48,6 +50,7 @@ pub(super) fn on_paste(state: &mut State, text: &str) {
     }
 }
 
+/// The editor's text area: lines, and columns right of the line numbers.
 pub(super) fn editor_size(state: &State) -> (usize, usize) {
     let e = state.panes().editor;
     let gutter = state.tab().text.lines().len().to_string().len() + 1;

@@ -8,6 +8,8 @@ use crate::export::Overwrite;
 use crate::model::job::{JobId, QueryRequest};
 use crate::protocol::{ExportFailure, ExportOutcome, ExportTarget, RowPick, WorkerCmd};
 
+/// `Ctrl-E`: the export form for the active result, or, while an export runs, whether to
+/// cancel it.
 pub(super) fn open_export(state: &mut State) {
     if state.export.is_some() {
         state.popup = Some(Popup::ConfirmCancelExport);
@@ -171,6 +173,7 @@ pub(super) fn on_path_completed(state: &mut State, typed: String, completed: Str
     }
 }
 
+/// Rows and bytes written so far, for the status bar.
 pub(super) fn on_progress(state: &mut State, id: JobId, rows: u64, bytes: u64) {
     if let Some(run) = state.export.as_mut().filter(|r| r.id == id) {
         run.rows = rows;
@@ -178,6 +181,8 @@ pub(super) fn on_progress(state: &mut State, id: JobId, rows: u64, bytes: u64) {
     }
 }
 
+/// The export ended: copied, written, refused (the file exists: replace it?), cancelled or
+/// failed.
 pub(super) fn on_done(
     state: &mut State,
     id: JobId,

@@ -14,6 +14,7 @@ use crate::model::action::Action;
 use crate::protocol::{ViewSpec, WorkerCmd};
 use crate::results::SortOrder;
 
+/// The grid's visible rows and width.
 pub(super) fn grid_page(state: &State) -> (usize, usize) {
     let r = state.panes().results;
     (layout::grid_rows(r), layout::grid_width(r))
@@ -124,6 +125,7 @@ fn move_cursor(state: &mut State, action: Action) {
     r.clamp_cursor(page, width);
 }
 
+/// Copies the cell under the cursor (OSC 52).
 fn copy_cell(state: &mut State, fx: &mut Vec<Effect>) {
     let Some(r) = state.tab_mut().active_result_mut() else {
         return;
@@ -194,6 +196,7 @@ fn ask_filter(state: &mut State) {
     });
 }
 
+/// Sorts or filters the result: the worker computes the order, shown when it arrives.
 pub(super) fn set_view(r: &mut ResultTab, kind: ViewKind, fx: &mut Vec<Effect>) {
     let Some(rows) = r.rows.clone() else {
         return;
@@ -224,6 +227,7 @@ pub(super) fn set_view(r: &mut ResultTab, kind: ViewKind, fx: &mut Vec<Effect>) 
     }));
 }
 
+/// Back to the rows as loaded.
 pub(super) fn clear_view(r: &mut ResultTab) {
     r.view_generation += 1;
     r.view = None;

@@ -7,6 +7,7 @@ use super::{AfterTransactions, Effect, Popup, State, quit};
 use crate::model::spark::SparkOp;
 use crate::protocol::WorkerCmd;
 
+/// `q`: asks about open transactions, then about work still on the servers, else quits.
 pub(super) fn request_quit(state: &mut State, fx: &mut Vec<Effect>) {
     if let Some(popup) = super::update::transactions_popup(state, AfterTransactions::Quit) {
         state.popup = Some(popup);

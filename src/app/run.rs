@@ -209,6 +209,7 @@ fn start_service_group(
     }));
 }
 
+/// Starts one result of a run as a job of the worker.
 fn start_result(
     state: &mut State,
     tab_id: u64,
@@ -259,6 +260,7 @@ fn start_result(
     );
 }
 
+/// Cancels the active tab's running jobs (on the server too) and drops its queued ones.
 pub(super) fn cancel_tab_jobs(state: &mut State, fx: &mut Vec<Effect>) {
     let mut any = false;
     for r in &mut state.tab_mut().results {
@@ -283,6 +285,7 @@ pub(super) fn cancel_tab_jobs(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Cancels every job of every tab.
 pub(super) fn cancel_all_jobs(state: &mut State, fx: &mut Vec<Effect>) {
     for job in state.jobs.keys() {
         fx.push(Effect::Worker(WorkerCmd::Cancel { job: *job }));

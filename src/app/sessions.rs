@@ -72,6 +72,7 @@ pub(super) fn end_session(state: &mut State, fx: &mut Vec<Effect>) {
     );
 }
 
+/// Says that the session ended (and its temp tables with it), or why ending it failed.
 fn session_ended(state: &mut State, outcome: Result<Option<String>, String>) {
     match outcome {
         Ok(Some(id)) => state.flash(

@@ -40,12 +40,14 @@ pub(super) fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>)
     }
 }
 
+/// The run history arrived, for the picker still open.
 pub(super) fn on_history(state: &mut State, result: Result<Vec<history::Entry>, String>) {
     if let Some(Popup::History(picker)) = &mut state.popup {
         picker.loaded(result);
     }
 }
 
+/// The snippet library arrived, for the picker still open.
 pub(super) fn on_snippets(state: &mut State, snippets: Vec<Snippet>, errors: Vec<String>) {
     if let Some(Popup::Snippets(picker)) = &mut state.popup {
         picker.loaded(snippets, errors);

@@ -4,6 +4,7 @@
 use super::{InputPurpose, Popup, State};
 use crate::model::action::Action;
 
+/// The per-tab settings actions.
 pub(super) fn on_action(state: &mut State, action: Action) {
     match action {
         Action::SetRunLimit => ask_run_limit(state),
@@ -36,6 +37,7 @@ fn ask_run_limit(state: &mut State) {
     });
 }
 
+/// DynamoDB: consistent reads, or consumed capacity per index, on or off for this tab.
 fn toggle_item_option(state: &mut State, action: Action) {
     if !on_item_paging(state) {
         return;
@@ -60,6 +62,7 @@ fn toggle_item_option(state: &mut State, action: Action) {
     state.flash(text, false);
 }
 
+/// Athena: result reuse on or off for this tab (the connection's setting until toggled).
 fn toggle_result_reuse(state: &mut State) {
     let connection = state.tab().connection.clone();
     if !state

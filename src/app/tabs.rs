@@ -57,6 +57,7 @@ fn ask_close_tab(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Opens a tab on `connection` holding `text`, and makes it the active one.
 pub(super) fn new_tab(state: &mut State, connection: String, text: &str) {
     let id = state.next_id();
     let tab = EditorTab::new(id, format!("tab {id}"), connection, text, (0, 0));
@@ -65,6 +66,8 @@ pub(super) fn new_tab(state: &mut State, connection: String, text: &str) {
     state.focus = Focus::Editor;
 }
 
+/// Closes the active tab: its jobs cancelled, its session ended; the last tab is replaced
+/// by an empty one.
 pub(super) fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
     let i = state.active_tab.min(state.tabs.len() - 1);
     state.active_tab = i;

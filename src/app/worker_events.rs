@@ -6,6 +6,7 @@ use super::{
 };
 use crate::protocol::WorkerEvent;
 
+/// One event of the worker, to the feature it concerns.
 pub(super) fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>) {
     match ev {
         WorkerEvent::Job(job, event) => job_events::on_event(state, job, event, fx),
