@@ -1,7 +1,7 @@
 //! The browser tree: connections → catalog levels → tables → columns, loaded lazily by the
 //! worker. Nodes being loaded show a spinner; `/` filters what is loaded.
 
-use crate::connectors::{CatalogNode, CatalogPath, NodeAction, NodeKind};
+use crate::model::catalog::{CatalogNode, CatalogPath, NodeAction, NodeKind};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Children {

@@ -190,4 +190,17 @@ impl EditorTab {
     pub fn active_result_mut(&mut self) -> Option<&mut ResultTab> {
         self.results.get_mut(self.active_result)
     }
+
+    pub fn result_by_id(&self, id: u64) -> Option<&ResultTab> {
+        self.results.iter().find(|r| r.id == id)
+    }
+
+    pub fn result_by_id_mut(&mut self, id: u64) -> Option<&mut ResultTab> {
+        self.results.iter_mut().find(|r| r.id == id)
+    }
+
+    /// Where the result of that id is among the tab's results.
+    pub fn result_index(&self, id: u64) -> Option<usize> {
+        self.results.iter().position(|r| r.id == id)
+    }
 }

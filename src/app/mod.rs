@@ -2,17 +2,32 @@
 //! that must happen outside (run a query, cancel, write a file) is returned as an `Effect`.
 
 pub mod browser;
+mod browser_actions;
+mod editing;
 pub mod editor;
+mod export;
 pub mod export_form;
+mod grid;
 pub mod inspector;
+mod job_events;
 pub mod keymap;
 pub mod layout;
+mod lookups;
 pub mod monitor;
 pub mod params;
 pub mod pickers;
 pub mod quit;
+mod quitting;
 pub mod results;
+mod run;
+mod sessions;
+mod snippets;
 pub mod spark;
+mod spark_form;
+mod tab_settings;
+mod tabs;
+mod transactions;
+mod worker_events;
 
 pub mod update;
 
@@ -21,9 +36,9 @@ use std::time::Instant;
 
 use ratatui::layout::Rect;
 
-use crate::connectors::JobId;
+use crate::model::connection::ConnectionKind;
+use crate::model::job::JobId;
 use crate::protocol::{WorkerCmd, WorkerEvent};
-use crate::store::config::ConnectionKind;
 use crate::store::drafts::Draft;
 use browser::{BrowserState, TreeNode};
 use editor::EditorTab;
@@ -170,9 +185,10 @@ pub struct ConnectionInfo {
 
 /// What the browser shows after a connection's name: its kind, and the detail when there is one.
 fn root_detail(c: &ConnectionInfo) -> String {
-    let kind = match c.kind {
-        ConnectionKind::Local => "embedded".to_string(),
-        other => other.to_string(),
+    let kind = if c.kind.capabilities().embedded {
+        "embedded".to_string()
+    } else {
+        c.kind.to_string()
     };
     if c.detail.is_empty() {
         kind

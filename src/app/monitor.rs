@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use super::State;
 use super::editor::EditorTab;
 use super::results::{ResultTab, RunState};
+use super::spark::KnownSession;
 use crate::model::format::{format_cost, human_bytes};
+use crate::model::job::JobStats;
+use crate::model::spark::format_dpu;
 
 /// Finished runs kept after their result tab is gone.
 pub const MAX_PAST: usize = 200;
@@ -101,77 +104,13 @@ pub fn entries(state: &State) -> Vec<Entry> {
                 done.push((r.started, entry));
             }
         }
-        if let Some(session) = &tab.session {
-            let left = session.time_left(now);
-            held.push(Entry {
-                subject: Subject::Session { tab: tab.id },
-                connection: tab.connection.clone(),
-                tab_title: tab.title.clone(),
-                what: "Redshift Data session".into(),
-                state: if left.is_zero() {
-                    "IDLED OUT".into()
-                } else {
-                    format!("{} s left", left.as_secs())
-                },
-                active: !left.is_zero(),
-                elapsed: None,
-                rows: 0,
-                figures: String::new(),
-                server_id: Some(session.id.clone()),
-            });
-        }
-        if let Some(tx) = &tab.transaction {
-            held.push(Entry {
-                subject: Subject::Transaction { tab: tab.id },
-                connection: tab.connection.clone(),
-                tab_title: tab.title.clone(),
-                what: "transaction".into(),
-                state: if tx.failed { "FAILED" } else { "OPEN" }.into(),
-                active: true,
-                elapsed: Some(now.saturating_duration_since(tx.since)),
-                rows: 0,
-                figures: String::new(),
-                server_id: None,
-            });
-        }
+        held.extend(session_entry(tab, now));
+        held.extend(transaction_entry(tab, now));
     }
     for (index, known) in state.spark.list.iter().enumerate() {
-        if !known.session.is_live() {
-            continue;
+        if known.session.is_live() {
+            held.push(spark_entry(state, index, known));
         }
-        let s = &known.session;
-        let bound: Vec<&str> = state
-            .tabs
-            .iter()
-            .filter(|t| t.spark.as_deref() == Some(s.id.as_str()))
-            .map(|t| t.title.as_str())
-            .collect();
-        held.push(Entry {
-            subject: Subject::Spark { index },
-            connection: known.connection.clone(),
-            tab_title: if bound.is_empty() {
-                s.workgroup.clone()
-            } else {
-                bound.join(", ")
-            },
-            what: format!(
-                "Spark session{}",
-                if known.started_here {
-                    " (started here)"
-                } else {
-                    ""
-                }
-            ),
-            state: s.state.clone(),
-            active: true,
-            elapsed: None,
-            rows: 0,
-            figures: s
-                .dpu_ms
-                .map(crate::connectors::spark::format_dpu)
-                .unwrap_or_default(),
-            server_id: Some(s.id.clone()),
-        });
     }
     for p in &state.past_jobs {
         done.push((p.started, p.entry.clone()));
@@ -182,6 +121,79 @@ pub fn entries(state: &State) -> Vec<Entry> {
         .chain(held)
         .chain(done.into_iter().map(|(_, e)| e))
         .collect()
+}
+
+/// The line of a tab's Redshift Data session, if it holds one.
+fn session_entry(tab: &EditorTab, now: Instant) -> Option<Entry> {
+    let session = tab.session.as_ref()?;
+    let left = session.time_left(now);
+    Some(Entry {
+        subject: Subject::Session { tab: tab.id },
+        connection: tab.connection.clone(),
+        tab_title: tab.title.clone(),
+        what: "Redshift Data session".into(),
+        state: if left.is_zero() {
+            "IDLED OUT".into()
+        } else {
+            format!("{} s left", left.as_secs())
+        },
+        active: !left.is_zero(),
+        elapsed: None,
+        rows: 0,
+        figures: String::new(),
+        server_id: Some(session.id.clone()),
+    })
+}
+
+/// The line of a tab's open transaction, if it has one.
+fn transaction_entry(tab: &EditorTab, now: Instant) -> Option<Entry> {
+    let tx = tab.transaction.as_ref()?;
+    Some(Entry {
+        subject: Subject::Transaction { tab: tab.id },
+        connection: tab.connection.clone(),
+        tab_title: tab.title.clone(),
+        what: "transaction".into(),
+        state: if tx.failed { "FAILED" } else { "OPEN" }.into(),
+        active: true,
+        elapsed: Some(now.saturating_duration_since(tx.since)),
+        rows: 0,
+        figures: String::new(),
+        server_id: None,
+    })
+}
+
+/// The line of a live Spark session, with the tabs bound to it.
+fn spark_entry(state: &State, index: usize, known: &KnownSession) -> Entry {
+    let s = &known.session;
+    let bound: Vec<&str> = state
+        .tabs
+        .iter()
+        .filter(|t| t.spark.as_deref() == Some(s.id.as_str()))
+        .map(|t| t.title.as_str())
+        .collect();
+    Entry {
+        subject: Subject::Spark { index },
+        connection: known.connection.clone(),
+        tab_title: if bound.is_empty() {
+            s.workgroup.clone()
+        } else {
+            bound.join(", ")
+        },
+        what: format!(
+            "Spark session{}",
+            if known.started_here {
+                " (started here)"
+            } else {
+                ""
+            }
+        ),
+        state: s.state.clone(),
+        active: true,
+        elapsed: None,
+        rows: 0,
+        figures: s.dpu_ms.map(format_dpu).unwrap_or_default(),
+        server_id: Some(s.id.clone()),
+    }
 }
 
 /// The line of one run of a tab.
@@ -210,7 +222,7 @@ fn job_entry(tab: &EditorTab, r: &ResultTab, now: Instant) -> Entry {
     }
 }
 
-fn figures(stats: &crate::connectors::JobStats) -> String {
+fn figures(stats: &JobStats) -> String {
     let mut parts = Vec::new();
     if let Some(b) = stats.bytes_scanned {
         parts.push(format!("{} scanned", human_bytes(b)));
@@ -264,4 +276,13 @@ pub fn counts(state: &State) -> (usize, usize, usize) {
         .filter(|t| t.transaction.is_some())
         .count();
     (running, sessions, transactions)
+}
+
+/// Opens the monitor on its first line.
+pub fn open(state: &mut State) {
+    let first = entries(state).first().map(|e| e.subject);
+    state.popup = Some(super::Popup::Monitor {
+        selected: 0,
+        subject: first,
+    })
 }

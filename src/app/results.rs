@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
-use crate::connectors::{GroupMode, JobId, JobStats};
+use crate::model::job::{GroupMode, JobId, JobStats};
 use crate::results::{ResultSet, SortOrder};
 
 /// Where a result tab's job is in its life.

@@ -1,5 +1,5 @@
 //! Athena Spark sessions as the app knows them — seen in the browser, started here, or bound to
-//! a tab — followed until they settle; and the small form that starts one.
+//! a tab — followed until they settle. The form that starts one is in `spark_form.rs`.
 //!
 //! A session is polled (GetSessionStatus through the worker) every [`POLL_EVERY`] while it is on
 //! its way somewhere (CREATING, CREATED, BUSY, TERMINATING), every [`SETTLED_POLL_EVERY`] while
@@ -8,12 +8,11 @@
 
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent};
-
+pub use super::spark_form::{FIELDS, FormOutcome, StartForm};
 use super::{Effect, Popup, State};
-use crate::connectors::spark::{SessionSettings, SparkOp, SparkReply, SparkSession};
-use crate::connectors::{NodeAction, NodeKind};
+use crate::model::catalog::{CatalogNode, NodeAction, NodeKind};
 use crate::model::format::short_id;
+use crate::model::spark::{SparkOp, SparkReply, SparkSession};
 use crate::protocol::WorkerCmd;
 
 /// How often a changing session's state is asked for.
@@ -130,138 +129,6 @@ fn merge(old: SparkSession, new: SparkSession) -> SparkSession {
     }
 }
 
-/// The fields of the start form, in order.
-pub const FIELDS: [&str; 5] = [
-    "coordinator DPU",
-    "executor DPU",
-    "max concurrent DPUs",
-    "idle timeout (minutes)",
-    "description",
-];
-
-/// The "start a Spark session" form: DPU sizes, idle timeout and a description, prefilled with
-/// the workgroup's defaults once they arrive.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StartForm {
-    pub connection: String,
-    pub workgroup: String,
-    pub values: [String; 5],
-    pub focus: usize,
-    /// The workgroup's defaults were asked for and have not arrived.
-    pub loading: bool,
-    /// The user typed something: arriving defaults no longer overwrite the fields.
-    pub touched: bool,
-    pub error: Option<String>,
-    /// The ClientRequestToken of this form's start: submitting twice starts one session.
-    pub token: String,
-}
-
-pub enum FormOutcome {
-    Editing(StartForm),
-    Cancelled,
-    Submitted { connection: String, op: SparkOp },
-}
-
-impl StartForm {
-    pub fn new(connection: String, workgroup: String) -> StartForm {
-        let mut form = StartForm {
-            connection,
-            workgroup,
-            values: Default::default(),
-            focus: 0,
-            loading: true,
-            touched: false,
-            error: None,
-            token: uuid::Uuid::new_v4().to_string(),
-        };
-        form.fill(SessionSettings::default());
-        form
-    }
-
-    /// Puts `settings` into the number fields (unless the user already edited them).
-    pub fn fill(&mut self, settings: SessionSettings) {
-        self.loading = false;
-        if self.touched {
-            return;
-        }
-        self.values[0] = settings.coordinator_dpu.to_string();
-        self.values[1] = settings.executor_dpu.to_string();
-        self.values[2] = settings.max_concurrent_dpus.to_string();
-        self.values[3] = settings.idle_timeout_minutes.to_string();
-    }
-
-    pub fn on_key(mut self, key: &KeyEvent) -> FormOutcome {
-        match key.code {
-            KeyCode::Esc => return FormOutcome::Cancelled,
-            KeyCode::Up | KeyCode::BackTab => self.focus = self.focus.saturating_sub(1),
-            KeyCode::Down | KeyCode::Tab => self.focus = (self.focus + 1).min(FIELDS.len() - 1),
-            KeyCode::Backspace => {
-                self.values[self.focus].pop();
-                self.touched = true;
-            }
-            KeyCode::Char(c) if !c.is_control() => {
-                let number = self.focus < 4;
-                if number && !c.is_ascii_digit() {
-                    self.error = Some(format!("{} takes a whole number", FIELDS[self.focus]));
-                    return FormOutcome::Editing(self);
-                }
-                if self.values[self.focus].chars().count() < 200 {
-                    self.values[self.focus].push(c);
-                }
-                self.touched = true;
-            }
-            KeyCode::Enter => match self.settings() {
-                Ok(settings) => {
-                    let description = self.values[4].trim();
-                    let op = SparkOp::Start {
-                        workgroup: self.workgroup.clone(),
-                        settings,
-                        description: (!description.is_empty()).then(|| description.to_string()),
-                        token: self.token.clone(),
-                    };
-                    return FormOutcome::Submitted {
-                        connection: self.connection,
-                        op,
-                    };
-                }
-                Err(e) => {
-                    self.error = Some(e);
-                    return FormOutcome::Editing(self);
-                }
-            },
-            _ => {}
-        }
-        self.error = None;
-        FormOutcome::Editing(self)
-    }
-
-    /// The numbers, checked against the service's limits.
-    fn settings(&self) -> Result<SessionSettings, String> {
-        let number = |i: usize, range: std::ops::RangeInclusive<i32>| {
-            let v: i32 = self.values[i]
-                .trim()
-                .parse()
-                .map_err(|_| format!("{}: a whole number, please", FIELDS[i]))?;
-            if range.contains(&v) {
-                Ok(v)
-            } else {
-                Err(format!(
-                    "{} must be {} to {}",
-                    FIELDS[i],
-                    range.start(),
-                    range.end()
-                ))
-            }
-        };
-        Ok(SessionSettings {
-            coordinator_dpu: number(0, 1..=1)?,
-            executor_dpu: number(1, 1..=1)?,
-            max_concurrent_dpus: number(2, 2..=5000)?,
-            idle_timeout_minutes: number(3, 1..=480)?,
-        })
-    }
-}
-
 /// The Spark session a tab runs in, and its state, for the status bar.
 pub fn tab_label(state: &State) -> Option<String> {
     let id = state.tab().spark.as_deref()?;
@@ -313,11 +180,7 @@ fn expanded_spark_workgroups(nodes: &[super::browser::TreeNode]) -> Vec<(String,
 }
 
 /// A session list arrived for the browser: remember the sessions it shows.
-pub fn seen_in_browser(
-    state: &mut State,
-    connection: &str,
-    nodes: &[crate::connectors::CatalogNode],
-) {
+pub fn seen_in_browser(state: &mut State, connection: &str, nodes: &[CatalogNode]) {
     for node in nodes {
         if let (NodeKind::Session, Some(NodeAction::SparkSession(s))) = (node.kind, &node.action) {
             state.spark.upsert(connection, s.clone(), false);
@@ -362,7 +225,7 @@ fn bind(state: &mut State, connection: &str, id: &str) {
         return;
     }
     if state.tab().connection != connection {
-        super::update::new_tab(state, connection.to_string(), "");
+        super::tabs::new_tab(state, connection.to_string(), "");
     }
     state.tab_mut().spark = Some(id.to_string());
     state.focus = super::Focus::Editor;
@@ -412,37 +275,10 @@ pub fn on_reply(
 ) {
     match (op, outcome) {
         (SparkOp::Defaults { workgroup }, outcome) => {
-            if let Some(Popup::SparkStart(form)) = &mut state.popup
-                && form.connection == connection
-                && form.workgroup == workgroup
-            {
-                match outcome {
-                    Ok(SparkReply::Defaults(settings)) => form.fill(settings),
-                    Ok(_) => form.loading = false,
-                    Err(e) => {
-                        form.loading = false;
-                        form.error = Some(format!(
-                            "the workgroup's defaults are unavailable ({e}): the service's are shown"
-                        ));
-                    }
-                }
-            }
+            on_defaults(state, &connection, &workgroup, outcome)
         }
-        (SparkOp::Start { workgroup, .. }, Ok(SparkReply::Session(mut session))) => {
-            if session.workgroup.is_empty() {
-                session.workgroup = workgroup.clone();
-            }
-            let id = session.id.clone();
-            let status = session.state.clone();
-            state.spark.upsert(&connection, session, true);
-            bind(state, &connection, &id);
-            state.flash(
-                format!(
-                    "Spark session {} {status} in {workgroup}: this tab runs its code there once it is IDLE",
-                    short_id(&id)
-                ),
-                false,
-            );
+        (SparkOp::Start { workgroup, .. }, Ok(SparkReply::Session(session))) => {
+            on_started(state, &connection, workgroup, session)
         }
         (SparkOp::Start { workgroup, .. }, Err(e)) => {
             state.flash(
@@ -462,48 +298,101 @@ pub fn on_reply(
             state.spark.poll_failed(&id);
             tracing::warn!(session = %id, error = %e, "Spark session status failed");
         }
-        (SparkOp::Details { id }, outcome) => {
-            let lines = match outcome {
-                Ok(SparkReply::Details { session, lines }) => {
-                    state.spark.upsert(&connection, session, false);
-                    lines
-                }
-                Ok(_) => Vec::new(),
-                Err(e) => vec![("error".to_string(), e)],
-            };
-            if let Some(Popup::SparkDetails {
-                id: shown,
-                lines: slot,
-                ..
-            }) = &mut state.popup
-                && *shown == id
-            {
-                *slot = Some(lines);
-            }
-        }
-        (SparkOp::Terminate { id }, outcome) => {
-            if state.quitting {
-                state.stops_pending = state.stops_pending.saturating_sub(1);
-            }
-            match outcome {
-                Ok(SparkReply::Session(session)) => {
-                    let now = session.state.clone();
-                    state.spark.upsert(&connection, session, false);
-                    settled(state, &id, &now);
-                }
-                Ok(_) => {}
-                Err(e) => state.flash(
-                    format!(
-                        "could not terminate Spark session {}: {e} — it bills until its idle timeout",
-                        short_id(&id)
-                    ),
-                    true,
-                ),
-            }
-        }
+        (SparkOp::Details { id }, outcome) => on_details(state, &connection, &id, outcome),
+        (SparkOp::Terminate { id }, outcome) => on_terminated(state, &connection, &id, outcome),
         (op, outcome) => {
             tracing::warn!(?op, ?outcome, "unexpected Spark answer");
         }
+    }
+}
+
+/// A workgroup's default session settings, for the start form still open on it.
+fn on_defaults(
+    state: &mut State,
+    connection: &str,
+    workgroup: &str,
+    outcome: Result<SparkReply, String>,
+) {
+    if let Some(Popup::SparkStart(form)) = &mut state.popup
+        && form.connection == connection
+        && form.workgroup == workgroup
+    {
+        match outcome {
+            Ok(SparkReply::Defaults(settings)) => form.fill(settings),
+            Ok(_) => form.loading = false,
+            Err(e) => {
+                form.loading = false;
+                form.error = Some(format!(
+                    "the workgroup's defaults are unavailable ({e}): the service's are shown"
+                ));
+            }
+        }
+    }
+}
+
+/// A session started here: the active tab is bound to it.
+fn on_started(state: &mut State, connection: &str, workgroup: String, mut session: SparkSession) {
+    if session.workgroup.is_empty() {
+        session.workgroup = workgroup.clone();
+    }
+    let id = session.id.clone();
+    let status = session.state.clone();
+    state.spark.upsert(connection, session, true);
+    bind(state, connection, &id);
+    state.flash(
+        format!(
+            "Spark session {} {status} in {workgroup}: this tab runs its code there once it is IDLE",
+            short_id(&id)
+        ),
+        false,
+    );
+}
+
+/// A session's details, for the details popup still open on it.
+fn on_details(state: &mut State, connection: &str, id: &str, outcome: Result<SparkReply, String>) {
+    let lines = match outcome {
+        Ok(SparkReply::Details { session, lines }) => {
+            state.spark.upsert(connection, session, false);
+            lines
+        }
+        Ok(_) => Vec::new(),
+        Err(e) => vec![("error".to_string(), e)],
+    };
+    if let Some(Popup::SparkDetails {
+        id: shown,
+        lines: slot,
+        ..
+    }) = &mut state.popup
+        && *shown == id
+    {
+        *slot = Some(lines);
+    }
+}
+
+/// The service answered a terminate (when quitting, one stop fewer to wait for).
+fn on_terminated(
+    state: &mut State,
+    connection: &str,
+    id: &str,
+    outcome: Result<SparkReply, String>,
+) {
+    if state.quitting {
+        state.stops_pending = state.stops_pending.saturating_sub(1);
+    }
+    match outcome {
+        Ok(SparkReply::Session(session)) => {
+            let now = session.state.clone();
+            state.spark.upsert(connection, session, false);
+            settled(state, id, &now);
+        }
+        Ok(_) => {}
+        Err(e) => state.flash(
+            format!(
+                "could not terminate Spark session {}: {e} — it bills until its idle timeout",
+                short_id(id)
+            ),
+            true,
+        ),
     }
 }
 
@@ -537,11 +426,6 @@ fn settled(state: &mut State, id: &str, now: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossterm::event::KeyModifiers;
-
-    fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent::new(code, KeyModifiers::NONE)
-    }
 
     fn session(id: &str, state: &str) -> SparkSession {
         SparkSession {
@@ -549,57 +433,6 @@ mod tests {
             workgroup: "wg".into(),
             state: state.into(),
             ..SparkSession::default()
-        }
-    }
-
-    #[test]
-    fn the_form_starts_with_the_workgroup_defaults_and_checks_the_limits() {
-        let mut form = StartForm::new("athena".into(), "spark-wg".into());
-        form.fill(SessionSettings {
-            max_concurrent_dpus: 60,
-            ..SessionSettings::default()
-        });
-        assert_eq!(form.values[2], "60");
-        // Max concurrent DPUs: clear and type 1 (below the service's minimum of 2).
-        form.focus = 2;
-        for _ in 0..2 {
-            form = match form.on_key(&key(KeyCode::Backspace)) {
-                FormOutcome::Editing(f) => f,
-                _ => panic!("still editing"),
-            };
-        }
-        form = match form.on_key(&key(KeyCode::Char('1'))) {
-            FormOutcome::Editing(f) => f,
-            _ => panic!("still editing"),
-        };
-        form = match form.on_key(&key(KeyCode::Enter)) {
-            FormOutcome::Editing(f) => f,
-            _ => panic!("refused"),
-        };
-        assert!(form.error.as_deref().unwrap().contains("2 to 5000"));
-        // Late defaults do not overwrite what was typed.
-        form.fill(SessionSettings::default());
-        assert_eq!(form.values[2], "1");
-        form = match form.on_key(&key(KeyCode::Char('0'))) {
-            FormOutcome::Editing(f) => f,
-            _ => panic!("still editing"),
-        };
-        match form.clone().on_key(&key(KeyCode::Enter)) {
-            FormOutcome::Submitted {
-                op:
-                    SparkOp::Start {
-                        workgroup,
-                        settings,
-                        token,
-                        ..
-                    },
-                ..
-            } => {
-                assert_eq!(workgroup, "spark-wg");
-                assert_eq!(settings.max_concurrent_dpus, 10);
-                assert_eq!(token, form.token);
-            }
-            _ => panic!("submitted"),
         }
     }
 

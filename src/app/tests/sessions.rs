@@ -9,10 +9,10 @@ use crossterm::event::{KeyCode, KeyModifiers};
 use super::{finish, key, ok, requests, runs, state_on, type_text};
 use crate::app::monitor::{self, Subject};
 use crate::app::{ConnectionInfo, Effect, Msg, Popup, State, update};
-use crate::connectors::spark::{SessionSettings, SparkOp, SparkReply, SparkSession};
-use crate::connectors::{CatalogNode, NodeAction, NodeKind};
+use crate::model::catalog::{CatalogNode, NodeAction, NodeKind};
+use crate::model::connection::ConnectionKind;
+use crate::model::spark::{SessionSettings, SparkOp, SparkReply, SparkSession};
 use crate::protocol::{WorkerCmd, WorkerEvent};
-use crate::store::config::ConnectionKind;
 
 fn press(s: &mut State, code: KeyCode) -> Vec<Effect> {
     update(s, key(code, KeyModifiers::NONE))
