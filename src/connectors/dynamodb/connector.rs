@@ -215,7 +215,7 @@ impl Connector for DynamoConnector {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        req.check_param_count()?;
+        crate::connectors::check_param_count(&req)?;
         let keys = match statement_table(&req.sql) {
             Some(t) => self.key_attributes(&t).await,
             None => Vec::new(),
