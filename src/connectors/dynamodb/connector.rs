@@ -80,6 +80,36 @@ impl DynamoConnector {
             .insert(table.to_string(), keys.clone());
         keys
     }
+
+    /// ExecuteStatement for one page of `req` from `token`, asking at most `left` items.
+    fn page_request(
+        &self,
+        req: &QueryRequest,
+        params: &[AttributeValue],
+        token: Option<String>,
+        left: Option<u64>,
+    ) -> ExecuteStatementFluentBuilder {
+        let consistent = req.consistent_read.unwrap_or(self.consistent_read);
+        let capacity_mode = if req.capacity_by_index {
+            ReturnConsumedCapacity::Indexes
+        } else {
+            ReturnConsumedCapacity::Total
+        };
+        let mut call = self
+            .client
+            .execute_statement()
+            .statement(&req.sql)
+            .consistent_read(consistent)
+            .return_consumed_capacity(capacity_mode)
+            .set_next_token(token);
+        if !params.is_empty() {
+            call = call.set_parameters(Some(params.to_vec()));
+        }
+        if let Some(left) = left {
+            call = call.limit(i32::try_from(left).unwrap_or(i32::MAX));
+        }
+        call
+    }
 }
 
 /// Partition key first, then the sort key.
@@ -260,38 +290,6 @@ impl Connector for DynamoConnector {
             stats,
             ..JobSummary::default()
         })
-    }
-}
-
-impl DynamoConnector {
-    /// ExecuteStatement for one page of `req` from `token`, asking at most `left` items.
-    fn page_request(
-        &self,
-        req: &QueryRequest,
-        params: &[AttributeValue],
-        token: Option<String>,
-        left: Option<u64>,
-    ) -> ExecuteStatementFluentBuilder {
-        let consistent = req.consistent_read.unwrap_or(self.consistent_read);
-        let capacity_mode = if req.capacity_by_index {
-            ReturnConsumedCapacity::Indexes
-        } else {
-            ReturnConsumedCapacity::Total
-        };
-        let mut call = self
-            .client
-            .execute_statement()
-            .statement(&req.sql)
-            .consistent_read(consistent)
-            .return_consumed_capacity(capacity_mode)
-            .set_next_token(token);
-        if !params.is_empty() {
-            call = call.set_parameters(Some(params.to_vec()));
-        }
-        if let Some(left) = left {
-            call = call.limit(i32::try_from(left).unwrap_or(i32::MAX));
-        }
-        call
     }
 }
 
