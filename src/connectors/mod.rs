@@ -32,18 +32,16 @@ pub use crate::model::job::{
     TransactionState,
 };
 
-impl QueryRequest {
-    /// As many values as the statement has `?` placeholders, or a usage error saying both.
-    pub fn check_param_count(&self) -> Result<(), ConnectorError> {
-        let positional = crate::sql::positional_count(&self.sql);
-        if positional == self.params.len() {
-            return Ok(());
-        }
-        Err(ConnectorError::Config(format!(
-            "the statement has {positional} `?` placeholder(s) but {} value(s) were given",
-            self.params.len()
-        )))
+/// As many values as the statement of `req` has `?` placeholders, or a usage error saying both.
+pub fn check_param_count(req: &QueryRequest) -> Result<(), ConnectorError> {
+    let positional = crate::sql::positional_count(&req.sql);
+    if positional == req.params.len() {
+        return Ok(());
     }
+    Err(ConnectorError::Config(format!(
+        "the statement has {positional} `?` placeholder(s) but {} value(s) were given",
+        req.params.len()
+    )))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,5 +10,6 @@ pub mod connection;
 pub mod format;
 pub mod job;
 pub mod keys;
+pub mod metadata;
 pub mod spark;
 pub mod themes;

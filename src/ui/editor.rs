@@ -2,6 +2,7 @@
 //! and the terminal cursor.
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -34,16 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
 
     // Only the visible columns are highlighted and walked: a line may be megabytes long.
     let (left, span) = (tab.left, text_width.saturating_mul(2).saturating_add(8));
-    let styled: Vec<Vec<(Style, String)>> = match ui.highlighter.get() {
-        Some(h) => h.highlight_window(lines, first, count, left, span),
-        None => lines[first..first + count]
-            .iter()
-            .map(|l| {
-                let shown = sanitize_line(char_window(l, left, span)).replace('→', " ");
-                vec![(Style::new(), shown)]
-            })
-            .collect(),
-    };
+    let styled = styled_window(ui, lines, first, count, left, span);
     let selection = tab.text.selection_range();
     let (cur_row, cur_col) = tab.cursor();
     let buf = frame.buffer_mut();
@@ -57,26 +49,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
             theme::gutter()
         };
         buf.set_stringn(inner.x, y, &number, gutter, number_style);
-        // The spans start at column `left`; overlay the selection.
-        let mut col = left; // char index in the line
-        let mut x = 0usize; // display column from the left edge of the text area
-        'line: for (style, text) in spans {
-            for ch in text.chars() {
-                let w = ch.width().unwrap_or(0);
-                if x + w > text_width {
-                    break 'line;
-                }
-                let mut s = *style;
-                if in_selection(selection, row, col) {
-                    s = s.patch(theme::selection());
-                }
-                if let Some(cell) = buf.cell_mut((text_x + x as u16, y)) {
-                    cell.set_char(ch).set_style(s);
-                }
-                x += w;
-                col += 1;
-            }
-        }
+        let text_area = Rect::new(text_x, y, text_width as u16, 1);
+        paint_line(buf, text_area, spans, row, left, selection);
     }
     if focused && cur_row >= first && cur_row < first + rows {
         let x = cursor_x(&lines[cur_row], left, cur_col);
@@ -99,6 +73,60 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
             text_width.saturating_sub(1),
             theme::dim(),
         );
+    }
+}
+
+/// The lines `first..first + count`, each from char `left` for `span` chars, highlighted (or
+/// plain until the highlighter has loaded).
+fn styled_window(
+    ui: &Ui,
+    lines: &[String],
+    first: usize,
+    count: usize,
+    left: usize,
+    span: usize,
+) -> Vec<Vec<(Style, String)>> {
+    match ui.highlighter.get() {
+        Some(h) => h.highlight_window(lines, first, count, left, span),
+        None => lines[first..first + count]
+            .iter()
+            .map(|l| {
+                let shown = sanitize_line(char_window(l, left, span)).replace('→', " ");
+                vec![(Style::new(), shown)]
+            })
+            .collect(),
+    }
+}
+
+/// Paints one line's spans (starting at char `left` of line `row`) into `area`, cut at its
+/// width, with the selection overlaid.
+fn paint_line(
+    buf: &mut Buffer,
+    area: Rect,
+    spans: &[(Style, String)],
+    row: usize,
+    left: usize,
+    selection: Option<((usize, usize), (usize, usize))>,
+) {
+    let text_width = area.width as usize;
+    let mut col = left; // char index in the line
+    let mut x = 0usize; // display column from the left edge of the text area
+    'line: for (style, text) in spans {
+        for ch in text.chars() {
+            let w = ch.width().unwrap_or(0);
+            if x + w > text_width {
+                break 'line;
+            }
+            let mut s = *style;
+            if in_selection(selection, row, col) {
+                s = s.patch(theme::selection());
+            }
+            if let Some(cell) = buf.cell_mut((area.x + x as u16, area.y)) {
+                cell.set_char(ch).set_style(s);
+            }
+            x += w;
+            col += 1;
+        }
     }
 }
 

@@ -16,7 +16,8 @@ use crate::app::results::{ResultTab, RunState, ViewKind, gutter_width};
 use crate::app::{Focus, State};
 use crate::model::format::{format_cost, format_elapsed, human_bytes};
 use crate::results::{
-    CellKind, SortOrder, display_width, sanitize_line, sanitize_multiline, truncate_to_width,
+    CellKind, ResultSet, SortOrder, display_width, sanitize_line, sanitize_multiline,
+    truncate_to_width,
 };
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
@@ -200,6 +201,9 @@ pub fn group(n: usize) -> String {
     out
 }
 
+/// A column on screen: its index, x and width.
+type ShownColumn = (usize, u16, usize);
+
 /// Paints the header and the visible window of rows straight into the buffer.
 fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
     let Some(rs) = &r.rows else {
@@ -208,11 +212,34 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
     let g = &r.grid;
     let total = r.visible_rows();
     let gutter = gutter_width(total.max(r.loaded_rows()));
+    let cols = fitting_columns(area, r, rs.num_columns(), gutter);
+    // Dim separators between the columns, over the header and the rows shown.
+    let shown = total
+        .saturating_sub(g.top)
+        .min(area.height.saturating_sub(1) as usize) as u16;
+    let mut sep_xs = vec![area.x + gutter as u16];
+    sep_xs.extend(cols.iter().map(|&(_, x, w)| x + w as u16));
+    for sx in sep_xs.into_iter().filter(|&sx| sx < area.x + area.width) {
+        for y in area.y..area.y + 1 + shown {
+            buf.set_stringn(sx, y, "│", 1, theme::gutter());
+        }
+    }
+    draw_header(buf, area, r, rs, &cols, gutter, focused);
+    draw_rows(buf, area, r, rs, &cols, gutter, focused);
+}
+
+/// Columns that fit, from the leftmost scrolled one.
+fn fitting_columns(
+    area: Rect,
+    r: &ResultTab,
+    num_columns: usize,
+    gutter: usize,
+) -> Vec<ShownColumn> {
+    let g = &r.grid;
     let right = area.x + area.width;
-    // Columns that fit, from the leftmost scrolled one.
     let mut cols = Vec::new();
     let mut x = area.x + gutter as u16 + 1;
-    for c in g.left..rs.num_columns() {
+    for c in g.left..num_columns {
         if x >= right {
             break;
         }
@@ -225,22 +252,24 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
         cols.push((c, x, w));
         x += w as u16 + 1;
     }
-    // Header, frozen.
+    cols
+}
+
+/// The frozen header: column names, the sorted one marked, the cursor's highlighted.
+fn draw_header(
+    buf: &mut Buffer,
+    area: Rect,
+    r: &ResultTab,
+    rs: &ResultSet,
+    cols: &[ShownColumn],
+    gutter: usize,
+    focused: bool,
+) {
+    let g = &r.grid;
     let sort = r.view.as_ref().and_then(|v| match v.kind {
         ViewKind::Sort { column, order } => Some((column, order)),
         _ => None,
     });
-    // Dim separators between the columns, over the header and the rows shown.
-    let shown = total
-        .saturating_sub(g.top)
-        .min(area.height.saturating_sub(1) as usize) as u16;
-    let mut sep_xs = vec![area.x + gutter as u16];
-    sep_xs.extend(cols.iter().map(|&(_, x, w)| x + w as u16));
-    for sx in sep_xs.into_iter().filter(|&sx| sx < right) {
-        for y in area.y..area.y + 1 + shown {
-            buf.set_stringn(sx, y, "│", 1, theme::gutter());
-        }
-    }
     buf.set_stringn(
         area.x,
         area.y,
@@ -248,7 +277,7 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
         gutter,
         theme::gutter(),
     );
-    for &(c, x, w) in &cols {
+    for &(c, x, w) in cols {
         let mut name = sanitize_line(rs.column_name(c)).into_owned();
         if let Some((sc, order)) = sort
             && sc == c
@@ -266,7 +295,20 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
         };
         put(buf, x, area.y, &name, w, rs.is_numeric_column(c), style);
     }
-    // Rows.
+}
+
+/// The visible rows under the header: row numbers, cells, the cursor and a `v` range selection.
+fn draw_rows(
+    buf: &mut Buffer,
+    area: Rect,
+    r: &ResultTab,
+    rs: &ResultSet,
+    cols: &[ShownColumn],
+    gutter: usize,
+    focused: bool,
+) {
+    let g = &r.grid;
+    let total = r.visible_rows();
     let numeric: Vec<bool> = (g.left..rs.num_columns())
         .map(|c| rs.is_numeric_column(c))
         .collect();
@@ -294,7 +336,7 @@ fn draw_cells(buf: &mut Buffer, area: Rect, r: &ResultTab, focused: bool) {
             gutter,
             theme::gutter(),
         );
-        for &(c, x, w) in &cols {
+        for &(c, x, w) in cols {
             let cell = rs.cell(data_row, c);
             let mut style = match cell.kind {
                 CellKind::Null => theme::null(),

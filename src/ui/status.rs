@@ -12,6 +12,27 @@ use crate::app::{Focus, State};
 use crate::results::sanitize_line;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let mut spans = connection_spans(state);
+    session_spans(state, &mut spans);
+    spans.extend(server_held(state));
+    progress_spans(state, &mut spans);
+    if let Some(f) = &state.flash {
+        let style = if f.error {
+            theme::error()
+        } else {
+            theme::success()
+        };
+        spans.push(Span::styled(format!("  {}", sanitize_line(&f.text)), style));
+    }
+    spans.push(Span::styled(
+        "  F1 help · Ctrl-J run · Ctrl-C cancel · Alt-1/2/3 panes · Ctrl-Q quit",
+        theme::dim(),
+    ));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The focused pane, the tab's connection and the settings the tab changed.
+fn connection_spans(state: &State) -> Vec<Span<'static>> {
     let mode = match state.focus {
         Focus::Browser => " BROWSER ",
         Focus::Editor => " EDITOR ",
@@ -59,6 +80,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     if tab.capacity_by_index {
         spans.push(Span::styled(" · capacity per index", theme::dim()));
     }
+    spans
+}
+
+/// The tab's Data API session, open transaction and Spark session.
+fn session_spans(state: &State, spans: &mut Vec<Span<'static>>) {
+    let tab = state.tab();
     if tab.use_session == Some(false) {
         spans.push(Span::styled(" · no session", theme::dim()));
     } else if let Some(session) = &tab.session {
@@ -98,23 +125,32 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             theme::running(),
         ));
     }
-    // Running jobs are counted further on; what the server holds is counted here.
+}
+
+/// What the server holds (sessions, open transactions); running jobs are counted further on.
+fn server_held(state: &State) -> Option<Span<'static>> {
     let (_, sessions, transactions) = crate::app::monitor::counts(state);
-    if sessions + transactions > 0 {
-        let mut parts = Vec::new();
-        if sessions > 0 {
-            let s = if sessions == 1 { "" } else { "s" };
-            parts.push(format!("{sessions} session{s}"));
-        }
-        if transactions > 0 {
-            let s = if transactions == 1 { "" } else { "s" };
-            parts.push(format!("{transactions} open transaction{s}"));
-        }
-        spans.push(Span::styled(
-            format!(" · {} (F9)", parts.join(", ")),
-            theme::dim(),
-        ));
+    if sessions + transactions == 0 {
+        return None;
     }
+    let mut parts = Vec::new();
+    if sessions > 0 {
+        let s = if sessions == 1 { "" } else { "s" };
+        parts.push(format!("{sessions} session{s}"));
+    }
+    if transactions > 0 {
+        let s = if transactions == 1 { "" } else { "s" };
+        parts.push(format!("{transactions} open transaction{s}"));
+    }
+    Some(Span::styled(
+        format!(" · {} (F9)", parts.join(", ")),
+        theme::dim(),
+    ))
+}
+
+/// Where the cursor is in the result, a running export and the number of running jobs.
+fn progress_spans(state: &State, spans: &mut Vec<Span<'static>>) {
+    let tab = state.tab();
     if let Some(r) = tab.active_result() {
         let shown = r.visible_rows();
         let at = if shown == 0 { 0 } else { r.grid.row + 1 };
@@ -145,19 +181,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             theme::running(),
         ));
     }
-    if let Some(f) = &state.flash {
-        let style = if f.error {
-            theme::error()
-        } else {
-            theme::success()
-        };
-        spans.push(Span::styled(format!("  {}", sanitize_line(&f.text)), style));
-    }
-    spans.push(Span::styled(
-        "  F1 help · Ctrl-J run · Ctrl-C cancel · Alt-1/2/3 panes · Ctrl-Q quit",
-        theme::dim(),
-    ));
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// Whole seconds left, as `9:58` (or `59 s` under a minute).

@@ -102,7 +102,7 @@ impl AthenaConnector {
 
     /// StartQueryExecution with the connection's context; returns the execution id.
     async fn start(&self, req: &QueryRequest) -> Result<String, ConnectorError> {
-        req.check_param_count()?;
+        super::check_param_count(req)?;
         let context = QueryExecutionContext::builder()
             .catalog(&self.catalog)
             .set_database(self.database.clone())

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::execute_statement::builders::ExecuteStatementFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConsumedCapacity, KeyType, ProjectionType, ReturnConsumedCapacity,
     TableDescription,
@@ -78,6 +79,36 @@ impl DynamoConnector {
             .await
             .insert(table.to_string(), keys.clone());
         keys
+    }
+
+    /// ExecuteStatement for one page of `req` from `token`, asking at most `left` items.
+    fn page_request(
+        &self,
+        req: &QueryRequest,
+        params: &[AttributeValue],
+        token: Option<String>,
+        left: Option<u64>,
+    ) -> ExecuteStatementFluentBuilder {
+        let consistent = req.consistent_read.unwrap_or(self.consistent_read);
+        let capacity_mode = if req.capacity_by_index {
+            ReturnConsumedCapacity::Indexes
+        } else {
+            ReturnConsumedCapacity::Total
+        };
+        let mut call = self
+            .client
+            .execute_statement()
+            .statement(&req.sql)
+            .consistent_read(consistent)
+            .return_consumed_capacity(capacity_mode)
+            .set_next_token(token);
+        if !params.is_empty() {
+            call = call.set_parameters(Some(params.to_vec()));
+        }
+        if let Some(left) = left {
+            call = call.limit(i32::try_from(left).unwrap_or(i32::MAX));
+        }
+        call
     }
 }
 
@@ -205,17 +236,8 @@ impl Connector for DynamoConnector {
         sink: JobSink,
         cancel: CancellationToken,
     ) -> Result<JobSummary, ConnectorError> {
-        let params = req
-            .params
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                parse_param(p).map_err(|e| {
-                    ConnectorError::Config(format!("parameter {} (`{p}`): {e}", i + 1))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        req.check_param_count()?;
+        let params = parse_params(&req)?;
+        crate::connectors::check_param_count(&req)?;
         let keys = match statement_table(&req.sql) {
             Some(t) => self.key_attributes(&t).await,
             None => Vec::new(),
@@ -223,33 +245,15 @@ impl Connector for DynamoConnector {
         let mut convert = ItemsToArrow::new(keys);
         let mut token: Option<String> = req.resume.clone();
         let limit = req.limit.or(self.limit);
-        let consistent = req.consistent_read.unwrap_or(self.consistent_read);
-        let capacity_mode = if req.capacity_by_index {
-            ReturnConsumedCapacity::Indexes
-        } else {
-            ReturnConsumedCapacity::Total
-        };
         let mut rows = 0u64;
         let mut capacity = Capacity::default();
         let mut pages = 0u32;
         let mut stats = JobStats::default();
         loop {
-            let mut call = self
-                .client
-                .execute_statement()
-                .statement(&req.sql)
-                .consistent_read(consistent)
-                .return_consumed_capacity(capacity_mode.clone())
-                .set_next_token(token.take());
-            if !params.is_empty() {
-                call = call.set_parameters(Some(params.clone()));
-            }
             // With a limit, ask for no more than what is left (DynamoDB counts items evaluated,
             // so a filtered statement may need several calls to fill it).
-            if let Some(limit) = limit {
-                let left = u64::from(limit).saturating_sub(rows).max(1);
-                call = call.limit(i32::try_from(left).unwrap_or(i32::MAX));
-            }
+            let left = limit.map(|limit| u64::from(limit).saturating_sub(rows).max(1));
+            let call = self.page_request(&req, &params, token.take(), left);
             let page = tokio::select! {
                 _ = cancel.cancelled() => return Err(ConnectorError::Cancelled),
                 p = call.send() => p.map_err(|e| {
@@ -258,21 +262,7 @@ impl Connector for DynamoConnector {
             };
             pages += 1;
             capacity.add(page.consumed_capacity());
-            let items = page.items();
-            if let Some(mode) = req.item_json {
-                rows += items.len() as u64;
-                let lines = items.iter().map(|item| item_json(item, mode)).collect();
-                sink.send(JobEvent::Json(lines)).await?;
-            } else if !items.is_empty() || pages == 1 {
-                let (schema, batch) = convert.page(items).map_err(ConnectorError::Query)?;
-                if let Some(schema) = schema {
-                    sink.send(JobEvent::Schema(schema)).await?;
-                }
-                if batch.num_rows() > 0 {
-                    rows += batch.num_rows() as u64;
-                    sink.send(JobEvent::Batch(batch)).await?;
-                }
-            }
+            rows += send_page(&req, &mut convert, page.items(), pages == 1, &sink).await?;
             stats.extra = capacity_stats(capacity.total, capacity.read, capacity.write);
             stats.extra.push(("pages".into(), pages.to_string()));
             sink.send(JobEvent::Stats(stats.clone())).await?;
@@ -301,6 +291,47 @@ impl Connector for DynamoConnector {
             ..JobSummary::default()
         })
     }
+}
+
+/// The request's parameters as DynamoDB values, or a usage error naming the one that is wrong.
+pub(super) fn parse_params(req: &QueryRequest) -> Result<Vec<AttributeValue>, ConnectorError> {
+    req.params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            parse_param(p)
+                .map_err(|e| ConnectorError::Config(format!("parameter {} (`{p}`): {e}", i + 1)))
+        })
+        .collect()
+}
+
+/// Sends one page of a paged statement: JSON lines when the request asked for them, else a batch
+/// through `convert` (the first page always, so an empty result still has its schema). Returns
+/// the number of items sent.
+async fn send_page(
+    req: &QueryRequest,
+    convert: &mut ItemsToArrow,
+    items: &[HashMap<String, AttributeValue>],
+    first: bool,
+    sink: &JobSink,
+) -> Result<u64, ConnectorError> {
+    if let Some(mode) = req.item_json {
+        let lines = items.iter().map(|item| item_json(item, mode)).collect();
+        sink.send(JobEvent::Json(lines)).await?;
+        return Ok(items.len() as u64);
+    }
+    if items.is_empty() && !first {
+        return Ok(0);
+    }
+    let (schema, batch) = convert.page(items).map_err(ConnectorError::Query)?;
+    if let Some(schema) = schema {
+        sink.send(JobEvent::Schema(schema)).await?;
+    }
+    let rows = batch.num_rows() as u64;
+    if rows > 0 {
+        sink.send(JobEvent::Batch(batch)).await?;
+    }
+    Ok(rows)
 }
 
 /// Sends one statement's items to its result: as JSON text when the request asked for it, else

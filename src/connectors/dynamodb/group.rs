@@ -7,13 +7,13 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::execute_transaction::ExecuteTransactionError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, BatchStatementRequest, ParameterizedStatement, ReturnConsumedCapacity,
-    ReturnValuesOnConditionCheckFailure,
+    AttributeValue, BatchStatementRequest, BatchStatementResponse, CancellationReason,
+    ParameterizedStatement, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
 };
 use tokio_util::sync::CancellationToken;
 
-use super::connector::{DynamoConnector, send_items};
-use super::values::{parse_param, write_plain_json};
+use super::connector::{DynamoConnector, parse_params, send_items};
+use super::values::write_plain_json;
 use crate::connectors::{ConnectorError, JobSink, JobSummary, QueryRequest, aws};
 
 /// BatchExecuteStatement takes at most this many statements.
@@ -48,15 +48,7 @@ fn parameters(req: &QueryRequest) -> Result<Option<Vec<AttributeValue>>, Connect
     if req.params.is_empty() {
         return Ok(None);
     }
-    req.params
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            parse_param(p)
-                .map_err(|e| ConnectorError::Config(format!("parameter {} (`{p}`): {e}", i + 1)))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
+    parse_params(req).map(Some)
 }
 
 /// A statement's error line, with the item a failed condition returned (ALL_OLD).
@@ -85,6 +77,58 @@ fn done(rows: u64) -> JobSummary {
     }
 }
 
+/// The same error for every statement of a group that failed as a whole.
+fn all_fail(count: usize, e: ConnectorError) -> Vec<Outcome> {
+    let text = e.to_string();
+    let config = matches!(e, ConnectorError::Config(_));
+    (0..count)
+        .map(|_| {
+            Err(if config {
+                ConnectorError::Config(text.clone())
+            } else {
+                ConnectorError::Query(text.clone())
+            })
+        })
+        .collect()
+}
+
+/// The requests as the statements of one transaction (the first that cannot be built fails it).
+fn transaction_statements(
+    requests: &[QueryRequest],
+) -> Result<Vec<ParameterizedStatement>, ConnectorError> {
+    requests
+        .iter()
+        .map(|r| {
+            parameters(r).and_then(|params| {
+                ParameterizedStatement::builder()
+                    .statement(&r.sql)
+                    .set_parameters(params)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .build()
+                    .map_err(|e| ConnectorError::Config(e.to_string()))
+            })
+        })
+        .collect()
+}
+
+/// Each statement's outcome in a cancelled transaction: its own reason, or "not applied".
+fn cancellation_outcomes(count: usize, reasons: &[CancellationReason]) -> Vec<Outcome> {
+    (0..count)
+        .map(|i| match reasons.get(i) {
+            Some(r) if r.code().is_some_and(|c| c != "None") => Err(statement_error(
+                r.code().unwrap_or("Error"),
+                r.message(),
+                r.item(),
+            )),
+            _ => Err(ConnectorError::Query(
+                "not applied (the transaction was cancelled)".into(),
+            )),
+        })
+        .collect()
+}
+
 impl DynamoConnector {
     pub(super) async fn run_batch(
         &self,
@@ -98,28 +142,7 @@ impl DynamoConnector {
             if cancel.is_cancelled() {
                 break;
             }
-            let mut statements = Vec::new();
-            let mut members = Vec::new();
-            for i in chunk {
-                let built = parameters(&requests[i]).and_then(|params| {
-                    BatchStatementRequest::builder()
-                        .statement(&requests[i].sql)
-                        .set_parameters(params)
-                        .consistent_read(self.consistent_read && is_read(&requests[i].sql))
-                        .return_values_on_condition_check_failure(
-                            ReturnValuesOnConditionCheckFailure::AllOld,
-                        )
-                        .build()
-                        .map_err(|e| ConnectorError::Config(e.to_string()))
-                });
-                match built {
-                    Ok(s) => {
-                        statements.push(s);
-                        members.push(i);
-                    }
-                    Err(e) => outcomes[i] = Some(Err(e)),
-                }
-            }
+            let (statements, members) = self.batch_statements(requests, chunk, &mut outcomes);
             if statements.is_empty() {
                 continue;
             }
@@ -141,23 +164,11 @@ impl DynamoConnector {
                     }
                 }
                 Ok(out) => {
+                    let responses = out.responses();
                     for (k, &i) in members.iter().enumerate() {
-                        let outcome = match out.responses().get(k) {
-                            None => Err(ConnectorError::Query(
-                                "DynamoDB sent no answer for this statement".into(),
-                            )),
-                            Some(r) => match r.error() {
-                                Some(e) => Err(statement_error(
-                                    e.code().map(|c| c.as_str()).unwrap_or("Error"),
-                                    e.message(),
-                                    e.item(),
-                                )),
-                                None => {
-                                    self.finish_statement(&requests[i], &sinks[i], r.item())
-                                        .await
-                                }
-                            },
-                        };
+                        let outcome = self
+                            .batch_response(responses.get(k), &requests[i], &sinks[i])
+                            .await;
                         outcomes[i] = Some(outcome);
                     }
                 }
@@ -169,38 +180,22 @@ impl DynamoConnector {
             .collect()
     }
 
-    pub(super) async fn run_transaction(
+    /// One call's statements (the requests in `chunk`) and the index of each; a statement that
+    /// cannot be built gets its error as its outcome and is left out.
+    fn batch_statements(
         &self,
         requests: &[QueryRequest],
-        sinks: &[JobSink],
-        cancel: &CancellationToken,
-    ) -> Vec<Outcome> {
-        let all_fail = |e: ConnectorError| -> Vec<Outcome> {
-            let text = e.to_string();
-            let config = matches!(e, ConnectorError::Config(_));
-            requests
-                .iter()
-                .map(|_| {
-                    Err(if config {
-                        ConnectorError::Config(text.clone())
-                    } else {
-                        ConnectorError::Query(text.clone())
-                    })
-                })
-                .collect()
-        };
-        if requests.len() > TRANSACTION_MAX {
-            return all_fail(ConnectorError::Config(format!(
-                "a transaction takes at most {TRANSACTION_MAX} statements, this one has {}",
-                requests.len()
-            )));
-        }
+        chunk: std::ops::Range<usize>,
+        outcomes: &mut [Option<Outcome>],
+    ) -> (Vec<BatchStatementRequest>, Vec<usize>) {
         let mut statements = Vec::new();
-        for r in requests {
-            let built = parameters(r).and_then(|params| {
-                ParameterizedStatement::builder()
-                    .statement(&r.sql)
+        let mut members = Vec::new();
+        for i in chunk {
+            let built = parameters(&requests[i]).and_then(|params| {
+                BatchStatementRequest::builder()
+                    .statement(&requests[i].sql)
                     .set_parameters(params)
+                    .consistent_read(self.consistent_read && is_read(&requests[i].sql))
                     .return_values_on_condition_check_failure(
                         ReturnValuesOnConditionCheckFailure::AllOld,
                     )
@@ -208,10 +203,57 @@ impl DynamoConnector {
                     .map_err(|e| ConnectorError::Config(e.to_string()))
             });
             match built {
-                Ok(s) => statements.push(s),
-                Err(e) => return all_fail(e),
+                Ok(s) => {
+                    statements.push(s);
+                    members.push(i);
+                }
+                Err(e) => outcomes[i] = Some(Err(e)),
             }
         }
+        (statements, members)
+    }
+
+    /// One statement's outcome from its answer in a batch: its own error, or its item sent.
+    async fn batch_response(
+        &self,
+        response: Option<&BatchStatementResponse>,
+        req: &QueryRequest,
+        sink: &JobSink,
+    ) -> Outcome {
+        match response {
+            None => Err(ConnectorError::Query(
+                "DynamoDB sent no answer for this statement".into(),
+            )),
+            Some(r) => match r.error() {
+                Some(e) => Err(statement_error(
+                    e.code().map(|c| c.as_str()).unwrap_or("Error"),
+                    e.message(),
+                    e.item(),
+                )),
+                None => self.finish_statement(req, sink, r.item()).await,
+            },
+        }
+    }
+
+    pub(super) async fn run_transaction(
+        &self,
+        requests: &[QueryRequest],
+        sinks: &[JobSink],
+        cancel: &CancellationToken,
+    ) -> Vec<Outcome> {
+        if requests.len() > TRANSACTION_MAX {
+            return all_fail(
+                requests.len(),
+                ConnectorError::Config(format!(
+                    "a transaction takes at most {TRANSACTION_MAX} statements, this one has {}",
+                    requests.len()
+                )),
+            );
+        }
+        let statements = match transaction_statements(requests) {
+            Ok(statements) => statements,
+            Err(e) => return all_fail(requests.len(), e),
+        };
         let call = self
             .client
             .execute_transaction()
@@ -237,21 +279,12 @@ impl DynamoConnector {
                 if let Some(ExecuteTransactionError::TransactionCanceledException(t)) =
                     e.as_service_error()
                 {
-                    let reasons = t.cancellation_reasons();
-                    return (0..requests.len())
-                        .map(|i| match reasons.get(i) {
-                            Some(r) if r.code().is_some_and(|c| c != "None") => Err(
-                                statement_error(r.code().unwrap_or("Error"), r.message(), r.item()),
-                            ),
-                            _ => Err(ConnectorError::Query(
-                                "not applied (the transaction was cancelled)".into(),
-                            )),
-                        })
-                        .collect();
+                    return cancellation_outcomes(requests.len(), t.cancellation_reasons());
                 }
-                all_fail(ConnectorError::Query(aws::describe_sdk_error(
-                    "DynamoDB", &e,
-                )))
+                all_fail(
+                    requests.len(),
+                    ConnectorError::Query(aws::describe_sdk_error("DynamoDB", &e)),
+                )
             }
         }
     }

@@ -259,79 +259,101 @@ fn typed(v: AttributeValue, path: &str) -> Result<AttributeValue, String> {
             "expected a typed value such as {{\"S\": \"text\"}} or {{\"N\": \"1\"}}{at}"
         ));
     };
+    match (tag.as_str(), inner) {
+        ("S", AttributeValue::S(s)) => Ok(AttributeValue::S(s)),
+        ("N", AttributeValue::S(n)) if is_json_number(&n) => Ok(AttributeValue::N(n)),
+        ("B", AttributeValue::S(b)) => base64(&b, &at).map(AttributeValue::B),
+        ("BOOL", AttributeValue::Bool(b)) => Ok(AttributeValue::Bool(b)),
+        ("NULL", AttributeValue::Bool(true)) => Ok(AttributeValue::Null(true)),
+        ("M", AttributeValue::M(fields)) => typed_map(fields, path),
+        ("L", AttributeValue::L(items)) => typed_list(items, path),
+        ("SS" | "NS" | "BS", AttributeValue::L(items)) => typed_set(&tag, items, &at),
+        _ => Err(wrong_shape(&tag, &at)),
+    }
+}
+
+/// An `M` value's fields, each read as typed (its path extended by its name).
+fn typed_map(
+    fields: HashMap<String, AttributeValue>,
+    path: &str,
+) -> Result<AttributeValue, String> {
+    fields
+        .into_iter()
+        .map(|(k, v)| {
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            Ok((k, typed(v, &p)?))
+        })
+        .collect::<Result<_, String>>()
+        .map(AttributeValue::M)
+}
+
+/// An `L` value's items, each read as typed (its path extended by its index).
+fn typed_list(items: Vec<AttributeValue>, path: &str) -> Result<AttributeValue, String> {
     let child = |i: usize| format!("{path}[{i}]");
-    let expected = match (tag.as_str(), inner) {
-        ("S", AttributeValue::S(s)) => return Ok(AttributeValue::S(s)),
-        ("N", AttributeValue::S(n)) if is_json_number(&n) => return Ok(AttributeValue::N(n)),
-        ("B", AttributeValue::S(b)) => return base64(&b, &at).map(AttributeValue::B),
-        ("BOOL", AttributeValue::Bool(b)) => return Ok(AttributeValue::Bool(b)),
-        ("NULL", AttributeValue::Bool(true)) => return Ok(AttributeValue::Null(true)),
-        ("M", AttributeValue::M(fields)) => {
-            return fields
-                .into_iter()
-                .map(|(k, v)| {
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    Ok((k, typed(v, &p)?))
-                })
-                .collect::<Result<_, String>>()
-                .map(AttributeValue::M);
-        }
-        ("L", AttributeValue::L(items)) => {
-            return items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| typed(v, &child(i)))
-                .collect::<Result<_, _>>()
-                .map(AttributeValue::L);
-        }
-        ("SS", AttributeValue::L(items)) => {
-            let set = set_members(items, &tag, &at, |v| match v {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| typed(v, &child(i)))
+        .collect::<Result<_, _>>()
+        .map(AttributeValue::L)
+}
+
+/// An `SS`, `NS` or `BS` set given as an array.
+fn typed_set(tag: &str, items: Vec<AttributeValue>, at: &str) -> Result<AttributeValue, String> {
+    match tag {
+        "SS" => {
+            let set = set_members(items, tag, at, |v| match v {
                 AttributeValue::S(s) => Some(s),
                 _ => None,
             })?;
-            return Ok(AttributeValue::Ss(set));
+            Ok(AttributeValue::Ss(set))
         }
-        ("NS", AttributeValue::L(items)) => {
-            let set = set_members(items, &tag, &at, |v| match v {
+        "NS" => {
+            let set = set_members(items, tag, at, |v| match v {
                 AttributeValue::S(n) if is_json_number(&n) => Some(n),
                 _ => None,
             })?;
-            return Ok(AttributeValue::Ns(set));
+            Ok(AttributeValue::Ns(set))
         }
-        ("BS", AttributeValue::L(items)) => {
-            let set = set_members(items, &tag, &at, |v| match v {
+        _ => {
+            let set = set_members(items, tag, at, |v| match v {
                 AttributeValue::S(b) => Some(b),
                 _ => None,
             })?;
-            return set
-                .iter()
-                .map(|b| base64(b, &at))
+            set.iter()
+                .map(|b| base64(b, at))
                 .collect::<Result<_, _>>()
-                .map(AttributeValue::Bs);
+                .map(AttributeValue::Bs)
         }
-        ("S", _) => "a string",
-        ("N", _) => "a number written as a string, as in {\"N\": \"1.5\"}",
-        ("B", _) => "base64 text, as in {\"B\": \"AAE=\"}",
-        ("BOOL", _) => "true or false",
-        ("NULL", _) => "true, as in {\"NULL\": true}",
-        ("M", _) => "an object of typed values, as in {\"M\": {\"a\": {\"N\": \"1\"}}}",
-        ("L", _) => "an array of typed values, as in {\"L\": [{\"S\": \"a\"}]}",
-        ("SS", _) => "an array of strings",
-        ("NS", _) => "an array of numbers written as strings, as in {\"NS\": [\"1\", \"2.5\"]}",
-        ("BS", _) => "an array of base64 texts",
-        (other, _) => {
-            return Err(format!(
+    }
+}
+
+/// The error for a value of type `tag` whose content has the wrong shape (or an unknown tag).
+fn wrong_shape(tag: &str, at: &str) -> String {
+    let expected = match tag {
+        "S" => "a string",
+        "N" => "a number written as a string, as in {\"N\": \"1.5\"}",
+        "B" => "base64 text, as in {\"B\": \"AAE=\"}",
+        "BOOL" => "true or false",
+        "NULL" => "true, as in {\"NULL\": true}",
+        "M" => "an object of typed values, as in {\"M\": {\"a\": {\"N\": \"1\"}}}",
+        "L" => "an array of typed values, as in {\"L\": [{\"S\": \"a\"}]}",
+        "SS" => "an array of strings",
+        "NS" => "an array of numbers written as strings, as in {\"NS\": [\"1\", \"2.5\"]}",
+        "BS" => "an array of base64 texts",
+        other => {
+            return format!(
                 "unknown DynamoDB type {} (types: {}){at}",
                 json_string(other),
                 TYPE_TAGS[..10].join(", ")
-            ));
+            );
         }
     };
-    Err(format!("`{tag}` takes {expected}{at}"))
+    format!("`{tag}` takes {expected}{at}")
 }
 
 /// The members of a set given as an array: each must pass `member`, and DynamoDB wants a set

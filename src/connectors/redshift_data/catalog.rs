@@ -37,93 +37,111 @@ pub async fn children(
     c: &RedshiftDataConnector,
     path: &CatalogPath,
 ) -> Result<Vec<CatalogNode>, ConnectorError> {
-    let t = &c.target;
     match path.as_slice() {
-        [] => {
-            let mut names: Vec<String> = all_pages!(
-                with_target!(c.client.list_databases(), t),
-                |p: &aws_sdk_redshiftdata::operation::list_databases::ListDatabasesOutput| p
-                    .databases()
-                    .to_vec()
-            );
-            names.sort();
-            Ok(names
-                .into_iter()
-                .map(|db| {
-                    let node = CatalogNode::new(db.clone(), NodeKind::Database).with_children();
-                    if db == t.database {
-                        node.with_detail("connected")
-                    } else {
-                        node
-                    }
-                })
-                .collect())
-        }
-        [db] => {
-            let call = with_target!(c.client.list_schemas(), t)
-                .database(db)
-                .connected_database(&t.database);
-            let mut schemas: Vec<String> = all_pages!(
-                call,
-                |p: &aws_sdk_redshiftdata::operation::list_schemas::ListSchemasOutput| p
-                    .schemas()
-                    .to_vec()
-            );
-            schemas.sort();
-            Ok(schemas
-                .into_iter()
-                .map(|s| CatalogNode::new(s, NodeKind::Schema).with_children())
-                .collect())
-        }
-        [db, schema] => {
-            let call = with_target!(c.client.list_tables(), t)
-                .database(db)
-                .connected_database(&t.database)
-                .schema_pattern(like_literal(schema));
-            let tables = all_pages!(
-                call,
-                |p: &aws_sdk_redshiftdata::operation::list_tables::ListTablesOutput| p
-                    .tables()
-                    .to_vec()
-            );
-            let mut nodes: Vec<CatalogNode> = tables
-                .iter()
-                .filter(|m| m.schema().is_none_or(|s| s == schema))
-                .filter_map(|m| {
-                    let name = m.name()?;
-                    let ty = m.r#type().unwrap_or("TABLE");
-                    let kind = if ty.contains("VIEW") {
-                        NodeKind::View
-                    } else {
-                        NodeKind::Table
-                    };
-                    Some(
-                        CatalogNode::new(name, kind)
-                            .with_detail(ty.to_ascii_lowercase())
-                            .with_children()
-                            .with_query(select_query(&t.database, db, schema, name)),
-                    )
-                })
-                .collect();
-            nodes.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(nodes)
-        }
-        [db, schema, table] => {
-            let call = with_target!(c.client.describe_table(), t)
-                .database(db)
-                .connected_database(&t.database)
-                .schema(schema)
-                .table(table);
-            let columns: Vec<ColumnMetadata> = all_pages!(
-                call,
-                |p: &aws_sdk_redshiftdata::operation::describe_table::DescribeTableOutput| p
-                    .column_list()
-                    .to_vec()
-            );
-            Ok(columns.iter().map(column_node).collect())
-        }
+        [] => databases(c).await,
+        [db] => schemas(c, db).await,
+        [db, schema] => tables(c, db, schema).await,
+        [db, schema, table] => columns(c, db, schema, table).await,
         _ => Ok(Vec::new()),
     }
+}
+
+/// The databases, the connection's own marked "connected".
+async fn databases(c: &RedshiftDataConnector) -> Result<Vec<CatalogNode>, ConnectorError> {
+    let t = &c.target;
+    let mut names: Vec<String> = all_pages!(
+        with_target!(c.client.list_databases(), t),
+        |p: &aws_sdk_redshiftdata::operation::list_databases::ListDatabasesOutput| p
+            .databases()
+            .to_vec()
+    );
+    names.sort();
+    Ok(names
+        .into_iter()
+        .map(|db| {
+            let node = CatalogNode::new(db.clone(), NodeKind::Database).with_children();
+            if db == t.database {
+                node.with_detail("connected")
+            } else {
+                node
+            }
+        })
+        .collect())
+}
+
+async fn schemas(c: &RedshiftDataConnector, db: &str) -> Result<Vec<CatalogNode>, ConnectorError> {
+    let t = &c.target;
+    let call = with_target!(c.client.list_schemas(), t)
+        .database(db)
+        .connected_database(&t.database);
+    let mut schemas: Vec<String> = all_pages!(
+        call,
+        |p: &aws_sdk_redshiftdata::operation::list_schemas::ListSchemasOutput| p.schemas().to_vec()
+    );
+    schemas.sort();
+    Ok(schemas
+        .into_iter()
+        .map(|s| CatalogNode::new(s, NodeKind::Schema).with_children())
+        .collect())
+}
+
+/// A schema's tables and views (the pattern is a LIKE: rows of look-alike schemas are dropped).
+async fn tables(
+    c: &RedshiftDataConnector,
+    db: &str,
+    schema: &str,
+) -> Result<Vec<CatalogNode>, ConnectorError> {
+    let t = &c.target;
+    let call = with_target!(c.client.list_tables(), t)
+        .database(db)
+        .connected_database(&t.database)
+        .schema_pattern(like_literal(schema));
+    let tables = all_pages!(
+        call,
+        |p: &aws_sdk_redshiftdata::operation::list_tables::ListTablesOutput| p.tables().to_vec()
+    );
+    let mut nodes: Vec<CatalogNode> = tables
+        .iter()
+        .filter(|m| m.schema().is_none_or(|s| s == schema))
+        .filter_map(|m| {
+            let name = m.name()?;
+            let ty = m.r#type().unwrap_or("TABLE");
+            let kind = if ty.contains("VIEW") {
+                NodeKind::View
+            } else {
+                NodeKind::Table
+            };
+            Some(
+                CatalogNode::new(name, kind)
+                    .with_detail(ty.to_ascii_lowercase())
+                    .with_children()
+                    .with_query(select_query(&t.database, db, schema, name)),
+            )
+        })
+        .collect();
+    nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(nodes)
+}
+
+async fn columns(
+    c: &RedshiftDataConnector,
+    db: &str,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<CatalogNode>, ConnectorError> {
+    let t = &c.target;
+    let call = with_target!(c.client.describe_table(), t)
+        .database(db)
+        .connected_database(&t.database)
+        .schema(schema)
+        .table(table);
+    let columns: Vec<ColumnMetadata> = all_pages!(
+        call,
+        |p: &aws_sdk_redshiftdata::operation::describe_table::DescribeTableOutput| p
+            .column_list()
+            .to_vec()
+    );
+    Ok(columns.iter().map(column_node).collect())
 }
 
 /// `name  int4 not null default 0`.

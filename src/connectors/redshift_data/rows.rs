@@ -135,15 +135,7 @@ fn column(
     i: usize,
     records: &[Vec<Field>],
 ) -> Result<ArrayRef, ConversionError> {
-    let bad = |value: &str| ConversionError {
-        column: field.name().clone(),
-        redshift_type: field
-            .metadata()
-            .get(REDSHIFT_TYPE)
-            .cloned()
-            .unwrap_or_default(),
-        value: value.chars().take(60).collect(),
-    };
+    let bad = |value: &str| conversion_error(field, value);
     macro_rules! typed {
         ($builder:ty, $pick:expr) => {{
             let mut b = <$builder>::with_capacity(records.len());
@@ -159,17 +151,6 @@ fn column(
             Ok(Arc::new(b.finish()) as ArrayRef)
         }};
     }
-    let long = |f: &Field| match f {
-        Field::LongValue(n) => Some(*n),
-        Field::StringValue(s) => s.trim().parse().ok(),
-        _ => None,
-    };
-    let double = |f: &Field| match f {
-        Field::DoubleValue(d) => Some(*d),
-        Field::LongValue(n) => Some(*n as f64),
-        Field::StringValue(s) => parse_float(s),
-        _ => None,
-    };
     match field.data_type() {
         DataType::Int16 => typed!(Int16Builder, |f| long(f)
             .and_then(|n| i16::try_from(n).ok())),
@@ -178,57 +159,102 @@ fn column(
         DataType::Int64 => typed!(Int64Builder, long),
         DataType::Float32 => typed!(Float32Builder, |f| double(f).map(|d| d as f32)),
         DataType::Float64 => typed!(Float64Builder, double),
-        DataType::Boolean => typed!(BooleanBuilder, |f: &Field| match f {
-            Field::BooleanValue(b) => Some(*b),
-            Field::StringValue(s) => match s.trim() {
-                "t" | "true" | "TRUE" => Some(true),
-                "f" | "false" | "FALSE" => Some(false),
-                _ => None,
-            },
+        DataType::Boolean => typed!(BooleanBuilder, boolean),
+        DataType::Binary => Ok(binary_column(i, records)),
+        DataType::Utf8 => Ok(text_column(i, records)),
+        target => parsed_column(field, target, i, records),
+    }
+}
+
+/// A value that does not fit its column, named with the column and its Redshift type.
+fn conversion_error(field: &ArrowField, value: &str) -> ConversionError {
+    ConversionError {
+        column: field.name().clone(),
+        redshift_type: field
+            .metadata()
+            .get(REDSHIFT_TYPE)
+            .cloned()
+            .unwrap_or_default(),
+        value: value.chars().take(60).collect(),
+    }
+}
+
+fn long(f: &Field) -> Option<i64> {
+    match f {
+        Field::LongValue(n) => Some(*n),
+        Field::StringValue(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn double(f: &Field) -> Option<f64> {
+    match f {
+        Field::DoubleValue(d) => Some(*d),
+        Field::LongValue(n) => Some(*n as f64),
+        Field::StringValue(s) => parse_float(s),
+        _ => None,
+    }
+}
+
+fn boolean(f: &Field) -> Option<bool> {
+    match f {
+        Field::BooleanValue(b) => Some(*b),
+        Field::StringValue(s) => match s.trim() {
+            "t" | "true" | "TRUE" => Some(true),
+            "f" | "false" | "FALSE" => Some(false),
             _ => None,
-        }),
-        DataType::Binary => {
-            let mut b = BinaryBuilder::new();
-            for row in records {
-                match at(row, i) {
-                    Some(Field::BlobValue(v)) => b.append_value(v.as_ref()),
-                    Some(Field::StringValue(s)) => b.append_value(s.as_bytes()),
-                    _ => b.append_null(),
-                }
-            }
-            Ok(Arc::new(b.finish()) as ArrayRef)
-        }
-        DataType::Utf8 => {
-            let mut b = StringBuilder::with_capacity(records.len(), records.len() * 8);
-            for row in records {
-                b.append_option(text(at(row, i)));
-            }
-            Ok(Arc::new(b.finish()) as ArrayRef)
-        }
-        target => {
-            // Dates, timestamps and decimals: Redshift's text through Arrow's parsers.
-            let strings: StringArray = records
-                .iter()
-                .map(|row| text(at(row, i)).map(|t| normalize_offset(t.trim())))
-                .collect();
-            let options = CastOptions {
-                safe: false,
-                ..CastOptions::default()
-            };
-            cast_with_options(&strings, target, &options).map_err(|_| {
-                // Name the first value that does not parse (the kernel only says "cannot").
-                let culprit = strings
-                    .iter()
-                    .flatten()
-                    .find(|v| {
-                        let one = StringArray::from(vec![*v]);
-                        cast_with_options(&one, target, &options).is_err()
-                    })
-                    .unwrap_or_default();
-                bad(culprit)
-            })
+        },
+        _ => None,
+    }
+}
+
+fn binary_column(i: usize, records: &[Vec<Field>]) -> ArrayRef {
+    let mut b = BinaryBuilder::new();
+    for row in records {
+        match at(row, i) {
+            Some(Field::BlobValue(v)) => b.append_value(v.as_ref()),
+            Some(Field::StringValue(s)) => b.append_value(s.as_bytes()),
+            _ => b.append_null(),
         }
     }
+    Arc::new(b.finish()) as ArrayRef
+}
+
+fn text_column(i: usize, records: &[Vec<Field>]) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(records.len(), records.len() * 8);
+    for row in records {
+        b.append_option(text(at(row, i)));
+    }
+    Arc::new(b.finish()) as ArrayRef
+}
+
+/// Dates, timestamps and decimals: Redshift's text through Arrow's parsers.
+fn parsed_column(
+    field: &ArrowField,
+    target: &DataType,
+    i: usize,
+    records: &[Vec<Field>],
+) -> Result<ArrayRef, ConversionError> {
+    let strings: StringArray = records
+        .iter()
+        .map(|row| text(at(row, i)).map(|t| normalize_offset(t.trim())))
+        .collect();
+    let options = CastOptions {
+        safe: false,
+        ..CastOptions::default()
+    };
+    cast_with_options(&strings, target, &options).map_err(|_| {
+        // Name the first value that does not parse (the kernel only says "cannot").
+        let culprit = strings
+            .iter()
+            .flatten()
+            .find(|v| {
+                let one = StringArray::from(vec![*v]);
+                cast_with_options(&one, target, &options).is_err()
+            })
+            .unwrap_or_default();
+        conversion_error(field, culprit)
+    })
 }
 
 /// `Infinity`, `-Infinity` and `NaN` as PostgreSQL spells them, else a plain number.

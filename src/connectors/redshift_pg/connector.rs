@@ -1,12 +1,14 @@
 //! The connector: callers' connections, statements streamed into Arrow, transactions.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::StreamExt;
 use tokio::sync::Mutex;
+use tokio_postgres::RowStream;
 use tokio_util::sync::CancellationToken;
 
 use super::connect::{OpenError, Settings};
@@ -160,15 +162,7 @@ impl RedshiftPgConnector {
             _ = cancel.cancelled() => return Err(session.cancel_running().await),
             r = session.client.prepare(sql) => r.map_err(|e| session.query_error(&e, sql))?,
         };
-        let columns: Vec<PgColumn> = statement
-            .columns()
-            .iter()
-            .map(|c| PgColumn {
-                name: c.name().to_string(),
-                type_: c.type_().clone(),
-                type_modifier: c.type_modifier(),
-            })
-            .collect();
+        let columns = columns_of(&statement);
         let has_rows = !columns.is_empty();
         let mut rows = RowsToArrow::new(columns);
         if has_rows {
@@ -182,55 +176,7 @@ impl RedshiftPgConnector {
                 r.map_err(|e| session.query_error(&e, sql))?,
         };
         futures::pin_mut!(stream);
-        let mut total: u64 = 0;
-        let mut target = FIRST_BATCH_ROWS;
-        let mut deadline = None::<tokio::time::Instant>;
-        loop {
-            let wait = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
-                }
-            };
-            let next = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return Err(session.cancel_running().await),
-                _ = wait => None,
-                next = stream.next() => Some(next),
-            };
-            let flush = match next {
-                // The wait for more rows ended: show what there is.
-                None => true,
-                Some(None) => break,
-                Some(Some(Err(e))) => return Err(session.query_error(&e, sql)),
-                Some(Some(Ok(row))) => {
-                    let values = (0..row.len())
-                        .map(|i| row.try_get::<_, RawValue>(i).ok().and_then(|v| v.0));
-                    if let Err(e) = rows.push_row(values) {
-                        // The server would go on sending the rest for nothing.
-                        let _ = session.cancel_running().await;
-                        return Err(ConnectorError::Query(e.to_string()));
-                    }
-                    total += 1;
-                    if deadline.is_none() {
-                        deadline = Some(tokio::time::Instant::now() + BATCH_WAIT);
-                    }
-                    rows.len() >= target || rows.buffered_bytes() >= BATCH_BYTES
-                }
-            };
-            if flush
-                && !rows.is_empty()
-                && let Err(e) = sink.send(JobEvent::Batch(rows.finish())).await
-            {
-                // Nobody takes the rows any more: stop the statement on the server.
-                let _ = session.cancel_running().await;
-                return Err(e);
-            }
-            if flush {
-                target = BATCH_ROWS;
-                deadline = None;
-            }
-        }
+        let total = read_batches(session, stream.as_mut(), &mut rows, sql, sink, cancel).await?;
         if !rows.is_empty() {
             sink.send(JobEvent::Batch(rows.finish())).await?;
         }
@@ -244,6 +190,82 @@ impl RedshiftPgConnector {
             ..JobSummary::default()
         })
     }
+}
+
+/// The result columns a prepared statement describes.
+fn columns_of(statement: &tokio_postgres::Statement) -> Vec<PgColumn> {
+    statement
+        .columns()
+        .iter()
+        .map(|c| PgColumn {
+            name: c.name().to_string(),
+            type_: c.type_().clone(),
+            type_modifier: c.type_modifier(),
+        })
+        .collect()
+}
+
+/// Reads the statement's rows into `rows`, sending a batch whenever it is full (the first one
+/// small) or has waited long enough for more; returns how many rows were read. What is left in
+/// `rows` at the end is the caller's to send.
+async fn read_batches(
+    session: &mut Session,
+    mut stream: Pin<&mut RowStream>,
+    rows: &mut RowsToArrow,
+    sql: &str,
+    sink: &JobSink,
+    cancel: &CancellationToken,
+) -> Result<u64, ConnectorError> {
+    let mut total: u64 = 0;
+    let mut target = FIRST_BATCH_ROWS;
+    let mut deadline = None::<tokio::time::Instant>;
+    loop {
+        let wait = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let next = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(session.cancel_running().await),
+            _ = wait => None,
+            next = stream.next() => Some(next),
+        };
+        let flush = match next {
+            // The wait for more rows ended: show what there is.
+            None => true,
+            Some(None) => break,
+            Some(Some(Err(e))) => return Err(session.query_error(&e, sql)),
+            Some(Some(Ok(row))) => {
+                let values =
+                    (0..row.len()).map(|i| row.try_get::<_, RawValue>(i).ok().and_then(|v| v.0));
+                if let Err(e) = rows.push_row(values) {
+                    // The server would go on sending the rest for nothing.
+                    let _ = session.cancel_running().await;
+                    return Err(ConnectorError::Query(e.to_string()));
+                }
+                total += 1;
+                if deadline.is_none() {
+                    deadline = Some(tokio::time::Instant::now() + BATCH_WAIT);
+                }
+                rows.len() >= target || rows.buffered_bytes() >= BATCH_BYTES
+            }
+        };
+        if flush
+            && !rows.is_empty()
+            && let Err(e) = sink.send(JobEvent::Batch(rows.finish())).await
+        {
+            // Nobody takes the rows any more: stop the statement on the server.
+            let _ = session.cancel_running().await;
+            return Err(e);
+        }
+        if flush {
+            target = BATCH_ROWS;
+            deadline = None;
+        }
+    }
+    Ok(total)
 }
 
 /// What IAM sign-in asks for, from the config or the endpoint's host name; `None` without IAM.

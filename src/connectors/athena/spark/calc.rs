@@ -306,31 +306,43 @@ async fn output(
     }
     let (output, cut) = match result_file {
         Some(f) => {
-            let Fetched {
-                bytes,
-                content_type,
-                cut,
-            } = f;
-            let kind = res
-                .and_then(|r| r.result_type())
-                .map(str::to_string)
-                .or(content_type);
-            let bytes = if cut { whole_lines(bytes) } else { bytes };
-            // Parsing up to 64 MB of JSON takes a while: off the async threads.
-            let parsed =
-                tokio::task::spawn_blocking(move || result::parse(&bytes, kind.as_deref()))
-                    .await
-                    .map_err(|e| {
-                        ConnectorError::Query(format!("reading the result failed: {e}"))
-                    })?;
-            // stdout next to a result says something, unless it is the same text.
-            if !matches!(&parsed, Output::Text(t) if t.trim_end() == stdout_text.trim_end()) {
-                notice_head(sink, "stdout", &stdout_text).await?;
-            }
-            (parsed, cut)
+            let cut = f.cut;
+            let kind = res.and_then(|r| r.result_type());
+            (parse_result(f, kind, &stdout_text, sink).await?, cut)
         }
         None => (Output::Text(stdout_text), stdout.cut),
     };
+    send_output(sink, output, cut).await
+}
+
+/// Parses a calculation's result file (as its type or content type says), telling the user
+/// what stdout said next to it.
+async fn parse_result(
+    f: Fetched,
+    result_type: Option<&str>,
+    stdout_text: &str,
+    sink: &JobSink,
+) -> Result<Output, ConnectorError> {
+    let Fetched {
+        bytes,
+        content_type,
+        cut,
+    } = f;
+    let kind = result_type.map(str::to_string).or(content_type);
+    let bytes = if cut { whole_lines(bytes) } else { bytes };
+    // Parsing up to 64 MB of JSON takes a while: off the async threads.
+    let parsed = tokio::task::spawn_blocking(move || result::parse(&bytes, kind.as_deref()))
+        .await
+        .map_err(|e| ConnectorError::Query(format!("reading the result failed: {e}")))?;
+    // stdout next to a result says something, unless it is the same text.
+    if !matches!(&parsed, Output::Text(t) if t.trim_end() == stdout_text.trim_end()) {
+        notice_head(sink, "stdout", stdout_text).await?;
+    }
+    Ok(parsed)
+}
+
+/// Streams the output as a table (text as one column), saying when it was cut; returns the rows.
+async fn send_output(sink: &JobSink, output: Output, cut: bool) -> Result<u64, ConnectorError> {
     if cut {
         sink.send(JobEvent::Notice(format!(
             "the output is larger than {} MB: only its first {} MB are shown",

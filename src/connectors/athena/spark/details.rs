@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use aws_sdk_athena::operation::get_session::GetSessionOutput;
-use aws_sdk_athena::types::MonitoringConfiguration;
+use aws_sdk_athena::types::{
+    EngineConfiguration, MonitoringConfiguration, SessionConfiguration, SessionStatus,
+};
 
 use super::super::AthenaConnector;
 use super::session::from_session;
@@ -73,76 +75,13 @@ fn session_lines(a: &AthenaConnector, out: &GetSessionOutput) -> Lines {
         out.notebook_version().unwrap_or_default(),
     );
     if let Some(e) = out.engine_configuration() {
-        let dpu = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_default();
-        push(&mut lines, "coordinator DPU", dpu(e.coordinator_dpu_size()));
-        push(
-            &mut lines,
-            "executor DPU",
-            dpu(e.default_executor_dpu_size()),
-        );
-        push(
-            &mut lines,
-            "max concurrent DPUs",
-            dpu(Some(e.max_concurrent_dpus()).filter(|n| *n > 0)),
-        );
-        for (k, v) in sorted(e.spark_properties()) {
-            push(&mut lines, &format!("spark property {k}"), v);
-        }
-        for (k, v) in sorted(e.additional_configs()) {
-            push(&mut lines, &format!("additional config {k}"), v);
-        }
-        for c in e.classifications() {
-            let props = sorted(c.properties())
-                .into_iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            push(
-                &mut lines,
-                &format!("classification {}", c.name().unwrap_or("?")),
-                if props.is_empty() { "-".into() } else { props },
-            );
-        }
+        engine_lines(&mut lines, e);
     }
     if let Some(c) = out.session_configuration() {
-        let idle = c
-            .session_idle_timeout_in_minutes()
-            .map(i64::from)
-            .or(c.idle_timeout_seconds().map(|s| s / 60));
-        push(
-            &mut lines,
-            "idle timeout",
-            idle.map(|m| format!("{m} min")).unwrap_or_default(),
-        );
-        push(
-            &mut lines,
-            "execution role",
-            c.execution_role().unwrap_or_default(),
-        );
-        push(
-            &mut lines,
-            "working directory",
-            c.working_directory().unwrap_or_default(),
-        );
-        if let Some(enc) = c.encryption_configuration() {
-            let key = enc.kms_key().map(|k| format!(" · {k}")).unwrap_or_default();
-            push(
-                &mut lines,
-                "encryption",
-                format!("{}{key}", enc.encryption_option().as_str()),
-            );
-        }
+        configuration_lines(&mut lines, c);
     }
     if let Some(st) = status {
-        let time = |t: Option<&aws_smithy_types::DateTime>| t.map(short_time).unwrap_or_default();
-        push(&mut lines, "started", time(st.start_date_time()));
-        push(&mut lines, "idle since", time(st.idle_since_date_time()));
-        push(
-            &mut lines,
-            "last change",
-            time(st.last_modified_date_time()),
-        );
-        push(&mut lines, "ended", time(st.end_date_time()));
+        time_lines(&mut lines, st);
     }
     if let Some(ms) = out.statistics().and_then(|s| s.dpu_execution_in_millis()) {
         push(&mut lines, "DPU usage", dpu_usage(a, ms));
@@ -151,6 +90,76 @@ fn session_lines(a: &AthenaConnector, out: &GetSessionOutput) -> Lines {
         monitoring_lines(&mut lines, m);
     }
     lines
+}
+
+/// The engine's size, Spark properties, extra configuration and classifications.
+fn engine_lines(lines: &mut Lines, e: &EngineConfiguration) {
+    let dpu = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_default();
+    push(lines, "coordinator DPU", dpu(e.coordinator_dpu_size()));
+    push(lines, "executor DPU", dpu(e.default_executor_dpu_size()));
+    push(
+        lines,
+        "max concurrent DPUs",
+        dpu(Some(e.max_concurrent_dpus()).filter(|n| *n > 0)),
+    );
+    for (k, v) in sorted(e.spark_properties()) {
+        push(lines, &format!("spark property {k}"), v);
+    }
+    for (k, v) in sorted(e.additional_configs()) {
+        push(lines, &format!("additional config {k}"), v);
+    }
+    for c in e.classifications() {
+        let props = sorted(c.properties())
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        push(
+            lines,
+            &format!("classification {}", c.name().unwrap_or("?")),
+            if props.is_empty() { "-".into() } else { props },
+        );
+    }
+}
+
+/// Idle timeout, execution role, working directory and encryption.
+fn configuration_lines(lines: &mut Lines, c: &SessionConfiguration) {
+    let idle = c
+        .session_idle_timeout_in_minutes()
+        .map(i64::from)
+        .or(c.idle_timeout_seconds().map(|s| s / 60));
+    push(
+        lines,
+        "idle timeout",
+        idle.map(|m| format!("{m} min")).unwrap_or_default(),
+    );
+    push(
+        lines,
+        "execution role",
+        c.execution_role().unwrap_or_default(),
+    );
+    push(
+        lines,
+        "working directory",
+        c.working_directory().unwrap_or_default(),
+    );
+    if let Some(enc) = c.encryption_configuration() {
+        let key = enc.kms_key().map(|k| format!(" · {k}")).unwrap_or_default();
+        push(
+            lines,
+            "encryption",
+            format!("{}{key}", enc.encryption_option().as_str()),
+        );
+    }
+}
+
+/// When the session started, idled, last changed and ended.
+fn time_lines(lines: &mut Lines, st: &SessionStatus) {
+    let time = |t: Option<&aws_smithy_types::DateTime>| t.map(short_time).unwrap_or_default();
+    push(lines, "started", time(st.start_date_time()));
+    push(lines, "idle since", time(st.idle_since_date_time()));
+    push(lines, "last change", time(st.last_modified_date_time()));
+    push(lines, "ended", time(st.end_date_time()));
 }
 
 fn monitoring_lines(lines: &mut Lines, m: &MonitoringConfiguration) {

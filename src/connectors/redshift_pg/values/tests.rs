@@ -9,7 +9,7 @@ use arrow::datatypes::{
     IntervalMonthDayNanoType, Time64MicrosecondType, TimestampMicrosecondType,
 };
 use bytes::BytesMut;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{Kind, ToSql};
 
 use super::*;
 
