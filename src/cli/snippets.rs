@@ -83,7 +83,7 @@ async fn athena_for(
     what: &str,
 ) -> Result<(ConnectionConfig, connectors::athena::AthenaConnector), String> {
     let conn = pick_connection(config, connection)?;
-    if conn.kind != config::ConnectionKind::Athena {
+    if !conn.kind.capabilities().named_queries {
         return Err(format!(
             "`quarry snippets {what}` works with Athena named queries: connection `{}` is a {} \
              connection; name an Athena connection with -c",
@@ -406,6 +406,7 @@ pub fn render_snippet(
     sets: &[String],
     kind: config::ConnectionKind,
 ) -> Result<(String, Vec<String>), String> {
+    use crate::model::connection::ParamStyle as Taken;
     use crate::sql::template::{Mode, ParamStyle, TemplateError, render};
     let declared = snippet.params();
     let mut values = std::collections::HashMap::new();
@@ -433,12 +434,11 @@ pub fn render_snippet(
             return Err(format!("--set {name} is given twice"));
         }
     }
-    let mode = match kind {
-        config::ConnectionKind::RedshiftData => Mode::AsParameters(ParamStyle::Named),
-        config::ConnectionKind::Dynamodb | config::ConnectionKind::Athena => {
-            Mode::AsParameters(ParamStyle::Positional)
-        }
-        _ => Mode::Textual,
+    let style = kind.capabilities().params;
+    let mode = match style {
+        Some(Taken::Named) => Mode::AsParameters(ParamStyle::Named),
+        Some(Taken::Json | Taken::SqlLiterals) => Mode::AsParameters(ParamStyle::Positional),
+        None => Mode::Textual,
     };
     let rendered = render(&snippet.text, &values, mode).map_err(|e| match e {
         TemplateError::Missing { name } => format!(
@@ -450,9 +450,9 @@ pub fn render_snippet(
     let params = rendered
         .params
         .iter()
-        .map(|p| match kind {
-            config::ConnectionKind::RedshiftData => format!("{}={}", p.name, p.value),
-            config::ConnectionKind::Athena => p.sql_literal(),
+        .map(|p| match style {
+            Some(Taken::Named) => format!("{}={}", p.name, p.value),
+            Some(Taken::SqlLiterals) => p.sql_literal(),
             _ => p.json_literal(),
         })
         .collect();

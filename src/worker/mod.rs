@@ -216,24 +216,12 @@ impl Worker {
                 target,
                 rest,
             } => self.export(done, (id, format), (rows, pick, target), rest),
-            WorkerCmd::LoadHistory => {
-                let _ = self.store_ops.send(StoreOp::LoadHistory);
-            }
-            WorkerCmd::LoadSnippets => {
-                let _ = self.store_ops.send(StoreOp::LoadSnippets);
-            }
-            WorkerCmd::SaveSnippet {
-                name,
-                text,
-                meta,
-                overwrite,
-            } => {
-                let _ = self.store_ops.send(StoreOp::SaveSnippet {
-                    name,
-                    text,
-                    meta,
-                    overwrite,
-                });
+            cmd @ (WorkerCmd::LoadHistory
+            | WorkerCmd::LoadSnippets
+            | WorkerCmd::SaveSnippet { .. }) => {
+                if let Some(op) = StoreOp::of(cmd) {
+                    let _ = self.store_ops.send(op);
+                }
             }
             cmd @ (WorkerCmd::LoadChildren { .. }
             | WorkerCmd::EndSession { .. }

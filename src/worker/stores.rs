@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::{NO_SNIPPETS, SaveFailure, WorkerEvent};
+use super::{NO_SNIPPETS, SaveFailure, WorkerCmd, WorkerEvent};
 use crate::store::history::{History, Retention};
 use crate::store::snippets::{Library, LibraryError, SnippetMeta};
 
@@ -60,6 +60,26 @@ pub(super) enum StoreOp {
 }
 
 impl StoreOp {
+    /// The store request a command of the app is, if it is one.
+    pub(super) fn of(cmd: WorkerCmd) -> Option<StoreOp> {
+        match cmd {
+            WorkerCmd::LoadHistory => Some(StoreOp::LoadHistory),
+            WorkerCmd::LoadSnippets => Some(StoreOp::LoadSnippets),
+            WorkerCmd::SaveSnippet {
+                name,
+                text,
+                meta,
+                overwrite,
+            } => Some(StoreOp::SaveSnippet {
+                name,
+                text,
+                meta,
+                overwrite,
+            }),
+            _ => None,
+        }
+    }
+
     /// Does the file I/O (blocking) and returns the answer.
     fn run(self, stores: &Stores) -> WorkerEvent {
         match self {
