@@ -141,81 +141,7 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
         Vec::new()
     });
     let connections = config.all_connections();
-    let infos = connections
-        .iter()
-        .map(|c| ConnectionInfo {
-            name: c.name.clone(),
-            kind: c.kind,
-            detail: match &c.details {
-                ConnectionDetails::Local { paths } if paths.is_empty() => "sample data".into(),
-                ConnectionDetails::Local { paths } => format!("{} path(s)", paths.len()),
-                ConnectionDetails::Athena { workgroup, .. } => {
-                    [c.region.clone(), workgroup.clone()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" · ")
-                }
-                ConnectionDetails::RedshiftData {
-                    cluster_identifier,
-                    workgroup_name,
-                    database,
-                    ..
-                } => [
-                    c.region.clone(),
-                    cluster_identifier.clone().or(workgroup_name.clone()),
-                    Some(database.clone()),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" · "),
-                ConnectionDetails::Redshift {
-                    host,
-                    port,
-                    database,
-                    engine,
-                    iam,
-                    ..
-                } => {
-                    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
-                    let mut detail = format!("{host}{port}/{database}");
-                    if engine.as_deref() == Some("postgres") {
-                        detail.push_str(" · postgres");
-                    }
-                    if *iam {
-                        detail.push_str(" · IAM");
-                    }
-                    detail
-                }
-                _ => c.region.clone().unwrap_or_default(),
-            },
-            result_reuse: matches!(
-                c.details,
-                ConnectionDetails::Athena {
-                    result_reuse_minutes: Some(_),
-                    ..
-                }
-            ),
-            sessions: matches!(
-                c.details,
-                ConnectionDetails::RedshiftData {
-                    session_keep_alive_seconds: Some(1..),
-                    ..
-                }
-            ),
-            broken: None,
-        })
-        .chain(config.broken.iter().map(|b| ConnectionInfo {
-            name: b.label(),
-            // Its kind may be what is wrong; nothing runs on it, so none is shown.
-            kind: quarry::store::config::ConnectionKind::Local,
-            detail: String::new(),
-            result_reuse: false,
-            sessions: false,
-            broken: Some(b.error.clone()),
-        }))
-        .collect();
+    let infos = connection_infos(&config, &connections);
     let init = StateInit {
         connections: infos,
         keymap,
@@ -243,6 +169,96 @@ async fn tui(config: quarry::store::Config, connection: Option<String>) -> i32 {
         stores,
         worker_runtime: tokio::runtime::Handle::current(),
     };
+    run_event_loop(opts)
+}
+
+/// What the browser and the status bar show of each connection (the broken ones too).
+fn connection_infos(
+    config: &quarry::store::Config,
+    connections: &[quarry::store::config::ConnectionConfig],
+) -> Vec<ConnectionInfo> {
+    connections
+        .iter()
+        .map(|c| ConnectionInfo {
+            name: c.name.clone(),
+            kind: c.kind,
+            detail: connection_detail(c),
+            result_reuse: matches!(
+                c.details,
+                ConnectionDetails::Athena {
+                    result_reuse_minutes: Some(_),
+                    ..
+                }
+            ),
+            sessions: matches!(
+                c.details,
+                ConnectionDetails::RedshiftData {
+                    session_keep_alive_seconds: Some(1..),
+                    ..
+                }
+            ),
+            broken: None,
+        })
+        .chain(config.broken.iter().map(|b| ConnectionInfo {
+            name: b.label(),
+            // Its kind may be what is wrong; nothing runs on it, so none is shown.
+            kind: quarry::store::config::ConnectionKind::Local,
+            detail: String::new(),
+            result_reuse: false,
+            sessions: false,
+            broken: Some(b.error.clone()),
+        }))
+        .collect()
+}
+
+/// A connection's detail in the browser: where it points.
+fn connection_detail(c: &quarry::store::config::ConnectionConfig) -> String {
+    match &c.details {
+        ConnectionDetails::Local { paths } if paths.is_empty() => "sample data".into(),
+        ConnectionDetails::Local { paths } => format!("{} path(s)", paths.len()),
+        ConnectionDetails::Athena { workgroup, .. } => [c.region.clone(), workgroup.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · "),
+        ConnectionDetails::RedshiftData {
+            cluster_identifier,
+            workgroup_name,
+            database,
+            ..
+        } => [
+            c.region.clone(),
+            cluster_identifier.clone().or(workgroup_name.clone()),
+            Some(database.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · "),
+        ConnectionDetails::Redshift {
+            host,
+            port,
+            database,
+            engine,
+            iam,
+            ..
+        } => {
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let mut detail = format!("{host}{port}/{database}");
+            if engine.as_deref() == Some("postgres") {
+                detail.push_str(" · postgres");
+            }
+            if *iam {
+                detail.push_str(" · IAM");
+            }
+            detail
+        }
+        _ => c.region.clone().unwrap_or_default(),
+    }
+}
+
+/// Runs the TUI's event loop until it ends; the process's exit code.
+fn run_event_loop(opts: quarry::tui::TuiOptions) -> i32 {
     // The event loop gets a runtime of its own on this (the main) thread: its clock — ticks,
     // signals — never waits for the shared runtime's threads, which the worker and the local
     // engine's CPU-bound work may keep busy.

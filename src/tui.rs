@@ -96,12 +96,7 @@ pub async fn run(opts: TuiOptions) -> io::Result<i32> {
         opts.broken,
         opts.stores,
     );
-    let mut events = EventStream::new();
-    let mut tick = tokio::time::interval(Duration::from_millis(200));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut signals = Signals::new()?;
-    let mut ended_by = None;
-    let mut worker_failed = false;
+    let mut inputs = Inputs::new()?;
 
     let (drafts_tx, saver) = spawn_draft_saver(opts.paths.clone());
     let start = app::update::on_start(&mut state);
@@ -110,31 +105,8 @@ pub async fn run(opts: TuiOptions) -> io::Result<i32> {
     let mut highlighted = ui.highlighter.get().is_some();
 
     while !state.quitting {
-        let msg = tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) => Msg::Key(k),
-                Some(Ok(Event::Paste(s))) => Msg::Paste(s),
-                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => {
-                    tracing::error!("terminal input failed: {e}");
-                    Msg::Terminate
-                }
-                None => Msg::Terminate,
-            },
-            ev = worker.events.recv() => match ev {
-                Some(ev) => Msg::Worker(ev),
-                None => {
-                    // Only a worker that failed closes its channel while the app runs.
-                    worker_failed = true;
-                    Msg::Terminate
-                }
-            },
-            _ = tick.tick() => Msg::Tick(Instant::now()),
-            signo = signals.recv() => {
-                ended_by = Some(signo);
-                Msg::Terminate
-            }
+        let Some(msg) = inputs.next(&mut worker).await else {
+            continue;
         };
         let animated = matches!(msg, Msg::Tick(_));
         let fx = app::update(&mut state, msg);
@@ -156,28 +128,88 @@ pub async fn run(opts: TuiOptions) -> io::Result<i32> {
         }
     }
 
-    // Give cancelled jobs a moment to confirm their server-side cancel, and ended sessions to
-    // be ended.
-    let deadline = tokio::time::Instant::now() + CANCEL_GRACE;
-    while !state.jobs.is_empty() || state.stops_pending > 0 {
-        match tokio::time::timeout_at(deadline, worker.events.recv()).await {
-            Ok(Some(ev)) => {
-                app::update(&mut state, Msg::Worker(ev));
-            }
-            _ => break,
-        }
-    }
-    let _ = worker.commands.send(WorkerCmd::Shutdown);
+    wind_down(&mut state, &mut worker).await;
     // The saver writes what is queued (the final drafts included) and ends.
     drop(drafts_tx);
     let _ = saver.join();
-    if worker_failed {
+    if inputs.worker_failed {
         restore_terminal();
         eprintln!("quarry: the background worker failed; quitting (the log has details)");
         return Ok(panics::EXIT_PANIC);
     }
     // Ended by a signal: the shell's convention, 128 + its number.
-    Ok(ended_by.map_or(0, |signo| 128 + signo))
+    Ok(inputs.ended_by.map_or(0, |signo| 128 + signo))
+}
+
+/// Gives cancelled jobs a moment to confirm their server-side cancel, and ended sessions to be
+/// ended; then shuts the worker down.
+async fn wind_down(state: &mut State, worker: &mut worker::WorkerHandle) {
+    let deadline = tokio::time::Instant::now() + CANCEL_GRACE;
+    while !state.jobs.is_empty() || state.stops_pending > 0 {
+        match tokio::time::timeout_at(deadline, worker.events.recv()).await {
+            Ok(Some(ev)) => {
+                app::update(state, Msg::Worker(ev));
+            }
+            _ => break,
+        }
+    }
+    let _ = worker.commands.send(WorkerCmd::Shutdown);
+}
+
+/// What the event loop waits on besides the worker: the terminal, the tick and signals; and
+/// how the loop came to end.
+struct Inputs {
+    events: EventStream,
+    tick: tokio::time::Interval,
+    signals: Signals,
+    /// The signal that ended the TUI, if one did.
+    ended_by: Option<i32>,
+    /// The worker failed (its event channel closed while the app ran).
+    worker_failed: bool,
+}
+
+impl Inputs {
+    fn new() -> io::Result<Inputs> {
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        Ok(Inputs {
+            events: EventStream::new(),
+            tick,
+            signals: Signals::new()?,
+            ended_by: None,
+            worker_failed: false,
+        })
+    }
+
+    /// The next message for the app; `None` for a terminal event it has no use for.
+    async fn next(&mut self, worker: &mut worker::WorkerHandle) -> Option<Msg> {
+        Some(tokio::select! {
+            ev = self.events.next() => match ev {
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Paste(s))) => Msg::Paste(s),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(_)) => return None,
+                Some(Err(e)) => {
+                    tracing::error!("terminal input failed: {e}");
+                    Msg::Terminate
+                }
+                None => Msg::Terminate,
+            },
+            ev = worker.events.recv() => match ev {
+                Some(ev) => Msg::Worker(ev),
+                None => {
+                    // Only a worker that failed closes its channel while the app runs.
+                    self.worker_failed = true;
+                    Msg::Terminate
+                }
+            },
+            _ = self.tick.tick() => Msg::Tick(Instant::now()),
+            signo = self.signals.recv() => {
+                self.ended_by = Some(signo);
+                Msg::Terminate
+            }
+        })
+    }
 }
 
 /// Draws a frame while holding the terminal (see `panics::terminal_lock`).

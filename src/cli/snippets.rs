@@ -8,6 +8,7 @@ use super::{EXIT_QUERY, EXIT_USAGE, RunArgs, inert, pick_connection, run};
 use crate::connectors::{self, ConnectorError};
 use crate::results::{display_line, sanitize_multiline};
 use crate::store::config::{self, Config, ConnectionConfig};
+use crate::store::snippets::{Library, LibraryError, SnippetMeta};
 
 /// `quarry snippets …`.
 #[derive(Debug, Subcommand)]
@@ -83,7 +84,7 @@ async fn athena_for(
     what: &str,
 ) -> Result<(ConnectionConfig, connectors::athena::AthenaConnector), String> {
     let conn = pick_connection(config, connection)?;
-    if conn.kind != config::ConnectionKind::Athena {
+    if !conn.kind.capabilities().named_queries {
         return Err(format!(
             "`quarry snippets {what}` works with Athena named queries: connection `{}` is a {} \
              connection; name an Athena connection with -c",
@@ -105,7 +106,6 @@ async fn snippets_import(
     workgroup: Option<&str>,
     overwrite: bool,
 ) -> i32 {
-    use crate::store::snippets::{Library, SnippetMeta};
     let library = match Library::open_default() {
         Ok(l) => l,
         Err(e) => {
@@ -127,31 +127,107 @@ async fn snippets_import(
             return EXIT_QUERY;
         }
     };
-    let mut existing: std::collections::HashSet<String> =
-        library.list().0.into_iter().map(|s| s.name).collect();
-    let mut this_run = std::collections::HashSet::new();
+    let existing = library_names(&library);
+    let mut import = Import {
+        library,
+        existing,
+        this_run: std::collections::HashSet::new(),
+        connection: conn.name.clone(),
+        overwrite,
+    };
     let (mut imported, mut skipped, mut failed) = (0usize, 0usize, 0usize);
-    let show = |s: &str| crate::results::sanitize_line(s).into_owned();
     for q in &queries {
+        match import.one(q) {
+            Imported::Saved => imported += 1,
+            Imported::Skipped => skipped += 1,
+            Imported::Failed => failed += 1,
+        }
+    }
+    if failed > 0 {
+        println!("imported {imported}, skipped {skipped}, failed {failed}");
+        EXIT_QUERY
+    } else {
+        println!("imported {imported}, skipped {skipped}");
+        0
+    }
+}
+
+/// The names of the snippets `library` holds.
+fn library_names(library: &Library) -> std::collections::HashSet<String> {
+    library.list().0.into_iter().map(|s| s.name).collect()
+}
+
+/// What became of one named query of `quarry snippets import`.
+enum Imported {
+    Saved,
+    /// Not imported, on purpose (said on stderr).
+    Skipped,
+    /// Could not be saved (said on stderr).
+    Failed,
+}
+
+/// `quarry snippets import` under way.
+struct Import {
+    library: Library,
+    /// The names of the library's snippets (those imported so far too).
+    existing: std::collections::HashSet<String>,
+    /// The names imported by this run.
+    this_run: std::collections::HashSet<String>,
+    /// The connection the snippets are for.
+    connection: String,
+    overwrite: bool,
+}
+
+impl Import {
+    /// Imports the named query `q` as a snippet.
+    fn one(&mut self, q: &connectors::athena::NamedQuery) -> Imported {
+        let show = |s: &str| crate::results::sanitize_line(s).into_owned();
         let name = q.name.trim().to_string();
-        if !this_run.insert(name.clone()) {
+        if !self.this_run.insert(name.clone()) {
             eprintln!(
                 "quarry: skipped `{}` ({}): another named query of that name was imported just now",
                 show(&name),
                 q.id
             );
-            skipped += 1;
-            continue;
+            return Imported::Skipped;
         }
-        let exists = existing.contains(&name);
-        if exists && !overwrite {
+        let exists = self.existing.contains(&name);
+        if exists && !self.overwrite {
             eprintln!(
                 "quarry: skipped `{}`: a snippet of that name exists (--overwrite replaces it)",
                 show(&name)
             );
-            skipped += 1;
-            continue;
+            return Imported::Skipped;
         }
+        let meta = self.meta(q);
+        // Only a snippet of the same name is replaced, never another whose file name collides.
+        match self.library.save(&name, &q.sql, &meta, exists) {
+            Ok(_) => {
+                self.existing.insert(name);
+                Imported::Saved
+            }
+            Err(LibraryError::Exists { path }) => {
+                eprintln!(
+                    "quarry: skipped `{}`: {} belongs to another snippet",
+                    show(&name),
+                    path.display()
+                );
+                Imported::Skipped
+            }
+            Err(e) => {
+                eprintln!(
+                    "quarry: named query `{}` ({}) not imported: {}",
+                    show(&name),
+                    q.id,
+                    sanitize_multiline(&e.to_string())
+                );
+                Imported::Failed
+            }
+        }
+    }
+
+    /// The snippet header of the named query `q`.
+    fn meta(&self, q: &connectors::athena::NamedQuery) -> SnippetMeta {
         // A description is one header line.
         let description = q
             .description
@@ -161,42 +237,11 @@ async fn snippets_import(
         if q.workgroup != "athena" {
             tags.push(q.workgroup.clone());
         }
-        let meta = SnippetMeta {
+        SnippetMeta {
             description,
-            connection: Some(conn.name.clone()),
+            connection: Some(self.connection.clone()),
             tags,
-        };
-        // Only a snippet of the same name is replaced, never another whose file name collides.
-        match library.save(&name, &q.sql, &meta, exists) {
-            Ok(_) => {
-                existing.insert(name);
-                imported += 1;
-            }
-            Err(crate::store::snippets::LibraryError::Exists { path }) => {
-                eprintln!(
-                    "quarry: skipped `{}`: {} belongs to another snippet",
-                    show(&name),
-                    path.display()
-                );
-                skipped += 1;
-            }
-            Err(e) => {
-                eprintln!(
-                    "quarry: named query `{}` ({}) not imported: {}",
-                    show(&name),
-                    q.id,
-                    sanitize_multiline(&e.to_string())
-                );
-                failed += 1;
-            }
         }
-    }
-    if failed > 0 {
-        println!("imported {imported}, skipped {skipped}, failed {failed}");
-        EXIT_QUERY
-    } else {
-        println!("imported {imported}, skipped {skipped}");
-        0
     }
 }
 
@@ -278,47 +323,12 @@ fn snippets_list(format: SnippetsFormat) -> i32 {
             library.dir().display()
         );
     }
-    let clean = |t: &str| display_line(t).into_owned();
     let mut out = inert::stdout(match format {
         SnippetsFormat::Table => inert::Escape::Visible,
         SnippetsFormat::Jsonl => inert::Escape::Json,
     });
     match format {
-        SnippetsFormat::Table if !snippets.is_empty() => {
-            let mut rows = vec![[
-                "NAME".to_string(),
-                "CONNECTION".into(),
-                "TAGS".into(),
-                "DESCRIPTION".into(),
-                "PATH".into(),
-            ]];
-            rows.extend(snippets.iter().map(|s| {
-                [
-                    clean(&s.name),
-                    clean(s.meta.connection.as_deref().unwrap_or("")),
-                    clean(&s.meta.tags.join(", ")),
-                    clean(s.meta.description.as_deref().unwrap_or("")),
-                    clean(&s.rel_path),
-                ]
-            }));
-            let width = crate::results::display_width;
-            let mut widths = [0usize; 5];
-            for row in &rows {
-                for (w, cell) in widths.iter_mut().zip(row) {
-                    *w = (*w).max(width(cell));
-                }
-            }
-            for row in &rows {
-                let mut line = String::new();
-                for (i, cell) in row.iter().enumerate() {
-                    line.push_str(cell);
-                    if i + 1 < row.len() {
-                        line.push_str(&" ".repeat(widths[i] - width(cell) + 2));
-                    }
-                }
-                let _ = writeln!(out, "{}", line.trim_end());
-            }
-        }
+        SnippetsFormat::Table if !snippets.is_empty() => write_table(&mut out, &snippets),
         SnippetsFormat::Table => {}
         SnippetsFormat::Jsonl => {
             for s in &snippets {
@@ -341,6 +351,44 @@ fn snippets_list(format: SnippetsFormat) -> i32 {
         EXIT_QUERY
     } else {
         0
+    }
+}
+
+/// `quarry snippets list`'s table: a header, then one line a snippet, in aligned columns.
+fn write_table(out: &mut impl Write, snippets: &[crate::store::snippets::Snippet]) {
+    let clean = |t: &str| display_line(t).into_owned();
+    let mut rows = vec![[
+        "NAME".to_string(),
+        "CONNECTION".into(),
+        "TAGS".into(),
+        "DESCRIPTION".into(),
+        "PATH".into(),
+    ]];
+    rows.extend(snippets.iter().map(|s| {
+        [
+            clean(&s.name),
+            clean(s.meta.connection.as_deref().unwrap_or("")),
+            clean(&s.meta.tags.join(", ")),
+            clean(s.meta.description.as_deref().unwrap_or("")),
+            clean(&s.rel_path),
+        ]
+    }));
+    let width = crate::results::display_width;
+    let mut widths = [0usize; 5];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(cell));
+        }
+    }
+    for row in &rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                line.push_str(&" ".repeat(widths[i] - width(cell) + 2));
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
     }
 }
 
@@ -406,6 +454,7 @@ pub fn render_snippet(
     sets: &[String],
     kind: config::ConnectionKind,
 ) -> Result<(String, Vec<String>), String> {
+    use crate::model::connection::ParamStyle as Taken;
     use crate::sql::template::{Mode, ParamStyle, TemplateError, render};
     let declared = snippet.params();
     let mut values = std::collections::HashMap::new();
@@ -433,12 +482,11 @@ pub fn render_snippet(
             return Err(format!("--set {name} is given twice"));
         }
     }
-    let mode = match kind {
-        config::ConnectionKind::RedshiftData => Mode::AsParameters(ParamStyle::Named),
-        config::ConnectionKind::Dynamodb | config::ConnectionKind::Athena => {
-            Mode::AsParameters(ParamStyle::Positional)
-        }
-        _ => Mode::Textual,
+    let style = kind.capabilities().params;
+    let mode = match style {
+        Some(Taken::Named) => Mode::AsParameters(ParamStyle::Named),
+        Some(Taken::Json | Taken::SqlLiterals) => Mode::AsParameters(ParamStyle::Positional),
+        None => Mode::Textual,
     };
     let rendered = render(&snippet.text, &values, mode).map_err(|e| match e {
         TemplateError::Missing { name } => format!(
@@ -450,9 +498,9 @@ pub fn render_snippet(
     let params = rendered
         .params
         .iter()
-        .map(|p| match kind {
-            config::ConnectionKind::RedshiftData => format!("{}={}", p.name, p.value),
-            config::ConnectionKind::Athena => p.sql_literal(),
+        .map(|p| match style {
+            Some(Taken::Named) => format!("{}={}", p.name, p.value),
+            Some(Taken::SqlLiterals) => p.sql_literal(),
             _ => p.json_literal(),
         })
         .collect();

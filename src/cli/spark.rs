@@ -11,7 +11,7 @@ use super::{EXIT_QUERY, EXIT_USAGE, pick_connection};
 use crate::connectors::spark::{SessionSettings, SparkOp, SparkReply, SparkSession, format_dpu};
 use crate::connectors::{self, Connector, ConnectorError};
 use crate::results::{sanitize_line, sanitize_multiline};
-use crate::store::config::{Config, ConnectionKind};
+use crate::store::config::Config;
 
 /// How often `--wait` asks, at first and at most.
 const WAIT_MIN: Duration = Duration::from_millis(250);
@@ -72,7 +72,7 @@ pub async fn spark_command(
     command: &SparkCommand,
 ) -> i32 {
     let conn = match pick_connection(config, connection) {
-        Ok(c) if c.kind == ConnectionKind::Athena => c,
+        Ok(c) if c.kind.capabilities().spark => c,
         Ok(c) => {
             eprintln!(
                 "quarry: Spark sessions are Athena's: connection `{}` is kind {}",

@@ -76,6 +76,9 @@ pub struct Capabilities {
     pub named_queries: bool,
     /// Runs in the process on files, with no service behind it.
     pub embedded: bool,
+    /// A group can run as a batch whose statements succeed or fail each on its own (DynamoDB
+    /// `BatchExecuteStatement`); elsewhere a batch is one transaction (Redshift Data).
+    pub independent_batch: bool,
 }
 
 impl Capabilities {
@@ -98,6 +101,7 @@ impl Capabilities {
         spark: false,
         named_queries: false,
         embedded: false,
+        independent_batch: false,
     };
 }
 
@@ -171,6 +175,7 @@ impl ConnectionKind {
                 schema_grows: true,
                 item_paging: true,
                 item_json: true,
+                independent_batch: true,
                 ..basic
             },
             ConnectionKind::Local => Capabilities {
