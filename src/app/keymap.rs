@@ -87,7 +87,8 @@ impl Keymap {
         Ok(Keymap { bindings })
     }
 
-    /// The action bound to `combo` in `ctx`, falling back to the global bindings.
+    /// The action bound to `combo` in `ctx`, falling back to the global bindings (not for a
+    /// popup's layer, which is looked up alone).
     pub fn lookup(&self, ctx: KeyContext, combo: &KeyCombo) -> Option<Action> {
         let find = |c: KeyContext| {
             self.bindings
@@ -100,7 +101,16 @@ impl Keymap {
         {
             return Some(a);
         }
+        if ctx.is_popup() {
+            return None;
+        }
         find(KeyContext::Global)
+    }
+
+    /// The action a terminal key means in `ctx` (`None`: unbound, or a key the keymap cannot
+    /// name).
+    pub fn action(&self, ctx: KeyContext, key: &KeyEvent) -> Option<Action> {
+        key_combo(key).and_then(|k| self.lookup(ctx, &k))
     }
 
     /// Every binding, for the help popup: (context, key, action), in action order.

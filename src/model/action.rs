@@ -133,10 +133,12 @@ actions! {
     // Lists, grid and browser
     Up "up"
         "up"
-        [Grid "up", Grid "k", Browser "up", Browser "k"],
+        [Grid "up", Grid "k", Browser "up", Browser "k", List "up", List "k", Picker "up",
+         Monitor "up", Monitor "k", Scroll "up", Scroll "k"],
     Down "down"
         "down"
-        [Grid "down", Grid "j", Browser "down", Browser "j"],
+        [Grid "down", Grid "j", Browser "down", Browser "j", List "down", List "j",
+         Picker "down", Monitor "down", Monitor "j", Scroll "down", Scroll "j"],
     Left "left"
         "left / previous column"
         [Grid "left", Grid "h"],
@@ -145,13 +147,13 @@ actions! {
         [Grid "right", Grid "l"],
     PageUp "page-up"
         "page up"
-        [Grid "pgup", Browser "pgup"],
+        [Grid "pgup", Browser "pgup", Scroll "pgup"],
     PageDown "page-down"
         "page down"
-        [Grid "pgdn", Browser "pgdn"],
+        [Grid "pgdn", Browser "pgdn", Scroll "pgdn", Scroll "space"],
     Top "top"
         "first row"
-        [Grid "g", Browser "g"],
+        [Grid "g", Browser "g", Scroll "home", Scroll "g"],
     Bottom "bottom"
         "last row"
         [Grid "G", Browser "G"],
@@ -204,4 +206,42 @@ actions! {
     Refresh "refresh"
         "reload the node's children"
         [Browser "R"],
+    // Popups
+    Confirm "confirm"
+        "confirm, choose the selected line (questions: the default answer, if any)"
+        [Input "enter", Confirm "enter", List "enter", Picker "enter", Monitor "enter"],
+    Close "close"
+        "close the popup"
+        [Input "esc", List "esc", List "q", Picker "esc", Monitor "esc", Monitor "q", Monitor "f9",
+         Scroll "esc", Scroll "q", Scroll "f1", Scroll "enter"],
+    Yes "yes"
+        "answer yes"
+        [Confirm "y", Confirm "Y"],
+    No "no"
+        "answer no"
+        [Confirm "n", Confirm "N", Confirm "esc"],
+    Commit "commit"
+        "open transactions: commit"
+        [Confirm "c", Confirm "C"],
+    Rollback "rollback"
+        "open transactions: roll back"
+        [Confirm "r", Confirm "R"],
+    ClearInput "clear-input"
+        "clear the text"
+        [Input "ctrl-u", Picker "ctrl-u"],
+    Open "open"
+        "history: reopen the results; snippets: open in a new tab"
+        [Picker "ctrl-o"],
+    Run "run"
+        "snippets: open in a new tab and run"
+        [Picker "ctrl-r"],
+    Stop "stop"
+        "cancel the job, end the session or transaction, terminate the Spark session"
+        [Monitor "c"],
+    CopyValue "copy-value"
+        "copy the line's server id (monitor) or value (Spark session details)"
+        [Monitor "y", List "y"],
+    RunAgain "run-again"
+        "run the line's statement again"
+        [Monitor "r"],
 }

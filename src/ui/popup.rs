@@ -513,12 +513,7 @@ fn help_lines(state: &State) -> Vec<Line<'static>> {
     let mut last = None;
     for (ctx, action, keys) in entries {
         if last != Some(ctx) {
-            let name = match ctx {
-                KeyContext::Global => "Everywhere",
-                KeyContext::Editor => "Editor",
-                KeyContext::Browser => "Browser",
-                KeyContext::Grid => "Results grid",
-            };
+            let name = ctx.title();
             if last.is_some() {
                 lines.push(Line::raw(""));
             }
