@@ -4,8 +4,9 @@
 //! the path completes it from the file system, Enter exports, Esc closes. Changing the format
 //! changes the path's extension when it still has the previous format's.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 
+use super::popups::text_field;
 use crate::export::Format;
 
 /// The formats the dialog offers, in order.
@@ -110,7 +111,6 @@ impl ExportForm {
     }
 
     pub fn on_key(mut self, key: &KeyEvent) -> FormOutcome {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Esc => return FormOutcome::Cancelled,
             KeyCode::Enter => {
@@ -127,11 +127,9 @@ impl ExportForm {
             KeyCode::Tab => self.move_focus(1),
             KeyCode::Left => self.cycle(-1),
             KeyCode::Right => self.cycle(1),
-            KeyCode::Backspace if self.focus == Field::Path => {
-                self.path.pop();
+            _ if self.focus == Field::Path => {
+                text_field::edit_in_form(&mut self.path, key);
             }
-            KeyCode::Char('u') if ctrl && self.focus == Field::Path => self.path.clear(),
-            KeyCode::Char(c) if !ctrl && self.focus == Field::Path => self.path.push(c),
             _ => {}
         }
         FormOutcome::Editing(self)
@@ -140,7 +138,7 @@ impl ExportForm {
     /// Pasted text goes into the path (on one line).
     pub fn paste(&mut self, text: &str) {
         self.focus = Field::Path;
-        self.path.push_str(&text.replace(['\r', '\n'], ""));
+        text_field::paste(&mut self.path, text, "");
     }
 
     fn move_focus(&mut self, step: isize) {
@@ -193,6 +191,7 @@ impl ExportForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::KeyModifiers;
 
     fn press(form: ExportForm, code: KeyCode) -> ExportForm {
         match form.on_key(&KeyEvent::new(code, KeyModifiers::NONE)) {

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::popups::text_field;
 
 use crate::sql::{PlaceholderKind, named_params, placeholders};
 
@@ -206,24 +208,16 @@ impl ParamForm {
             },
             KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n,
             KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n - 1) % n,
-            KeyCode::Backspace => {
-                self.fields[self.focus].value.pop();
+            _ => {
+                text_field::edit_in_form(&mut self.fields[self.focus].value, key);
             }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.fields[self.focus].value.clear();
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.fields[self.focus].value.push(c);
-            }
-            _ => {}
         }
         FormOutcome::Editing(self)
     }
 
     /// Pasted text goes into the focused field (on one line).
     pub fn paste(&mut self, text: &str) {
-        let line = text.replace(['\r', '\n'], " ");
-        self.fields[self.focus].value.push_str(&line);
+        text_field::paste(&mut self.fields[self.focus].value, text, " ");
     }
 }
 

@@ -7,7 +7,6 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::State;
 use super::monitor::{self, Entry, Subject};
-use crate::store::config::ConnectionKind;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuitItem {
@@ -46,14 +45,9 @@ pub fn form(state: &State) -> Option<QuitForm> {
                     .iter()
                     .find(|r| r.id == result)
                     .is_some_and(|r| r.reopen.is_some());
-                let server = matches!(
-                    state.connection_kind(&t.connection),
-                    Some(
-                        ConnectionKind::Athena
-                            | ConnectionKind::RedshiftData
-                            | ConnectionKind::Redshift
-                    )
-                );
+                let server = state
+                    .connection_kind(&t.connection)
+                    .is_some_and(|k| k.capabilities().server_side_work);
                 if !server || followed_only {
                     local += 1;
                     continue;

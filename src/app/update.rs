@@ -3,16 +3,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
 use super::browser::Children;
 use super::editor::{EditorTab, TabSession, TabTransaction};
-use super::export_form::{self, Destination, ExportForm, Scope};
+use super::export_form::{Destination, ExportForm, Scope};
 use super::keymap::key_combo;
 use super::layout;
 use super::monitor::{self, Subject};
-use super::params::{FormOutcome, ParamForm, ValueSyntax};
-use super::pickers::{HistoryPicker, PickerKey, SnippetPicker};
+use super::params::{ParamForm, ValueSyntax};
+use super::pickers::{HistoryPicker, SnippetPicker};
+use super::popups::transactions_popup;
 use super::results::{ResultTab, RunState, View, ViewKind};
 use super::{
     AfterTransactions, Effect, EndingTransactions, ExportRun, Focus, InputPurpose, JobTarget, Msg,
@@ -34,7 +35,7 @@ use crate::store::config::ConnectionKind;
 use crate::store::snippets::{Snippet, SnippetMeta};
 
 /// The status bar while a cancel is under way (replaced when the job ends).
-const CANCELLING: &str = "cancelling…";
+pub(super) const CANCELLING: &str = "cancelling…";
 
 /// Drafts are saved this long after the last edit (and on quit).
 const DRAFT_DELAY: Duration = Duration::from_millis(800);
@@ -106,7 +107,7 @@ fn context(focus: Focus) -> KeyContext {
 
 fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     if state.popup.is_some() {
-        on_popup_key(state, key, fx);
+        super::popups::on_key(state, key, fx);
         return;
     }
     let action = key_combo(&key).and_then(|k| state.keymap.lookup(context(state.focus), &k));
@@ -397,7 +398,7 @@ pub(super) fn new_tab(state: &mut State, connection: String, text: &str) {
     state.focus = Focus::Editor;
 }
 
-fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
+pub(super) fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
     let i = state.active_tab.min(state.tabs.len() - 1);
     state.active_tab = i;
     cancel_tab_jobs(state, fx);
@@ -431,7 +432,7 @@ fn selected_text(tab: &EditorTab) -> Option<String> {
 }
 
 /// Inserts `text` at the cursor of the active tab and focuses the editor.
-fn insert_into_editor(state: &mut State, text: &str) {
+pub(super) fn insert_into_editor(state: &mut State, text: &str) {
     let (rows, cols) = editor_size(state);
     let tab = state.tab_mut();
     tab.text.insert_str(text);
@@ -452,7 +453,12 @@ fn snippet_connection(state: &State, snippet: &Snippet) -> String {
 
 /// Opens the snippet in a new tab bound to its connection; runs it when `run_now` (asking for
 /// its `${…}` values first).
-fn open_snippet(state: &mut State, snippet: Snippet, run_now: bool, fx: &mut Vec<Effect>) {
+pub(super) fn open_snippet(
+    state: &mut State,
+    snippet: Snippet,
+    run_now: bool,
+    fx: &mut Vec<Effect>,
+) {
     let connection = snippet_connection(state, &snippet);
     new_tab(state, connection, &snippet.text);
     state.tab_mut().title = snippet.name.clone();
@@ -471,7 +477,7 @@ fn open_snippet(state: &mut State, snippet: Snippet, run_now: bool, fx: &mut Vec
 /// Runs a snippet's text with its `${…}` values: as real parameters where the service has them
 /// (Redshift Data `:name`, DynamoDB `?`), else substituted with the quoting rules of
 /// `sql::template`.
-fn run_template(state: &mut State, form: &ParamForm, fx: &mut Vec<Effect>) {
+pub(super) fn run_template(state: &mut State, form: &ParamForm, fx: &mut Vec<Effect>) {
     let Some(text) = form.statements.first() else {
         return;
     };
@@ -541,7 +547,7 @@ fn run_template(state: &mut State, form: &ParamForm, fx: &mut Vec<Effect>) {
 
 /// Saves `body` as snippet `name` on the worker, bound to the tab's connection; the answer
 /// (saved, or exists: confirm) comes back as `SnippetSaved`.
-fn save_snippet(
+pub(super) fn save_snippet(
     state: &mut State,
     name: String,
     body: String,
@@ -588,7 +594,7 @@ fn toggle_session(state: &mut State) {
 }
 
 /// Ends the tab's Data API session on the server (the worker reports back).
-fn end_session(state: &mut State, fx: &mut Vec<Effect>) {
+pub(super) fn end_session(state: &mut State, fx: &mut Vec<Effect>) {
     let tab = state.tab_mut();
     let Some(session) = tab.session.take() else {
         state.flash("this tab holds no session", false);
@@ -619,7 +625,12 @@ fn parameter_syntax(state: &State, connection: &str) -> Option<ValueSyntax> {
 
 /// Starts `statements` in the active tab as one run, first asking for placeholder values when
 /// the connection takes parameters and the statements have `?`s.
-fn run(state: &mut State, statements: Vec<String>, group: Option<GroupMode>, fx: &mut Vec<Effect>) {
+pub(super) fn run(
+    state: &mut State,
+    statements: Vec<String>,
+    group: Option<GroupMode>,
+    fx: &mut Vec<Effect>,
+) {
     let connection = state.tab().connection.clone();
     if let Some(syntax) = parameter_syntax(state, &connection)
         && let Some(mut form) = ParamForm::for_run(&statements, &state.param_memory, syntax)
@@ -634,7 +645,7 @@ fn run(state: &mut State, statements: Vec<String>, group: Option<GroupMode>, fx:
 
 /// Starts `statements` (with their parameter values) as one run: one result tab each, in order.
 /// `reopen` follows an existing server execution instead of starting the (single) statement.
-fn run_with(
+pub(super) fn run_with(
     state: &mut State,
     statements: Vec<String>,
     params: Vec<Vec<String>>,
@@ -868,7 +879,7 @@ fn quit_now(state: &mut State, fx: &mut Vec<Effect>) {
 
 /// Quits, stopping what `form` has ticked: queries are cancelled on their service, Redshift Data
 /// sessions ended, Spark sessions terminated. What is not ticked keeps running there.
-fn quit_stopping(state: &mut State, form: &quit::QuitForm, fx: &mut Vec<Effect>) {
+pub(super) fn quit_stopping(state: &mut State, form: &quit::QuitForm, fx: &mut Vec<Effect>) {
     let mut queries = 0;
     let mut sessions = 0;
     for item in &form.items {
@@ -992,161 +1003,8 @@ fn jump_to_error(state: &mut State, tab: u64, error: &str, sql: &str) {
     t.scroll_to_cursor(rows, cols);
 }
 
-/// A key in the jobs and sessions monitor; the popup that stays (if any).
-fn on_monitor_key(
-    state: &mut State,
-    selected: usize,
-    subject: Option<Subject>,
-    key: &KeyEvent,
-    fx: &mut Vec<Effect>,
-) -> Option<Popup> {
-    let entries = monitor::entries(state);
-    let last = entries.len().saturating_sub(1);
-    let selected = monitor::selected_index(&entries, selected, subject);
-    let at = |i: usize| {
-        Some(Popup::Monitor {
-            selected: i,
-            subject: entries.get(i).map(|e| e.subject),
-        })
-    };
-    let stay = at(selected);
-    let entry = entries.get(selected);
-    match (key.code, entry) {
-        (KeyCode::Esc | KeyCode::Char('q') | KeyCode::F(9), _) => None,
-        (KeyCode::Up | KeyCode::Char('k'), _) => at(selected.saturating_sub(1)),
-        (KeyCode::Down | KeyCode::Char('j'), _) => at((selected + 1).min(last)),
-        (KeyCode::Enter, Some(e)) => match e.subject {
-            Subject::Spark { index } => {
-                spark::details(state, index, fx);
-                state.popup.take()
-            }
-            Subject::Past { .. } => {
-                state.flash("its result tab was closed: r runs it again", false);
-                stay
-            }
-            subject => {
-                show_subject(state, subject);
-                None
-            }
-        },
-        (KeyCode::Char('y'), Some(e)) => {
-            match &e.server_id {
-                Some(id) => {
-                    fx.push(Effect::CopyToClipboard(id.clone()));
-                    state.flash(format!("copied {id}"), false);
-                }
-                None => state.flash("no server id for this line", true),
-            }
-            stay
-        }
-        (KeyCode::Char('c'), Some(e)) => match e.subject {
-            Subject::Job { tab, result } => {
-                let job = state
-                    .tabs
-                    .iter_mut()
-                    .find(|t| t.id == tab)
-                    .and_then(|t| t.results.iter_mut().find(|r| r.id == result))
-                    .and_then(|r| match r.state {
-                        RunState::Queued => {
-                            r.state = RunState::Cancelled;
-                            None
-                        }
-                        RunState::Running { .. } => r.job,
-                        _ => None,
-                    });
-                if let Some(job) = job {
-                    fx.push(Effect::Worker(WorkerCmd::Cancel { job }));
-                    state.flash(CANCELLING, false);
-                }
-                stay
-            }
-            Subject::Session { tab } => {
-                show_subject(state, Subject::Session { tab });
-                end_session(state, fx);
-                stay
-            }
-            Subject::Transaction { tab } => {
-                show_subject(state, Subject::Transaction { tab });
-                transactions_popup(state, AfterTransactions::Stay)
-            }
-            Subject::Spark { index } => {
-                spark::terminate(state, index, fx);
-                stay
-            }
-            Subject::Past { .. } => {
-                state.flash("finished: nothing to stop", false);
-                stay
-            }
-        },
-        (KeyCode::Char('r'), Some(e)) => match e.subject {
-            Subject::Job { tab, result } => {
-                let sql = state
-                    .tabs
-                    .iter()
-                    .find(|t| t.id == tab)
-                    .and_then(|t| t.results.iter().find(|r| r.id == result))
-                    .map(|r| r.sql.clone());
-                if let Some(sql) = sql {
-                    show_subject(state, e.subject);
-                    run(state, vec![sql], None, fx);
-                }
-                None
-            }
-            Subject::Past { serial } => {
-                let past = state.past_jobs.iter().find(|p| p.serial == serial);
-                if let Some((connection, sql)) =
-                    past.map(|p| (p.entry.connection.clone(), p.sql.clone()))
-                {
-                    // Its tab is gone: a fresh one on the same connection.
-                    new_tab(state, connection, &sql);
-                    run(state, vec![sql], None, fx);
-                }
-                None
-            }
-            _ => stay,
-        },
-        _ => stay,
-    }
-}
-
-/// Makes the tab (and result) of a monitor line the one shown.
-fn show_subject(state: &mut State, subject: Subject) {
-    let (tab, result) = match subject {
-        Subject::Job { tab, result } => (tab, Some(result)),
-        Subject::Session { tab } | Subject::Transaction { tab } => (tab, None),
-        Subject::Spark { .. } | Subject::Past { .. } => return,
-    };
-    let Some(i) = state.tabs.iter().position(|t| t.id == tab) else {
-        return;
-    };
-    state.active_tab = i;
-    state.focus = Focus::Editor;
-    if let Some(result) = result
-        && let Some(j) = state.tabs[i].results.iter().position(|r| r.id == result)
-    {
-        state.tabs[i].active_result = j;
-        state.focus = Focus::Results;
-    }
-}
-
-/// Asks what to do with open transactions before `then` (quit: all tabs; closing: that tab).
-fn transactions_popup(state: &State, then: AfterTransactions) -> Option<Popup> {
-    let tabs: Vec<(u64, String, bool)> = state
-        .tabs
-        .iter()
-        .filter(|t| match then {
-            AfterTransactions::Quit => true,
-            AfterTransactions::CloseTab(id) => t.id == id,
-            // The monitor asks about the one it points at.
-            AfterTransactions::Stay => t.id == state.tab().id,
-        })
-        .filter_map(|t| t.transaction.map(|tx| (t.id, t.title.clone(), tx.failed)))
-        .collect();
-    (!tabs.is_empty()).then_some(Popup::ConfirmTransactions { tabs, then })
-}
-
 /// Commits or rolls back the transactions of `tabs`; `then` follows when the server answered.
-fn end_transactions(
+pub(super) fn end_transactions(
     state: &mut State,
     tabs: &[(u64, String, bool)],
     commit: bool,
@@ -1245,7 +1103,12 @@ fn open_export(state: &mut State) {
 }
 
 /// Starts the export the form describes (in the background, one at a time).
-fn start_export(state: &mut State, form: ExportForm, overwrite: Overwrite, fx: &mut Vec<Effect>) {
+pub(super) fn start_export(
+    state: &mut State,
+    form: ExportForm,
+    overwrite: Overwrite,
+    fx: &mut Vec<Effect>,
+) {
     let connection = state.tab().connection.clone();
     let dynamo = state.connection_kind(&connection) == Some(ConnectionKind::Dynamodb);
     let Some(r) = state.tab().results.iter().find(|r| r.id == form.result) else {
@@ -1519,7 +1382,7 @@ fn grid_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     r.clamp_cursor(page, width);
 }
 
-fn set_view(r: &mut ResultTab, kind: ViewKind, fx: &mut Vec<Effect>) {
+pub(super) fn set_view(r: &mut ResultTab, kind: ViewKind, fx: &mut Vec<Effect>) {
     let Some(rows) = r.rows.clone() else {
         return;
     };
@@ -1549,7 +1412,7 @@ fn set_view(r: &mut ResultTab, kind: ViewKind, fx: &mut Vec<Effect>) {
     }));
 }
 
-fn clear_view(r: &mut ResultTab) {
+pub(super) fn clear_view(r: &mut ResultTab) {
     r.view_generation += 1;
     r.view = None;
     r.grid.row = r.grid.row.min(r.loaded_rows().saturating_sub(1));
@@ -1722,423 +1585,6 @@ fn open_query(
     state.focus = Focus::Editor;
     if run_now {
         run(state, vec![query.to_string()], None, fx);
-    }
-}
-
-// ---------------------------------------------------------------- popups
-
-fn on_popup_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
-    let Some(popup) = state.popup.take() else {
-        return;
-    };
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let page = (state.area.height as usize).saturating_sub(6).max(1);
-    let popup = match popup {
-        Popup::Help { .. } | Popup::Message { .. } if is_close(&key) => None,
-        Popup::Help { scroll } => Some(Popup::Help {
-            scroll: scroll_key(scroll, &key, page),
-        }),
-        Popup::Inspector(_) if is_close(&key) => None,
-        Popup::Inspector(mut ins) => {
-            ins.on_key(&key, state.area, fx);
-            Some(Popup::Inspector(ins))
-        }
-        Popup::Message { title, text } => Some(Popup::Message { title, text }),
-        Popup::ConfirmQuit(form) => match form.on_key(&key) {
-            quit::QuitChoice::Stay => None,
-            quit::QuitChoice::Editing(form) => Some(Popup::ConfirmQuit(form)),
-            quit::QuitChoice::Quit(form) => {
-                quit_stopping(state, &form, fx);
-                None
-            }
-        },
-        Popup::SparkStart(form) => match form.on_key(&key) {
-            spark::FormOutcome::Editing(form) => Some(Popup::SparkStart(form)),
-            spark::FormOutcome::Cancelled => None,
-            spark::FormOutcome::Submitted { connection, op } => {
-                if let SparkOp::Start { workgroup, .. } = &op {
-                    state.flash(format!("starting a Spark session in {workgroup}…"), false);
-                }
-                fx.push(Effect::Worker(WorkerCmd::Spark { connection, op }));
-                None
-            }
-        },
-        Popup::SparkDetails {
-            id,
-            lines,
-            mut selected,
-        } => {
-            let last = lines.as_ref().map_or(0, |l| l.len().saturating_sub(1));
-            let close = matches!(key.code, KeyCode::Esc | KeyCode::Char('q'));
-            match key.code {
-                KeyCode::Char('y') => {
-                    if let Some((label, value)) = lines.as_ref().and_then(|l| l.get(selected)) {
-                        fx.push(Effect::CopyToClipboard(value.clone()));
-                        state.flash(format!("copied {label}"), false);
-                    }
-                }
-                KeyCode::Up | KeyCode::Char('k') => selected = selected.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => selected = (selected + 1).min(last),
-                _ => {}
-            }
-            (!close).then_some(Popup::SparkDetails {
-                id,
-                lines,
-                selected,
-            })
-        }
-        Popup::Export(form) => match form.on_key(&key) {
-            export_form::FormOutcome::Editing(form) => Some(Popup::Export(form)),
-            export_form::FormOutcome::Complete(form) => {
-                fx.push(Effect::Worker(WorkerCmd::CompletePath {
-                    typed: form.path.clone(),
-                }));
-                Some(Popup::Export(form))
-            }
-            export_form::FormOutcome::Cancelled => None,
-            export_form::FormOutcome::Submitted(form) => {
-                start_export(state, form, Overwrite::Refuse, fx);
-                None
-            }
-        },
-        Popup::ConfirmOverwrite(form) => match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => {
-                start_export(state, form, Overwrite::Replace, fx);
-                None
-            }
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
-                // Back to the dialog to choose another name.
-                Some(Popup::Export(form))
-            }
-            _ => Some(Popup::ConfirmOverwrite(form)),
-        },
-        Popup::ConfirmCancelExport => match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => {
-                if let Some(run) = &state.export {
-                    fx.push(Effect::Worker(WorkerCmd::Cancel { job: run.id }));
-                    state.flash("cancelling the export…", false);
-                }
-                None
-            }
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => None,
-            _ => Some(Popup::ConfirmCancelExport),
-        },
-        Popup::History(mut picker) => match picker.on_key(&key) {
-            PickerKey::Editing => Some(Popup::History(picker)),
-            PickerKey::Close | PickerKey::Run(_) => None,
-            PickerKey::Choose(i) => {
-                let Some(entry) = picker.entries.as_ref().and_then(|e| e.get(i)).cloned() else {
-                    return;
-                };
-                if state.connection_kind(&entry.connection).is_some()
-                    && state.tab().connection != entry.connection
-                {
-                    new_tab(state, entry.connection.clone(), "");
-                }
-                insert_into_editor(state, &entry.sql);
-                None
-            }
-            PickerKey::Open(i) => {
-                let Some(entry) = picker.entries.as_ref().and_then(|e| e.get(i)).cloned() else {
-                    return;
-                };
-                let reopenable = matches!(
-                    state.connection_kind(&entry.connection),
-                    Some(ConnectionKind::Athena | ConnectionKind::RedshiftData)
-                );
-                match entry.server_id.filter(|_| reopenable) {
-                    Some(server_id) => {
-                        if state.tab().connection != entry.connection {
-                            new_tab(state, entry.connection.clone(), "");
-                        }
-                        state.focus = Focus::Results;
-                        run_with(
-                            state,
-                            vec![entry.sql],
-                            vec![Vec::new()],
-                            Some(server_id),
-                            None,
-                            fx,
-                        );
-                        None
-                    }
-                    None => {
-                        state.flash(
-                            "only Athena and Redshift Data results can be reopened (by their query id)",
-                            true,
-                        );
-                        Some(Popup::History(picker))
-                    }
-                }
-            }
-        },
-        Popup::Snippets(mut picker) => match picker.on_key(&key) {
-            PickerKey::Editing => Some(Popup::Snippets(picker)),
-            PickerKey::Close => None,
-            PickerKey::Choose(i) => {
-                let Some(snippet) = picker.snippets.as_ref().and_then(|s| s.get(i)).cloned() else {
-                    return;
-                };
-                insert_into_editor(state, &snippet.text);
-                None
-            }
-            PickerKey::Open(i) => {
-                let Some(snippet) = picker.snippets.as_ref().and_then(|s| s.get(i)).cloned() else {
-                    return;
-                };
-                open_snippet(state, snippet, false, fx);
-                None
-            }
-            PickerKey::Run(i) => {
-                let Some(snippet) = picker.snippets.as_ref().and_then(|s| s.get(i)).cloned() else {
-                    return;
-                };
-                open_snippet(state, snippet, true, fx);
-                // The `${…}` form, when the snippet has placeholders.
-                state.popup.take()
-            }
-        },
-        Popup::SaveSnippet { mut name, body } => match key.code {
-            KeyCode::Esc => None,
-            KeyCode::Enter if !name.trim().is_empty() => {
-                save_snippet(state, name.trim().to_string(), body, false, fx);
-                None
-            }
-            KeyCode::Backspace => {
-                name.pop();
-                Some(Popup::SaveSnippet { name, body })
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                name.push(c);
-                Some(Popup::SaveSnippet { name, body })
-            }
-            _ => Some(Popup::SaveSnippet { name, body }),
-        },
-        Popup::ConfirmOverwriteSnippet { name, body } => match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => {
-                save_snippet(state, name, body, true, fx);
-                None
-            }
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
-                Some(Popup::SaveSnippet { name, body })
-            }
-            _ => Some(Popup::ConfirmOverwriteSnippet { name, body }),
-        },
-        Popup::Params(form) => match form.on_key(&key) {
-            FormOutcome::Editing(form) => Some(Popup::Params(form)),
-            FormOutcome::Cancelled => {
-                state.flash("run cancelled: no values given", false);
-                None
-            }
-            FormOutcome::Submitted(form) if form.syntax == ValueSyntax::Template => {
-                for f in &form.fields {
-                    state
-                        .param_memory
-                        .insert(f.label.clone(), vec![f.value.clone()]);
-                }
-                run_template(state, &form, fx);
-                None
-            }
-            FormOutcome::Submitted(form) => {
-                let values = form.values_by_statement();
-                for (sql, v) in form.statements.iter().zip(&values) {
-                    if !v.is_empty() {
-                        state.param_memory.insert(sql.clone(), v.clone());
-                    }
-                }
-                run_with(state, form.statements, values, None, form.group, fx);
-                None
-            }
-        },
-        Popup::ConfirmTransactions { tabs, then } => match key.code {
-            KeyCode::Char('c') | KeyCode::Char('C') if !tabs.iter().any(|t| t.2) => {
-                end_transactions(state, &tabs, true, then, fx);
-                None
-            }
-            KeyCode::Char('r') | KeyCode::Char('R') => {
-                end_transactions(state, &tabs, false, then, fx);
-                None
-            }
-            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') => None,
-            _ => Some(Popup::ConfirmTransactions { tabs, then }),
-        },
-        Popup::Password {
-            connection,
-            mut text,
-            rerun,
-        } => match key.code {
-            KeyCode::Esc => None,
-            KeyCode::Enter if !text.is_empty() => {
-                fx.push(Effect::Worker(WorkerCmd::SetPassword {
-                    connection,
-                    password: std::mem::take(&mut text),
-                }));
-                if !rerun.is_empty() {
-                    run(state, rerun, None, fx);
-                }
-                None
-            }
-            KeyCode::Backspace => {
-                text.pop();
-                Some(Popup::Password {
-                    connection,
-                    text,
-                    rerun,
-                })
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                text.push(c);
-                Some(Popup::Password {
-                    connection,
-                    text,
-                    rerun,
-                })
-            }
-            _ => Some(Popup::Password {
-                connection,
-                text,
-                rerun,
-            }),
-        },
-        Popup::Monitor { selected, subject } => on_monitor_key(state, selected, subject, &key, fx),
-        Popup::ConfirmCloseTab => match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                close_tab(state, fx);
-                None
-            }
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => None,
-            _ => Some(Popup::ConfirmCloseTab),
-        },
-        Popup::ConnectionPicker { selected } => {
-            let n = state.connections.len();
-            match key.code {
-                KeyCode::Esc => None,
-                KeyCode::Up | KeyCode::Char('k') => Some(Popup::ConnectionPicker {
-                    selected: selected.saturating_sub(1),
-                }),
-                KeyCode::Down | KeyCode::Char('j') => Some(Popup::ConnectionPicker {
-                    selected: (selected + 1).min(n.saturating_sub(1)),
-                }),
-                KeyCode::Enter => {
-                    if state.tab().transaction.is_some() {
-                        state.flash(
-                            "this tab has a transaction open: commit or roll back before changing its connection",
-                            true,
-                        );
-                    } else if let Some(c) = state.connections.get(selected) {
-                        let name = c.name.clone();
-                        let direct = state.connection_kind(&state.tab().connection)
-                            == Some(ConnectionKind::Redshift);
-                        let tab = state.tab_mut();
-                        // The tab's session (or direct connection) belongs to the connection it
-                        // leaves: ended there, not left to idle out.
-                        if tab.connection != name && (tab.session.take().is_some() || direct) {
-                            fx.push(Effect::Worker(WorkerCmd::EndSession {
-                                connection: tab.connection.clone(),
-                                key: tab.session_key(),
-                            }));
-                        }
-                        tab.connection = name.clone();
-                        // A workgroup or reuse choice belonged to the previous connection.
-                        tab.workgroup = None;
-                        tab.result_reuse = None;
-                        tab.spark = None;
-                        state.mark_edited();
-                        state.flash(format!("this tab now runs on `{name}`"), false);
-                    }
-                    None
-                }
-                _ => Some(Popup::ConnectionPicker { selected }),
-            }
-        }
-        Popup::Input { purpose, mut text } => match key.code {
-            KeyCode::Esc => {
-                if purpose == InputPurpose::BrowserFilter {
-                    state.browser.filter.clear();
-                }
-                None
-            }
-            KeyCode::Enter => {
-                submit_input(state, purpose, text, fx);
-                None
-            }
-            KeyCode::Backspace => {
-                text.pop();
-                live_input(state, purpose, &text);
-                Some(Popup::Input { purpose, text })
-            }
-            KeyCode::Char('u') if ctrl => {
-                text.clear();
-                live_input(state, purpose, &text);
-                Some(Popup::Input { purpose, text })
-            }
-            KeyCode::Char(c) if !ctrl && !c.is_control() => {
-                text.push(c);
-                live_input(state, purpose, &text);
-                Some(Popup::Input { purpose, text })
-            }
-            _ => Some(Popup::Input { purpose, text }),
-        },
-    };
-    // An action above may have opened another popup (e.g. a message); keep that one.
-    if state.popup.is_none() {
-        state.popup = popup;
-    }
-}
-
-fn is_close(key: &KeyEvent) -> bool {
-    matches!(key.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::F(1))
-        || (key.code == KeyCode::Enter)
-}
-
-fn scroll_key(scroll: usize, key: &KeyEvent, page: usize) -> usize {
-    match key.code {
-        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
-        KeyCode::Down | KeyCode::Char('j') => scroll + 1,
-        KeyCode::PageUp => scroll.saturating_sub(page),
-        KeyCode::PageDown | KeyCode::Char(' ') => scroll + page,
-        KeyCode::Home | KeyCode::Char('g') => 0,
-        _ => scroll,
-    }
-}
-
-/// Applies input as it is typed where that is cheap (the browser filter).
-fn live_input(state: &mut State, purpose: InputPurpose, text: &str) {
-    if purpose == InputPurpose::BrowserFilter {
-        state.browser.filter = text.to_string();
-        state.browser.selected = 0;
-        state.browser.top = 0;
-    }
-}
-
-fn submit_input(state: &mut State, purpose: InputPurpose, text: String, fx: &mut Vec<Effect>) {
-    match purpose {
-        InputPurpose::BrowserFilter => live_input(state, purpose, &text),
-        InputPurpose::GridFilter => {
-            let Some(r) = state.tab_mut().active_result_mut() else {
-                return;
-            };
-            r.grid.row = 0;
-            r.grid.top = 0;
-            if text.is_empty() {
-                clear_view(r);
-            } else {
-                set_view(r, ViewKind::Filter { needle: text }, fx);
-            }
-        }
-        InputPurpose::RunLimit => match text.trim() {
-            "" => {
-                state.tab_mut().limit = None;
-                state.flash("this tab uses the connection's limit again", false);
-            }
-            t => match t.parse::<u32>() {
-                Ok(n) if n > 0 => {
-                    state.tab_mut().limit = Some(n);
-                    state.flash(format!("this tab pauses after {n} items"), false);
-                }
-                _ => state.flash(format!("`{t}` is not a number of items (1 or more)"), true),
-            },
-        },
     }
 }
 

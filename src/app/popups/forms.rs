@@ -1,0 +1,104 @@
+//! The forms that read their keys themselves (several fields, each its own keys): what their
+//! outcome does — quit stopping the ticked items, start a Spark session, run with the values
+//! given, export.
+
+use crossterm::event::KeyEvent;
+
+use super::super::update::{quit_stopping, run_template, run_with, start_export};
+use super::{Effect, Popup, State};
+use super::{export_form, params, quit, spark};
+use crate::connectors::spark::SparkOp;
+use crate::export::Overwrite;
+use crate::protocol::WorkerCmd;
+
+pub fn quit(
+    state: &mut State,
+    form: quit::QuitForm,
+    key: &KeyEvent,
+    fx: &mut Vec<Effect>,
+) -> Option<Popup> {
+    match form.on_key(key) {
+        quit::QuitChoice::Stay => None,
+        quit::QuitChoice::Editing(form) => Some(Popup::ConfirmQuit(form)),
+        quit::QuitChoice::Quit(form) => {
+            quit_stopping(state, &form, fx);
+            None
+        }
+    }
+}
+
+pub fn spark_start(
+    state: &mut State,
+    form: spark::StartForm,
+    key: &KeyEvent,
+    fx: &mut Vec<Effect>,
+) -> Option<Popup> {
+    match form.on_key(key) {
+        spark::FormOutcome::Editing(form) => Some(Popup::SparkStart(form)),
+        spark::FormOutcome::Cancelled => None,
+        spark::FormOutcome::Submitted { connection, op } => {
+            if let SparkOp::Start { workgroup, .. } = &op {
+                state.flash(format!("starting a Spark session in {workgroup}…"), false);
+            }
+            fx.push(Effect::Worker(WorkerCmd::Spark { connection, op }));
+            None
+        }
+    }
+}
+
+/// The values of a run's placeholders: remembered for next time, then the run starts.
+pub fn params(
+    state: &mut State,
+    form: params::ParamForm,
+    key: &KeyEvent,
+    fx: &mut Vec<Effect>,
+) -> Option<Popup> {
+    match form.on_key(key) {
+        params::FormOutcome::Editing(form) => Some(Popup::Params(form)),
+        params::FormOutcome::Cancelled => {
+            state.flash("run cancelled: no values given", false);
+            None
+        }
+        params::FormOutcome::Submitted(form) if form.syntax == params::ValueSyntax::Template => {
+            for f in &form.fields {
+                state
+                    .param_memory
+                    .insert(f.label.clone(), vec![f.value.clone()]);
+            }
+            run_template(state, &form, fx);
+            None
+        }
+        params::FormOutcome::Submitted(form) => {
+            let values = form.values_by_statement();
+            for (sql, v) in form.statements.iter().zip(&values) {
+                if !v.is_empty() {
+                    state.param_memory.insert(sql.clone(), v.clone());
+                }
+            }
+            run_with(state, form.statements, values, None, form.group, fx);
+            None
+        }
+    }
+}
+
+pub fn export(
+    state: &mut State,
+    form: export_form::ExportForm,
+    key: &KeyEvent,
+    fx: &mut Vec<Effect>,
+) -> Option<Popup> {
+    match form.on_key(key) {
+        export_form::FormOutcome::Editing(form) => Some(Popup::Export(form)),
+        export_form::FormOutcome::Complete(form) => {
+            fx.push(Effect::Worker(WorkerCmd::CompletePath {
+                typed: form.path.clone(),
+            }));
+            Some(Popup::Export(form))
+        }
+        export_form::FormOutcome::Cancelled => None,
+        export_form::FormOutcome::Submitted(form) => {
+            start_export(state, form, Overwrite::Refuse, fx);
+            None
+        }
+    }
+}
