@@ -1656,4 +1656,5 @@ fn the_monitor_ends_sessions_and_transactions() {
 }
 
 pub(crate) mod inspector;
+mod popups;
 mod sessions;
