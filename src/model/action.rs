@@ -134,11 +134,12 @@ actions! {
     Up "up"
         "up"
         [Grid "up", Grid "k", Browser "up", Browser "k", List "up", List "k", Picker "up",
-         Monitor "up", Monitor "k", Scroll "up", Scroll "k"],
+         Monitor "up", Monitor "k", Scroll "up", Scroll "k", Confirm "up", Confirm "k"],
     Down "down"
         "down"
         [Grid "down", Grid "j", Browser "down", Browser "j", List "down", List "j",
-         Picker "down", Monitor "down", Monitor "j", Scroll "down", Scroll "j"],
+         Picker "down", Monitor "down", Monitor "j", Scroll "down", Scroll "j", Confirm "down",
+         Confirm "j"],
     Left "left"
         "left / previous column"
         [Grid "left", Grid "h"],
@@ -217,6 +218,15 @@ actions! {
     Yes "yes"
         "answer yes"
         [Confirm "y", Confirm "Y"],
+    Toggle "toggle"
+        "quit dialog: tick or untick the line (stop it on the server or not)"
+        [Confirm "space"],
+    ToggleAll "toggle-all"
+        "quit dialog: tick every line, or none when all are"
+        [Confirm "a"],
+    LeaveRunning "leave-running"
+        "quit dialog: quit leaving everything running on the servers"
+        [Confirm "l", Confirm "L"],
     No "no"
         "answer no"
         [Confirm "n", Confirm "N", Confirm "esc"],

@@ -21,7 +21,8 @@ pub enum KeyContext {
     Grid,
     /// A one-line text input (filters, run limit, password, snippet name).
     Input,
-    /// A yes/no question (close tab, overwrite, cancel the export, open transactions).
+    /// A question (close tab, overwrite, cancel the export, open transactions, what to stop on
+    /// quitting).
     Confirm,
     /// A list to choose from (connections, Spark session details).
     List,

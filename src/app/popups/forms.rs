@@ -1,6 +1,6 @@
-//! The forms that read their keys themselves (several fields, each its own keys): what their
-//! outcome does — quit stopping the ticked items, start a Spark session, run with the values
-//! given, export.
+//! The forms: what their outcome does — quit stopping the ticked items, start a Spark session,
+//! run with the values given, export. All but the quit dialog (a question with a list, in the
+//! `confirm` layer) still read their keys themselves: each field has keys of its own.
 
 use crossterm::event::KeyEvent;
 
@@ -9,15 +9,17 @@ use super::{Effect, Popup, State};
 use super::{export_form, params, quit, spark};
 use crate::connectors::spark::SparkOp;
 use crate::export::Overwrite;
+use crate::model::action::Action;
 use crate::protocol::WorkerCmd;
 
+/// What to stop on the servers before quitting (the `confirm` layer, with a list).
 pub fn quit(
     state: &mut State,
     form: quit::QuitForm,
-    key: &KeyEvent,
+    action: Option<Action>,
     fx: &mut Vec<Effect>,
 ) -> Option<Popup> {
-    match form.on_key(key) {
+    match form.on_key(action) {
         quit::QuitChoice::Stay => None,
         quit::QuitChoice::Editing(form) => Some(Popup::ConfirmQuit(form)),
         quit::QuitChoice::Quit(form) => {

@@ -107,6 +107,7 @@ impl Popup {
                 Some(KeyContext::Scroll)
             }
             Popup::ConfirmCloseTab
+            | Popup::ConfirmQuit(_)
             | Popup::ConfirmTransactions { .. }
             | Popup::ConfirmOverwrite(_)
             | Popup::ConfirmCancelExport
@@ -117,9 +118,7 @@ impl Popup {
             Popup::ConnectionPicker { .. } | Popup::SparkDetails { .. } => Some(KeyContext::List),
             Popup::History(_) | Popup::Snippets(_) => Some(KeyContext::Picker),
             Popup::Monitor { .. } => Some(KeyContext::Monitor),
-            Popup::ConfirmQuit(_) | Popup::SparkStart(_) | Popup::Params(_) | Popup::Export(_) => {
-                None
-            }
+            Popup::SparkStart(_) | Popup::Params(_) | Popup::Export(_) => None,
         }
     }
 }
@@ -136,7 +135,7 @@ pub(crate) fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Popup::Help { scroll } => scroll::help(state, scroll, action),
         Popup::Message { title, text } => scroll::message(title, text, action),
         Popup::Inspector(ins) => scroll::inspector(state, ins, &key, action, fx),
-        Popup::ConfirmQuit(form) => forms::quit(state, form, &key, fx),
+        Popup::ConfirmQuit(form) => forms::quit(state, form, action, fx),
         Popup::SparkStart(form) => forms::spark_start(state, form, &key, fx),
         Popup::Params(form) => forms::params(state, form, &key, fx),
         Popup::Export(form) => forms::export(state, form, &key, fx),
