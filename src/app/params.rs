@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
 use super::popups::text_field;
+use crate::model::action::Action;
 
 use crate::sql::{PlaceholderKind, named_params, placeholders};
 
@@ -196,20 +197,23 @@ impl ParamForm {
         values
     }
 
-    /// Tab/↓ and Shift-Tab/↑ move between fields, Enter runs, Esc cancels.
-    pub fn on_key(mut self, key: &KeyEvent) -> FormOutcome {
+    /// `action` is what the key means in the `form` layer: Tab/↓ and Shift-Tab/↑ move between
+    /// fields, Enter runs, Esc cancels; other keys edit the focused field.
+    pub fn on_key(mut self, key: &KeyEvent, action: Option<Action>) -> FormOutcome {
         let n = self.fields.len();
-        match key.code {
-            KeyCode::Esc => return FormOutcome::Cancelled,
-            KeyCode::Enter => match self.fields.iter().position(|f| f.value.trim().is_empty()) {
-                // Athena refuses empty values: go to the first one instead of failing later.
-                Some(empty) => self.focus = empty,
-                None => return FormOutcome::Submitted(self),
-            },
-            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n,
-            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n - 1) % n,
+        match action {
+            Some(Action::Close) => return FormOutcome::Cancelled,
+            Some(Action::Confirm) => {
+                match self.fields.iter().position(|f| f.value.trim().is_empty()) {
+                    // Athena refuses empty values: go to the first one instead of failing later.
+                    Some(empty) => self.focus = empty,
+                    None => return FormOutcome::Submitted(self),
+                }
+            }
+            Some(Action::NextField | Action::Complete) => self.focus = (self.focus + 1) % n,
+            Some(Action::PrevField) => self.focus = (self.focus + n - 1) % n,
             _ => {
-                text_field::edit_in_form(&mut self.fields[self.focus].value, key);
+                text_field::edit(&mut self.fields[self.focus].value, key, action);
             }
         }
         FormOutcome::Editing(self)

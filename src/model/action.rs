@@ -210,11 +210,12 @@ actions! {
     // Popups
     Confirm "confirm"
         "confirm, choose the selected line (questions: the default answer, if any)"
-        [Input "enter", Confirm "enter", List "enter", Picker "enter", Monitor "enter"],
+        [Input "enter", Confirm "enter", List "enter", Picker "enter", Monitor "enter",
+         Form "enter"],
     Close "close"
         "close the popup"
         [Input "esc", List "esc", List "q", Picker "esc", Monitor "esc", Monitor "q", Monitor "f9",
-         Scroll "esc", Scroll "q", Scroll "f1", Scroll "enter"],
+         Scroll "esc", Scroll "q", Scroll "f1", Scroll "enter", Form "esc"],
     Yes "yes"
         "answer yes"
         [Confirm "y", Confirm "Y"],
@@ -238,7 +239,22 @@ actions! {
         [Confirm "r", Confirm "R"],
     ClearInput "clear-input"
         "clear the text"
-        [Input "ctrl-u", Picker "ctrl-u"],
+        [Input "ctrl-u", Picker "ctrl-u", Form "ctrl-u"],
+    NextField "next-field"
+        "the next field"
+        [Form "down"],
+    PrevField "prev-field"
+        "the previous field"
+        [Form "up", Form "shift-tab"],
+    Complete "complete"
+        "export: complete the path from the directory's files (elsewhere: the next field)"
+        [Form "tab"],
+    NextChoice "next-choice"
+        "the field's next choice (export format, scope, destination)"
+        [Form "right"],
+    PrevChoice "prev-choice"
+        "the field's previous choice"
+        [Form "left"],
     Open "open"
         "history: reopen the results; snippets: open in a new tab"
         [Picker "ctrl-o"],

@@ -32,11 +32,13 @@ pub enum KeyContext {
     Monitor,
     /// A text to read (help, messages).
     Scroll,
+    /// A form of several fields (query parameters, export).
+    Form,
 }
 
 impl KeyContext {
     /// Every context, in the order the help lists them.
-    pub const ALL: [KeyContext; 10] = [
+    pub const ALL: [KeyContext; 11] = [
         KeyContext::Global,
         KeyContext::Editor,
         KeyContext::Browser,
@@ -47,6 +49,7 @@ impl KeyContext {
         KeyContext::Picker,
         KeyContext::Monitor,
         KeyContext::Scroll,
+        KeyContext::Form,
     ];
 
     /// The name of its config table: `[keys.<name>]`.
@@ -62,6 +65,7 @@ impl KeyContext {
             KeyContext::Picker => "picker",
             KeyContext::Monitor => "monitor",
             KeyContext::Scroll => "scroll",
+            KeyContext::Form => "form",
         }
     }
 
@@ -83,6 +87,7 @@ impl KeyContext {
             KeyContext::Picker => "History and snippets",
             KeyContext::Monitor => "Jobs and sessions monitor",
             KeyContext::Scroll => "Help and messages",
+            KeyContext::Form => "Forms (query parameters, export)",
         }
     }
 

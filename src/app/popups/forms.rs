@@ -1,6 +1,7 @@
 //! The forms: what their outcome does — quit stopping the ticked items, start a Spark session,
-//! run with the values given, export. All but the quit dialog (a question with a list, in the
-//! `confirm` layer) still read their keys themselves: each field has keys of its own.
+//! run with the values given, export. The quit dialog is a question with a list (the `confirm`
+//! layer); query parameters and export are in the `form` layer; the Spark form (in
+//! `app/spark.rs`) still reads its keys itself.
 
 use crossterm::event::KeyEvent;
 
@@ -53,9 +54,10 @@ pub fn params(
     state: &mut State,
     form: params::ParamForm,
     key: &KeyEvent,
+    action: Option<Action>,
     fx: &mut Vec<Effect>,
 ) -> Option<Popup> {
-    match form.on_key(key) {
+    match form.on_key(key, action) {
         params::FormOutcome::Editing(form) => Some(Popup::Params(form)),
         params::FormOutcome::Cancelled => {
             state.flash("run cancelled: no values given", false);
@@ -87,9 +89,10 @@ pub fn export(
     state: &mut State,
     form: export_form::ExportForm,
     key: &KeyEvent,
+    action: Option<Action>,
     fx: &mut Vec<Effect>,
 ) -> Option<Popup> {
-    match form.on_key(key) {
+    match form.on_key(key, action) {
         export_form::FormOutcome::Editing(form) => Some(Popup::Export(form)),
         export_form::FormOutcome::Complete(form) => {
             fx.push(Effect::Worker(WorkerCmd::CompletePath {

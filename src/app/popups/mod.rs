@@ -118,7 +118,8 @@ impl Popup {
             Popup::ConnectionPicker { .. } | Popup::SparkDetails { .. } => Some(KeyContext::List),
             Popup::History(_) | Popup::Snippets(_) => Some(KeyContext::Picker),
             Popup::Monitor { .. } => Some(KeyContext::Monitor),
-            Popup::SparkStart(_) | Popup::Params(_) | Popup::Export(_) => None,
+            Popup::Params(_) | Popup::Export(_) => Some(KeyContext::Form),
+            Popup::SparkStart(_) => None,
         }
     }
 }
@@ -137,8 +138,8 @@ pub(crate) fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Popup::Inspector(ins) => scroll::inspector(state, ins, &key, action, fx),
         Popup::ConfirmQuit(form) => forms::quit(state, form, action, fx),
         Popup::SparkStart(form) => forms::spark_start(state, form, &key, fx),
-        Popup::Params(form) => forms::params(state, form, &key, fx),
-        Popup::Export(form) => forms::export(state, form, &key, fx),
+        Popup::Params(form) => forms::params(state, form, &key, action, fx),
+        Popup::Export(form) => forms::export(state, form, &key, action, fx),
         Popup::ConfirmOverwrite(form) => confirm::overwrite_file(state, form, action, fx),
         Popup::ConfirmCancelExport => confirm::cancel_export(state, action, fx),
         Popup::ConfirmCloseTab => confirm::closing_tab(state, action, fx),
