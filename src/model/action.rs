@@ -142,10 +142,10 @@ actions! {
          Confirm "j"],
     Left "left"
         "left / previous column"
-        [Grid "left", Grid "h"],
+        [Grid "left", Grid "h", Scroll "left", Scroll "h"],
     Right "right"
         "right / next column"
-        [Grid "right", Grid "l"],
+        [Grid "right", Grid "l", Scroll "right", Scroll "l"],
     PageUp "page-up"
         "page up"
         [Grid "pgup", Browser "pgup", Scroll "pgup"],
@@ -157,13 +157,13 @@ actions! {
         [Grid "g", Browser "g", Scroll "home", Scroll "g"],
     Bottom "bottom"
         "last row"
-        [Grid "G", Browser "G"],
+        [Grid "G", Browser "G", Scroll "end", Scroll "G"],
     FirstColumn "first-column"
         "first column"
-        [Grid "home", Grid "0"],
+        [Grid "home", Grid "0", Scroll "0"],
     LastColumn "last-column"
         "last column"
-        [Grid "end", Grid "$"],
+        [Grid "end", Grid "$", Scroll "$"],
     Inspect "inspect"
         "inspect the cell (pretty JSON, scrollable)"
         [Grid "enter"],
@@ -265,8 +265,8 @@ actions! {
         "cancel the job, end the session or transaction, terminate the Spark session"
         [Monitor "c"],
     CopyValue "copy-value"
-        "copy the line's server id (monitor) or value (Spark session details)"
-        [Monitor "y", List "y"],
+        "copy the line's server id (monitor), value (Spark session details) or text (inspector)"
+        [Monitor "y", List "y", Scroll "y"],
     RunAgain "run-again"
         "run the line's statement again"
         [Monitor "r"],

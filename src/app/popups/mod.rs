@@ -135,7 +135,7 @@ pub(crate) fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     let popup = match popup {
         Popup::Help { scroll } => scroll::help(state, scroll, action),
         Popup::Message { title, text } => scroll::message(title, text, action),
-        Popup::Inspector(ins) => scroll::inspector(state, ins, &key, action, fx),
+        Popup::Inspector(ins) => scroll::inspector(state, ins, action, fx),
         Popup::ConfirmQuit(form) => forms::quit(state, form, action, fx),
         Popup::SparkStart(form) => forms::spark_start(state, form, &key, fx),
         Popup::Params(form) => forms::params(state, form, &key, action, fx),

@@ -1,8 +1,6 @@
 //! Texts to read: the help, a message, the cell inspector (which scrolls itself). The `close`
 //! binding of the `scroll` layer closes them.
 
-use crossterm::event::KeyEvent;
-
 use super::{Effect, Popup, State};
 use crate::app::inspector::Inspector;
 use crate::model::action::Action;
@@ -28,13 +26,12 @@ pub fn message(title: String, text: String, action: Option<Action>) -> Option<Po
 pub fn inspector(
     state: &State,
     mut ins: Inspector,
-    key: &KeyEvent,
     action: Option<Action>,
     fx: &mut Vec<Effect>,
 ) -> Option<Popup> {
     if action == Some(Action::Close) {
         return None;
     }
-    ins.on_key(key, state.area, fx);
+    ins.on_key(action, state.area, fx);
     Some(Popup::Inspector(ins))
 }
