@@ -80,7 +80,7 @@ pub fn open(state: &mut State, fx: &mut Vec<Effect>) {
     // Athena's array/map/row text is read back as JSON (best effort).
     let trino_text = field
         .metadata()
-        .get(crate::connectors::athena::rows::ATHENA_TYPE)
+        .get(crate::model::job::ATHENA_TYPE)
         .is_some_and(|t| t.starts_with("array") || t.starts_with("map") || t.starts_with("row"));
     let (rows, data_row) = (Arc::clone(rs), r.data_row(row));
     let request = state.next_id();

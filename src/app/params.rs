@@ -56,7 +56,7 @@ pub struct ParamForm {
     pub focus: usize,
     pub syntax: ValueSyntax,
     /// The run goes as one batch or transaction once the values are in.
-    pub group: Option<crate::connectors::GroupMode>,
+    pub group: Option<crate::model::job::GroupMode>,
 }
 
 /// What a key did to the form.

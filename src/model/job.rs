@@ -9,6 +9,10 @@ use arrow::record_batch::RecordBatch;
 /// Identifies one run of one statement, for the whole life of the process.
 pub type JobId = u64;
 
+/// The Arrow field metadata key holding Athena's own type of a column (`array(…)`, `map(…)`,
+/// `row(…)`): the cell inspector reads such cells' text back as JSON.
+pub const ATHENA_TYPE: &str = "athena.type";
+
 /// Statistics a service reports about a job; the fields a service lacks stay `None`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobStats {

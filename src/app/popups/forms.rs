@@ -8,9 +8,9 @@ use crossterm::event::KeyEvent;
 use super::super::update::{quit_stopping, run_template, run_with, start_export};
 use super::{Effect, Popup, State};
 use super::{export_form, params, quit, spark};
-use crate::connectors::spark::SparkOp;
 use crate::export::Overwrite;
 use crate::model::action::Action;
+use crate::model::spark::SparkOp;
 use crate::protocol::WorkerCmd;
 
 /// What to stop on the servers before quitting (the `confirm` layer, with a list).

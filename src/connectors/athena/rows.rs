@@ -21,7 +21,7 @@ use aws_sdk_athena::types::{ColumnInfo, Row};
 use crate::connectors::exact_decimal;
 
 /// Field metadata key holding Athena's own type name (`array(varchar)`, `decimal(10,2)`, …).
-pub const ATHENA_TYPE: &str = "athena.type";
+pub use crate::model::job::ATHENA_TYPE;
 
 /// The Arrow schema for Athena's column metadata.
 pub fn schema(columns: &[ColumnInfo]) -> SchemaRef {
