@@ -4,9 +4,11 @@
 //! the path completes it from the file system, Enter exports, Esc closes. Changing the format
 //! changes the path's extension when it still has the previous format's.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
+use super::popups::text_field;
 use crate::export::Format;
+use crate::model::action::Action;
 
 /// The formats the dialog offers, in order.
 pub const FORMATS: [Format; 7] = [
@@ -109,29 +111,29 @@ impl ExportForm {
         }
     }
 
-    pub fn on_key(mut self, key: &KeyEvent) -> FormOutcome {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Esc => return FormOutcome::Cancelled,
-            KeyCode::Enter => {
+    /// `action` is what the key means in the `form` layer; other keys edit the path.
+    pub fn on_key(mut self, key: &KeyEvent, action: Option<Action>) -> FormOutcome {
+        match action {
+            Some(Action::Close) => return FormOutcome::Cancelled,
+            Some(Action::Confirm) => {
                 if self.destination == Destination::File && self.path.trim().is_empty() {
                     self.focus = Field::Path;
                 } else {
                     return FormOutcome::Submitted(self);
                 }
             }
-            KeyCode::Up | KeyCode::BackTab => self.move_focus(-1),
-            KeyCode::Down => self.move_focus(1),
+            Some(Action::PrevField) => self.move_focus(-1),
+            Some(Action::NextField) => self.move_focus(1),
             // The directory is read by the worker, never on the UI loop.
-            KeyCode::Tab if self.focus == Field::Path => return FormOutcome::Complete(self),
-            KeyCode::Tab => self.move_focus(1),
-            KeyCode::Left => self.cycle(-1),
-            KeyCode::Right => self.cycle(1),
-            KeyCode::Backspace if self.focus == Field::Path => {
-                self.path.pop();
+            Some(Action::Complete) if self.focus == Field::Path => {
+                return FormOutcome::Complete(self);
             }
-            KeyCode::Char('u') if ctrl && self.focus == Field::Path => self.path.clear(),
-            KeyCode::Char(c) if !ctrl && self.focus == Field::Path => self.path.push(c),
+            Some(Action::Complete) => self.move_focus(1),
+            Some(Action::PrevChoice) => self.cycle(-1),
+            Some(Action::NextChoice) => self.cycle(1),
+            _ if self.focus == Field::Path => {
+                text_field::edit(&mut self.path, key, action);
+            }
             _ => {}
         }
         FormOutcome::Editing(self)
@@ -140,7 +142,7 @@ impl ExportForm {
     /// Pasted text goes into the path (on one line).
     pub fn paste(&mut self, text: &str) {
         self.focus = Field::Path;
-        self.path.push_str(&text.replace(['\r', '\n'], ""));
+        text_field::paste(&mut self.path, text, "");
     }
 
     fn move_focus(&mut self, step: isize) {
@@ -193,9 +195,19 @@ impl ExportForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::keymap::Keymap;
+    use crate::model::keys::KeyContext;
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    fn key(code: KeyCode) -> (KeyEvent, Option<Action>) {
+        let key = KeyEvent::new(code, KeyModifiers::NONE);
+        let action = Keymap::default().action(KeyContext::Form, &key);
+        (key, action)
+    }
 
     fn press(form: ExportForm, code: KeyCode) -> ExportForm {
-        match form.on_key(&KeyEvent::new(code, KeyModifiers::NONE)) {
+        let (key, action) = key(code);
+        match form.on_key(&key, action) {
             FormOutcome::Editing(f) => f,
             _ => panic!("the form closed"),
         }
@@ -226,7 +238,7 @@ mod tests {
         f = press(f, KeyCode::Down);
         assert_eq!(f.focus, Field::Format, "no path field for the clipboard");
         assert!(matches!(
-            f.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+            f.on_key(&key(KeyCode::Enter).0, key(KeyCode::Enter).1),
             FormOutcome::Submitted(_)
         ));
     }

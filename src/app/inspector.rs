@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 
 use super::{Effect, Popup, State};
+use crate::model::action::Action;
 use crate::protocol::WorkerCmd;
 use crate::results::InspectText;
 
@@ -80,7 +80,7 @@ pub fn open(state: &mut State, fx: &mut Vec<Effect>) {
     // Athena's array/map/row text is read back as JSON (best effort).
     let trino_text = field
         .metadata()
-        .get(crate::connectors::athena::rows::ATHENA_TYPE)
+        .get(crate::model::metadata::ATHENA_TYPE)
         .is_some_and(|t| t.starts_with("array") || t.starts_with("map") || t.starts_with("row"));
     let (rows, data_row) = (Arc::clone(rs), r.data_row(row));
     let request = state.next_id();
@@ -113,9 +113,9 @@ pub fn on_layout(state: &mut State, request: u64, outcome: Result<Arc<InspectTex
 }
 
 impl Inspector {
-    /// A key while open (closing keys are handled by the caller): scrolls, or `y` copies the
-    /// text. `screen` is the terminal's size.
-    pub fn on_key(&mut self, key: &KeyEvent, screen: Rect, fx: &mut Vec<Effect>) {
+    /// A key while open, as the `scroll` layer names it (closing is handled by the caller):
+    /// scrolls, or `copy-value` copies the text. `screen` is the terminal's size.
+    pub fn on_key(&mut self, action: Option<Action>, screen: Rect, fx: &mut Vec<Effect>) {
         let Body::Ready(text) = &self.body else {
             return;
         };
@@ -124,18 +124,18 @@ impl Inspector {
         let last_left = text.widest().saturating_sub(cols);
         let page = rows.saturating_sub(1).max(1);
         let (top, left) = (self.top, self.left);
-        (self.top, self.left) = match key.code {
-            KeyCode::Up | KeyCode::Char('k') => (top.saturating_sub(1), left),
-            KeyCode::Down | KeyCode::Char('j') => (top + 1, left),
-            KeyCode::PageUp => (top.saturating_sub(page), left),
-            KeyCode::PageDown | KeyCode::Char(' ') => (top + page, left),
-            KeyCode::Home | KeyCode::Char('g') => (0, 0),
-            KeyCode::End | KeyCode::Char('G') => (last_top, left),
-            KeyCode::Left | KeyCode::Char('h') => (top, left.saturating_sub(SIDE_STEP)),
-            KeyCode::Right | KeyCode::Char('l') => (top, left + SIDE_STEP),
-            KeyCode::Char('0') => (top, 0),
-            KeyCode::Char('$') => (top, last_left),
-            KeyCode::Char('y') => {
+        (self.top, self.left) = match action {
+            Some(Action::Up) => (top.saturating_sub(1), left),
+            Some(Action::Down) => (top + 1, left),
+            Some(Action::PageUp) => (top.saturating_sub(page), left),
+            Some(Action::PageDown) => (top + page, left),
+            Some(Action::Top) => (0, 0),
+            Some(Action::Bottom) => (last_top, left),
+            Some(Action::Left) => (top, left.saturating_sub(SIDE_STEP)),
+            Some(Action::Right) => (top, left + SIDE_STEP),
+            Some(Action::FirstColumn) => (top, 0),
+            Some(Action::LastColumn) => (top, last_left),
+            Some(Action::CopyValue) => {
                 fx.push(Effect::CopyToClipboard(text.to_text()));
                 (top, left)
             }

@@ -30,13 +30,13 @@ pub fn key_combo(ev: &KeyEvent) -> Option<KeyCombo> {
         KeyCode::PageDown => KeyCodeName::PageDown,
         _ => return None,
     };
-    let is_char = matches!(code, KeyCodeName::Char(_));
+    // Shift is already part of a typed character ('G', '?') and of BackTab (Shift-Tab).
+    let shift_included = matches!(code, KeyCodeName::Char(_) | KeyCodeName::BackTab);
     Some(KeyCombo {
         code,
         ctrl: ev.modifiers.contains(KeyModifiers::CONTROL),
         alt: ev.modifiers.contains(KeyModifiers::ALT),
-        // Shift is already part of a typed character ('G', '?').
-        shift: !is_char && ev.modifiers.contains(KeyModifiers::SHIFT),
+        shift: !shift_included && ev.modifiers.contains(KeyModifiers::SHIFT),
     })
 }
 
@@ -87,7 +87,8 @@ impl Keymap {
         Ok(Keymap { bindings })
     }
 
-    /// The action bound to `combo` in `ctx`, falling back to the global bindings.
+    /// The action bound to `combo` in `ctx`, falling back to the global bindings (not for a
+    /// popup's layer, which is looked up alone).
     pub fn lookup(&self, ctx: KeyContext, combo: &KeyCombo) -> Option<Action> {
         let find = |c: KeyContext| {
             self.bindings
@@ -100,7 +101,16 @@ impl Keymap {
         {
             return Some(a);
         }
+        if ctx.is_popup() {
+            return None;
+        }
         find(KeyContext::Global)
+    }
+
+    /// The action a terminal key means in `ctx` (`None`: unbound, or a key the keymap cannot
+    /// name).
+    pub fn action(&self, ctx: KeyContext, key: &KeyEvent) -> Option<Action> {
+        key_combo(key).and_then(|k| self.lookup(ctx, &k))
     }
 
     /// Every binding, for the help popup: (context, key, action), in action order.
@@ -165,6 +175,9 @@ mod tests {
             km.lookup(KeyContext::Editor, &cj),
             Some(Action::RunStatement)
         );
+        // Terminals send Shift-Tab as BackTab with Shift held: the config's `shift-tab`.
+        let back_tab = key_combo(&ev(KeyCode::BackTab, KeyModifiers::SHIFT)).unwrap();
+        assert_eq!(Some(back_tab), parse_key("shift-tab").ok());
         let g = key_combo(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)).unwrap();
         assert_eq!(km.lookup(KeyContext::Grid, &g), Some(Action::Bottom));
         // Plain letters do nothing globally, so the editor receives them as text.

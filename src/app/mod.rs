@@ -16,6 +16,7 @@ mod lookups;
 pub mod monitor;
 pub mod params;
 pub mod pickers;
+pub mod popups;
 pub mod quit;
 mod quitting;
 pub mod results;
@@ -44,6 +45,7 @@ use browser::{BrowserState, TreeNode};
 use editor::EditorTab;
 use keymap::Keymap;
 
+pub use popups::{InputPurpose, Popup};
 pub use update::update;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,90 +53,6 @@ pub enum Focus {
     Browser,
     Editor,
     Results,
-}
-
-/// What a one-line text input popup is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputPurpose {
-    GridFilter,
-    BrowserFilter,
-    /// DynamoDB: items per run before pausing, for this tab.
-    RunLimit,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Popup {
-    Help {
-        scroll: usize,
-    },
-    /// The cell inspector.
-    Inspector(inspector::Inspector),
-    /// What to stop on the servers before quitting.
-    ConfirmQuit(quit::QuitForm),
-    /// Start a Spark session in a workgroup (DPU sizes, idle timeout).
-    SparkStart(spark::StartForm),
-    /// A Spark session's details (GetSession, endpoint and dashboard links); `y` copies the
-    /// selected line's value.
-    SparkDetails {
-        id: String,
-        /// `None` until the service answered.
-        lines: Option<Vec<(String, String)>>,
-        selected: usize,
-    },
-    /// Values for the `?` placeholders of a run.
-    Params(params::ParamForm),
-    ConfirmCloseTab,
-    /// Tabs with a transaction open (direct connections): commit, roll back, or stay.
-    ConfirmTransactions {
-        /// Tab id, title, and whether the transaction failed (only a rollback is possible).
-        tabs: Vec<(u64, String, bool)>,
-        then: AfterTransactions,
-    },
-    /// The server asks a password for this connection: typed here, kept in memory only.
-    Password {
-        connection: String,
-        text: String,
-        /// What to run once it is known (the run that failed for want of it).
-        rerun: Vec<String>,
-    },
-    ConnectionPicker {
-        selected: usize,
-    },
-    /// The jobs and sessions monitor; `selected` indexes [`monitor::entries`].
-    Monitor {
-        selected: usize,
-        /// The line chosen, followed while lines move (a job ending moves below the sessions):
-        /// a key acts on what the user chose, not on what slid under the cursor.
-        subject: Option<monitor::Subject>,
-    },
-    Input {
-        purpose: InputPurpose,
-        text: String,
-    },
-    Message {
-        title: String,
-        text: String,
-    },
-    /// Format, scope and destination of an export (`Ctrl-E`).
-    Export(export_form::ExportForm),
-    /// The export's file exists: replace it?
-    ConfirmOverwrite(export_form::ExportForm),
-    /// `Ctrl-E` while an export runs: cancel it?
-    ConfirmCancelExport,
-    /// Run history (`F8`).
-    History(pickers::HistoryPicker),
-    /// Saved snippets (`Ctrl-P`).
-    Snippets(pickers::SnippetPicker),
-    /// `Ctrl-S`: the name to save the tab's text (or selection) under.
-    SaveSnippet {
-        name: String,
-        body: String,
-    },
-    /// A snippet of that name exists: replace it?
-    ConfirmOverwriteSnippet {
-        name: String,
-        body: String,
-    },
 }
 
 /// An export running in the background (one at a time), as the status bar shows it.

@@ -4,7 +4,10 @@
 
 use std::collections::HashMap;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
+
+use super::popups::text_field;
+use crate::model::action::Action;
 
 use crate::sql::{PlaceholderKind, named_params, placeholders};
 
@@ -53,7 +56,7 @@ pub struct ParamForm {
     pub focus: usize,
     pub syntax: ValueSyntax,
     /// The run goes as one batch or transaction once the values are in.
-    pub group: Option<crate::connectors::GroupMode>,
+    pub group: Option<crate::model::job::GroupMode>,
 }
 
 /// What a key did to the form.
@@ -194,36 +197,31 @@ impl ParamForm {
         values
     }
 
-    /// Tab/↓ and Shift-Tab/↑ move between fields, Enter runs, Esc cancels.
-    pub fn on_key(mut self, key: &KeyEvent) -> FormOutcome {
+    /// `action` is what the key means in the `form` layer: Tab/↓ and Shift-Tab/↑ move between
+    /// fields, Enter runs, Esc cancels; other keys edit the focused field.
+    pub fn on_key(mut self, key: &KeyEvent, action: Option<Action>) -> FormOutcome {
         let n = self.fields.len();
-        match key.code {
-            KeyCode::Esc => return FormOutcome::Cancelled,
-            KeyCode::Enter => match self.fields.iter().position(|f| f.value.trim().is_empty()) {
-                // Athena refuses empty values: go to the first one instead of failing later.
-                Some(empty) => self.focus = empty,
-                None => return FormOutcome::Submitted(self),
-            },
-            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % n,
-            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + n - 1) % n,
-            KeyCode::Backspace => {
-                self.fields[self.focus].value.pop();
+        match action {
+            Some(Action::Close) => return FormOutcome::Cancelled,
+            Some(Action::Confirm) => {
+                match self.fields.iter().position(|f| f.value.trim().is_empty()) {
+                    // Athena refuses empty values: go to the first one instead of failing later.
+                    Some(empty) => self.focus = empty,
+                    None => return FormOutcome::Submitted(self),
+                }
             }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.fields[self.focus].value.clear();
+            Some(Action::NextField | Action::Complete) => self.focus = (self.focus + 1) % n,
+            Some(Action::PrevField) => self.focus = (self.focus + n - 1) % n,
+            _ => {
+                text_field::edit(&mut self.fields[self.focus].value, key, action);
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.fields[self.focus].value.push(c);
-            }
-            _ => {}
         }
         FormOutcome::Editing(self)
     }
 
     /// Pasted text goes into the focused field (on one line).
     pub fn paste(&mut self, text: &str) {
-        let line = text.replace(['\r', '\n'], " ");
-        self.fields[self.focus].value.push_str(&line);
+        text_field::paste(&mut self.fields[self.focus].value, text, " ");
     }
 }
 

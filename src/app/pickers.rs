@@ -1,7 +1,10 @@
 //! The two searchable lists: run history (`F8`) and saved snippets (`Ctrl-P`). Both load on the
 //! worker and arrive later (`None` until then); typing narrows them, ↑/↓ choose.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
+
+use super::popups::text_field;
+use crate::model::action::Action;
 
 use crate::store::history::Entry;
 use crate::store::snippets::{Snippet, rank};
@@ -18,48 +21,30 @@ pub enum PickerKey {
     Run(usize),
 }
 
-/// Shared text/selection editing; `n` is how many items match.
+/// Shared text/selection editing; `n` is how many items match. `action` is what the key means
+/// in the `picker` layer; other keys edit the query.
 fn on_key(
     query: &mut String,
     selected: &mut usize,
     n: usize,
     key: &KeyEvent,
+    action: Option<Action>,
     hit: &[usize],
 ) -> PickerKey {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let pick = |i: usize| hit.get(i).copied();
-    match key.code {
-        KeyCode::Esc => return PickerKey::Close,
-        KeyCode::Enter => {
-            if let Some(i) = pick(*selected) {
-                return PickerKey::Choose(i);
+    let pick = hit.get(*selected).copied();
+    match (action, pick) {
+        (Some(Action::Close), _) => return PickerKey::Close,
+        (Some(Action::Confirm), Some(i)) => return PickerKey::Choose(i),
+        (Some(Action::Open), Some(i)) => return PickerKey::Open(i),
+        (Some(Action::Run), Some(i)) => return PickerKey::Run(i),
+        (Some(Action::Confirm | Action::Open | Action::Run), None) => {}
+        (Some(Action::Up), _) => *selected = selected.saturating_sub(1),
+        (Some(Action::Down), _) => *selected = (*selected + 1).min(n.saturating_sub(1)),
+        _ => {
+            if text_field::edit(query, key, action) {
+                *selected = 0;
             }
         }
-        KeyCode::Char('o') if ctrl => {
-            if let Some(i) = pick(*selected) {
-                return PickerKey::Open(i);
-            }
-        }
-        KeyCode::Char('r') if ctrl => {
-            if let Some(i) = pick(*selected) {
-                return PickerKey::Run(i);
-            }
-        }
-        KeyCode::Up => *selected = selected.saturating_sub(1),
-        KeyCode::Down => *selected = (*selected + 1).min(n.saturating_sub(1)),
-        KeyCode::Backspace => {
-            query.pop();
-            *selected = 0;
-        }
-        KeyCode::Char('u') if ctrl => {
-            query.clear();
-            *selected = 0;
-        }
-        KeyCode::Char(c) if !ctrl => {
-            query.push(c);
-            *selected = 0;
-        }
-        _ => {}
     }
     PickerKey::Editing
 }
@@ -145,13 +130,14 @@ impl HistoryPicker {
             .collect()
     }
 
-    pub fn on_key(&mut self, key: &KeyEvent) -> PickerKey {
+    pub fn on_key(&mut self, key: &KeyEvent, action: Option<Action>) -> PickerKey {
         let query = self.query.clone();
         let outcome = on_key(
             &mut self.query,
             &mut self.selected,
             self.hits.len(),
             key,
+            action,
             &self.hits,
         );
         if self.query != query {
@@ -199,13 +185,14 @@ impl SnippetPicker {
         }
     }
 
-    pub fn on_key(&mut self, key: &KeyEvent) -> PickerKey {
+    pub fn on_key(&mut self, key: &KeyEvent, action: Option<Action>) -> PickerKey {
         let query = self.query.clone();
         let outcome = on_key(
             &mut self.query,
             &mut self.selected,
             self.hits.len(),
             key,
+            action,
             &self.hits,
         );
         if self.query != query {

@@ -3,11 +3,9 @@
 //! and billing after Quarry is gone unless the user says so). Open transactions are asked about
 //! before this (commit or roll back), and runs on the embedded engine end with the process.
 
-use crossterm::event::{KeyCode, KeyEvent};
-
 use super::State;
 use super::monitor::{self, Entry, Subject};
-use crate::store::config::ConnectionKind;
+use crate::model::action::Action;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuitItem {
@@ -38,7 +36,7 @@ pub fn form(state: &State) -> Option<QuitForm> {
     for entry in monitor::entries(state) {
         let on_server = match entry.subject {
             Subject::Job { tab, result } if entry.active => {
-                let Some(t) = state.tabs.iter().find(|t| t.id == tab) else {
+                let Some(t) = state.tab_by_id(tab) else {
                     continue;
                 };
                 let followed_only = t
@@ -46,14 +44,9 @@ pub fn form(state: &State) -> Option<QuitForm> {
                     .iter()
                     .find(|r| r.id == result)
                     .is_some_and(|r| r.reopen.is_some());
-                let server = matches!(
-                    state.connection_kind(&t.connection),
-                    Some(
-                        ConnectionKind::Athena
-                            | ConnectionKind::RedshiftData
-                            | ConnectionKind::Redshift
-                    )
-                );
+                let server = state
+                    .connection_kind(&t.connection)
+                    .is_some_and(|k| k.capabilities().server_side_work);
                 if !server || followed_only {
                     local += 1;
                     continue;
@@ -80,29 +73,29 @@ pub fn form(state: &State) -> Option<QuitForm> {
 }
 
 impl QuitForm {
-    pub fn on_key(mut self, key: &KeyEvent) -> QuitChoice {
+    /// `action` is what the key means in the `confirm` layer: yes (or Enter) quits stopping
+    /// the ticked items, no stays; the list moves and ticks in between.
+    pub fn on_key(mut self, action: Option<Action>) -> QuitChoice {
         let last = self.items.len().saturating_sub(1);
-        match key.code {
-            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') => return QuitChoice::Stay,
-            KeyCode::Enter | KeyCode::Char('y') | KeyCode::Char('Y') => {
-                return QuitChoice::Quit(self);
-            }
-            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => self.selected = (self.selected + 1).min(last),
-            KeyCode::Char(' ') => {
+        match action {
+            Some(Action::No) => return QuitChoice::Stay,
+            Some(Action::Confirm | Action::Yes) => return QuitChoice::Quit(self),
+            Some(Action::Up) => self.selected = self.selected.saturating_sub(1),
+            Some(Action::Down) => self.selected = (self.selected + 1).min(last),
+            Some(Action::Toggle) => {
                 if let Some(item) = self.items.get_mut(self.selected) {
                     item.stop = !item.stop;
                 }
             }
             // All on, or all off when all are on.
-            KeyCode::Char('a') => {
+            Some(Action::ToggleAll) => {
                 let all = self.items.iter().all(|i| i.stop);
                 for item in &mut self.items {
                     item.stop = !all;
                 }
             }
             // Leave everything running on the servers.
-            KeyCode::Char('l') | KeyCode::Char('L') => {
+            Some(Action::LeaveRunning) => {
                 for item in &mut self.items {
                     item.stop = false;
                 }

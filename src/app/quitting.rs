@@ -9,7 +9,7 @@ use crate::protocol::WorkerCmd;
 
 /// `q`: asks about open transactions, then about work still on the servers, else quits.
 pub(super) fn request_quit(state: &mut State, fx: &mut Vec<Effect>) {
-    if let Some(popup) = super::update::transactions_popup(state, AfterTransactions::Quit) {
+    if let Some(popup) = super::popups::transactions_popup(state, AfterTransactions::Quit) {
         state.popup = Some(popup);
         return;
     }

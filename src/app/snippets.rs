@@ -131,7 +131,7 @@ pub(super) fn run_template(state: &mut State, form: &ParamForm, fx: &mut Vec<Eff
         meta: Default::default(),
         text: text.clone(),
     };
-    let (sql, values) = match crate::cli::render_snippet(&snippet, &sets, kind) {
+    let (sql, values) = match snippet.render(&sets, kind) {
         Ok(r) => r,
         Err(e) => {
             state.flash(e, true);

@@ -47,7 +47,7 @@ pub(super) fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>)
 /// Closes the active tab, first asking about an open transaction or text that would be lost.
 fn ask_close_tab(state: &mut State, fx: &mut Vec<Effect>) {
     let tab = state.tab().id;
-    if let Some(popup) = super::update::transactions_popup(state, AfterTransactions::CloseTab(tab))
+    if let Some(popup) = super::popups::transactions_popup(state, AfterTransactions::CloseTab(tab))
     {
         state.popup = Some(popup);
     } else if state.tab().contents().trim().is_empty() {
@@ -94,7 +94,7 @@ pub(super) fn close_tab(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 /// Makes the tab (and result) of a monitor line the one shown.
-pub(super) fn show_subject(state: &mut State, subject: Subject) {
+pub(crate) fn show_subject(state: &mut State, subject: Subject) {
     let (tab, result) = match subject {
         Subject::Job { tab, result } => (tab, Some(result)),
         Subject::Session { tab } | Subject::Transaction { tab } => (tab, None),

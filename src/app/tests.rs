@@ -137,7 +137,7 @@ fn athena_complex_values_are_inspected_as_json() {
     type_text(&mut s, "SELECT m");
     let job = runs(&update(&mut s, ctrl('j')))[0].0;
     let meta = [(
-        crate::connectors::athena::rows::ATHENA_TYPE.to_string(),
+        crate::model::metadata::ATHENA_TYPE.to_string(),
         "map".to_string(),
     )];
     let field = Field::new("m", DataType::Utf8, true).with_metadata(meta.into());
@@ -363,6 +363,7 @@ mod dynamodb;
 mod export;
 mod grid;
 pub(crate) mod inspector;
+mod popups;
 mod quitting;
 mod redshift_data;
 mod run;

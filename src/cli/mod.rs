@@ -22,7 +22,7 @@ pub use connections::connections;
 pub use history::history;
 pub use ls::ls;
 pub use run::run;
-pub use snippets::{SnippetsCommand, SnippetsFormat, render_snippet, snippets_command};
+pub use snippets::{SnippetsCommand, SnippetsFormat, snippets_command};
 pub use spark::{SparkCommand, spark_command};
 
 use std::path::{Path, PathBuf};

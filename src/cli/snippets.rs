@@ -7,7 +7,7 @@ use clap::Subcommand;
 use super::{EXIT_QUERY, EXIT_USAGE, RunArgs, inert, pick_connection, run};
 use crate::connectors::{self, ConnectorError};
 use crate::results::{display_line, sanitize_multiline};
-use crate::store::config::{self, Config, ConnectionConfig};
+use crate::store::config::{Config, ConnectionConfig};
 use crate::store::snippets::{Library, LibraryError, SnippetMeta};
 
 /// `quarry snippets …`.
@@ -416,7 +416,7 @@ pub(super) async fn run_snippet(
             return EXIT_USAGE;
         }
     };
-    let (sql, params) = match render_snippet(&snippet, &args.set, conn.kind) {
+    let (sql, params) = match snippet.render(&args.set, conn.kind) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("quarry: {}", sanitize_multiline(&e));
@@ -443,66 +443,4 @@ fn find_snippet(name: &str) -> Result<crate::store::snippets::Snippet, i32> {
             eprintln!("quarry: {}", sanitize_multiline(&e));
             EXIT_USAGE
         })
-}
-
-/// The SQL and `--param` values of a snippet run. Values are written into the text (quoting
-/// rules in `crate::sql::template`) for every kind of connection except Redshift Data, where
-/// each `${name}` becomes a `:name` parameter (plain-text value), and DynamoDB, where it becomes
-/// a `?` parameter (a JSON number or string).
-pub fn render_snippet(
-    snippet: &crate::store::snippets::Snippet,
-    sets: &[String],
-    kind: config::ConnectionKind,
-) -> Result<(String, Vec<String>), String> {
-    use crate::model::connection::ParamStyle as Taken;
-    use crate::sql::template::{Mode, ParamStyle, TemplateError, render};
-    let declared = snippet.params();
-    let mut values = std::collections::HashMap::new();
-    for set in sets {
-        let Some((name, value)) = set.split_once('=') else {
-            return Err(format!("--set `{set}`: give NAME=VALUE"));
-        };
-        let name = name.trim();
-        if !declared.iter().any(|p| p.name == name) {
-            let names: Vec<String> = declared
-                .iter()
-                .map(|p| format!("${{{}}}", p.name))
-                .collect();
-            return Err(format!(
-                "--set {name}: snippet `{}` has no ${{{name}}} placeholder (it has {})",
-                snippet.name,
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            ));
-        }
-        if values.insert(name.to_string(), value.to_string()).is_some() {
-            return Err(format!("--set {name} is given twice"));
-        }
-    }
-    let style = kind.capabilities().params;
-    let mode = match style {
-        Some(Taken::Named) => Mode::AsParameters(ParamStyle::Named),
-        Some(Taken::Json | Taken::SqlLiterals) => Mode::AsParameters(ParamStyle::Positional),
-        None => Mode::Textual,
-    };
-    let rendered = render(&snippet.text, &values, mode).map_err(|e| match e {
-        TemplateError::Missing { name } => format!(
-            "snippet `{}` needs a value for ${{{name}}}: give --set {name}=VALUE",
-            snippet.name
-        ),
-        e => format!("snippet `{}`: {e}", snippet.name),
-    })?;
-    let params = rendered
-        .params
-        .iter()
-        .map(|p| match style {
-            Some(Taken::Named) => format!("{}={}", p.name, p.value),
-            Some(Taken::SqlLiterals) => p.sql_literal(),
-            _ => p.json_literal(),
-        })
-        .collect();
-    Ok((rendered.sql, params))
 }

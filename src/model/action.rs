@@ -133,34 +133,37 @@ actions! {
     // Lists, grid and browser
     Up "up"
         "up"
-        [Grid "up", Grid "k", Browser "up", Browser "k"],
+        [Grid "up", Grid "k", Browser "up", Browser "k", List "up", List "k", Picker "up",
+         Monitor "up", Monitor "k", Scroll "up", Scroll "k", Confirm "up", Confirm "k"],
     Down "down"
         "down"
-        [Grid "down", Grid "j", Browser "down", Browser "j"],
+        [Grid "down", Grid "j", Browser "down", Browser "j", List "down", List "j",
+         Picker "down", Monitor "down", Monitor "j", Scroll "down", Scroll "j", Confirm "down",
+         Confirm "j"],
     Left "left"
         "left / previous column"
-        [Grid "left", Grid "h"],
+        [Grid "left", Grid "h", Scroll "left", Scroll "h"],
     Right "right"
         "right / next column"
-        [Grid "right", Grid "l"],
+        [Grid "right", Grid "l", Scroll "right", Scroll "l"],
     PageUp "page-up"
         "page up"
-        [Grid "pgup", Browser "pgup"],
+        [Grid "pgup", Browser "pgup", Scroll "pgup"],
     PageDown "page-down"
         "page down"
-        [Grid "pgdn", Browser "pgdn"],
+        [Grid "pgdn", Browser "pgdn", Scroll "pgdn", Scroll "space"],
     Top "top"
         "first row"
-        [Grid "g", Browser "g"],
+        [Grid "g", Browser "g", Scroll "home", Scroll "g"],
     Bottom "bottom"
         "last row"
-        [Grid "G", Browser "G"],
+        [Grid "G", Browser "G", Scroll "end", Scroll "G"],
     FirstColumn "first-column"
         "first column"
-        [Grid "home", Grid "0"],
+        [Grid "home", Grid "0", Scroll "0"],
     LastColumn "last-column"
         "last column"
-        [Grid "end", Grid "$"],
+        [Grid "end", Grid "$", Scroll "$"],
     Inspect "inspect"
         "inspect the cell (pretty JSON, scrollable)"
         [Grid "enter"],
@@ -204,4 +207,67 @@ actions! {
     Refresh "refresh"
         "reload the node's children"
         [Browser "R"],
+    // Popups
+    Confirm "confirm"
+        "confirm, choose the selected line (questions: the default answer, if any)"
+        [Input "enter", Confirm "enter", List "enter", Picker "enter", Monitor "enter",
+         Form "enter"],
+    Close "close"
+        "close the popup"
+        [Input "esc", List "esc", List "q", Picker "esc", Monitor "esc", Monitor "q", Monitor "f9",
+         Scroll "esc", Scroll "q", Scroll "f1", Scroll "enter", Form "esc"],
+    Yes "yes"
+        "answer yes"
+        [Confirm "y", Confirm "Y"],
+    Toggle "toggle"
+        "quit dialog: tick or untick the line (stop it on the server or not)"
+        [Confirm "space"],
+    ToggleAll "toggle-all"
+        "quit dialog: tick every line, or none when all are"
+        [Confirm "a"],
+    LeaveRunning "leave-running"
+        "quit dialog: quit leaving everything running on the servers"
+        [Confirm "l", Confirm "L"],
+    No "no"
+        "answer no"
+        [Confirm "n", Confirm "N", Confirm "esc"],
+    Commit "commit"
+        "open transactions: commit"
+        [Confirm "c", Confirm "C"],
+    Rollback "rollback"
+        "open transactions: roll back"
+        [Confirm "r", Confirm "R"],
+    ClearInput "clear-input"
+        "clear the text"
+        [Input "ctrl-u", Picker "ctrl-u", Form "ctrl-u"],
+    NextField "next-field"
+        "the next field"
+        [Form "down"],
+    PrevField "prev-field"
+        "the previous field"
+        [Form "up", Form "shift-tab"],
+    Complete "complete"
+        "export: complete the path from the directory's files (elsewhere: the next field)"
+        [Form "tab"],
+    NextChoice "next-choice"
+        "the field's next choice (export format, scope, destination)"
+        [Form "right"],
+    PrevChoice "prev-choice"
+        "the field's previous choice"
+        [Form "left"],
+    Open "open"
+        "history: reopen the results; snippets: open in a new tab"
+        [Picker "ctrl-o"],
+    Run "run"
+        "snippets: open in a new tab and run"
+        [Picker "ctrl-r"],
+    Stop "stop"
+        "cancel the job, end the session or transaction, terminate the Spark session"
+        [Monitor "c"],
+    CopyValue "copy-value"
+        "copy the line's server id (monitor), value (Spark session details) or text (inspector)"
+        [Monitor "y", List "y", Scroll "y"],
+    RunAgain "run-again"
+        "run the line's statement again"
+        [Monitor "r"],
 }

@@ -10,6 +10,8 @@ use serde::Deserialize;
 use super::action::Action;
 
 /// Where a binding applies. `Global` bindings work in every pane; a pane's own bindings win.
+/// The popup layers (`Input` and after) are closed worlds: while a popup is open only its own
+/// layer is looked up, so `Ctrl-Q` does not quit from inside a text field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyContext {
@@ -17,6 +19,94 @@ pub enum KeyContext {
     Editor,
     Browser,
     Grid,
+    /// A one-line text input (filters, run limit, password, snippet name).
+    Input,
+    /// A question (close tab, overwrite, cancel the export, open transactions, what to stop on
+    /// quitting).
+    Confirm,
+    /// A list to choose from (connections, Spark session details).
+    List,
+    /// A searchable list: typed keys go to the query (history, snippets).
+    Picker,
+    /// The jobs and sessions monitor.
+    Monitor,
+    /// A text to read (help, messages).
+    Scroll,
+    /// A form of several fields (query parameters, export).
+    Form,
+}
+
+impl KeyContext {
+    /// Every context, in the order the help lists them.
+    pub const ALL: [KeyContext; 11] = [
+        KeyContext::Global,
+        KeyContext::Editor,
+        KeyContext::Browser,
+        KeyContext::Grid,
+        KeyContext::Input,
+        KeyContext::Confirm,
+        KeyContext::List,
+        KeyContext::Picker,
+        KeyContext::Monitor,
+        KeyContext::Scroll,
+        KeyContext::Form,
+    ];
+
+    /// The name of its config table: `[keys.<name>]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyContext::Global => "global",
+            KeyContext::Editor => "editor",
+            KeyContext::Browser => "browser",
+            KeyContext::Grid => "grid",
+            KeyContext::Input => "input",
+            KeyContext::Confirm => "confirm",
+            KeyContext::List => "list",
+            KeyContext::Picker => "picker",
+            KeyContext::Monitor => "monitor",
+            KeyContext::Scroll => "scroll",
+            KeyContext::Form => "form",
+        }
+    }
+
+    /// The context whose config table is `[keys.<name>]`.
+    pub fn from_name(name: &str) -> Option<KeyContext> {
+        KeyContext::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Its heading in the help popup.
+    pub fn title(self) -> &'static str {
+        match self {
+            KeyContext::Global => "Everywhere",
+            KeyContext::Editor => "Editor",
+            KeyContext::Browser => "Browser",
+            KeyContext::Grid => "Results grid",
+            KeyContext::Input => "Text inputs",
+            KeyContext::Confirm => "Questions",
+            KeyContext::List => "Lists",
+            KeyContext::Picker => "History and snippets",
+            KeyContext::Monitor => "Jobs and sessions monitor",
+            KeyContext::Scroll => "Help and messages",
+            KeyContext::Form => "Forms (query parameters, export)",
+        }
+    }
+
+    /// A popup's layer: looked up alone, without the global bindings under it.
+    pub fn is_popup(self) -> bool {
+        !matches!(
+            self,
+            KeyContext::Global | KeyContext::Editor | KeyContext::Browser | KeyContext::Grid
+        )
+    }
+
+    /// `[keys.global], [keys.editor], …`: the tables a config may have, for error messages.
+    pub fn table_list() -> String {
+        KeyContext::ALL
+            .iter()
+            .map(|c| format!("[keys.{}]", c.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// A key with its modifiers, normalised so that `Shift` on characters is folded into the char.

@@ -40,6 +40,7 @@ use nucleo_matcher::{Config as MatcherConfig, Matcher, Utf32Str};
 
 use super::AtomicFile;
 use super::paths::DataPaths;
+use crate::model::connection::ConnectionKind;
 
 /// The metadata keys of a header.
 const KEYS: [&str; 4] = ["name", "description", "connection", "tags"];
@@ -71,6 +72,69 @@ pub struct Snippet {
 }
 
 impl Snippet {
+    /// The SQL and `--param` values of a snippet run. Values are written into the text (quoting
+    /// rules in `crate::sql::template`) for every kind of connection except Redshift Data, where
+    /// each `${name}` becomes a `:name` parameter (plain-text value), and DynamoDB, where it becomes
+    /// a `?` parameter (a JSON number or string).
+    pub fn render(
+        &self,
+        sets: &[String],
+        kind: ConnectionKind,
+    ) -> Result<(String, Vec<String>), String> {
+        let snippet = self;
+        use crate::model::connection::ParamStyle as Taken;
+        use crate::sql::template::{Mode, ParamStyle, TemplateError, render};
+        let declared = snippet.params();
+        let mut values = std::collections::HashMap::new();
+        for set in sets {
+            let Some((name, value)) = set.split_once('=') else {
+                return Err(format!("--set `{set}`: give NAME=VALUE"));
+            };
+            let name = name.trim();
+            if !declared.iter().any(|p| p.name == name) {
+                let names: Vec<String> = declared
+                    .iter()
+                    .map(|p| format!("${{{}}}", p.name))
+                    .collect();
+                return Err(format!(
+                    "--set {name}: snippet `{}` has no ${{{name}}} placeholder (it has {})",
+                    snippet.name,
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ));
+            }
+            if values.insert(name.to_string(), value.to_string()).is_some() {
+                return Err(format!("--set {name} is given twice"));
+            }
+        }
+        let style = kind.capabilities().params;
+        let mode = match style {
+            Some(Taken::Named) => Mode::AsParameters(ParamStyle::Named),
+            Some(Taken::Json | Taken::SqlLiterals) => Mode::AsParameters(ParamStyle::Positional),
+            None => Mode::Textual,
+        };
+        let rendered = render(&snippet.text, &values, mode).map_err(|e| match e {
+            TemplateError::Missing { name } => format!(
+                "snippet `{}` needs a value for ${{{name}}}: give --set {name}=VALUE",
+                snippet.name
+            ),
+            e => format!("snippet `{}`: {e}", snippet.name),
+        })?;
+        let params = rendered
+            .params
+            .iter()
+            .map(|p| match style {
+                Some(Taken::Named) => format!("{}={}", p.name, p.value),
+                Some(Taken::SqlLiterals) => p.sql_literal(),
+                _ => p.json_literal(),
+            })
+            .collect();
+        Ok((rendered.sql, params))
+    }
+
     /// The `${…}` placeholders of the text.
     pub fn params(&self) -> Vec<crate::sql::template::TemplateParam> {
         crate::sql::template::template_params(&self.text)

@@ -14,7 +14,8 @@ use ratatui::style::Color;
 
 use crate::app::tests::{batch, ctrl, deliver, key, state, type_text};
 use crate::app::{Msg, State, update};
-use crate::connectors::{CatalogNode, JobSummary, NodeKind};
+use crate::model::catalog::{CatalogNode, NodeKind};
+use crate::model::job::JobSummary;
 use crate::protocol::{JobOutcome, WorkerCmd, WorkerEvent};
 
 use super::{Ui, draw};
@@ -307,7 +308,7 @@ fn the_quit_dialog_ticks_what_runs_or_is_held_on_the_servers() {
     start(&mut s, "SELECT * FROM big_table");
     s.spark.upsert(
         "ath",
-        crate::connectors::spark::SparkSession {
+        crate::model::spark::SparkSession {
             id: "a1b2c3d4-spark-session".into(),
             workgroup: "spark-wg".into(),
             state: "IDLE".into(),
@@ -331,7 +332,7 @@ fn the_quit_dialog_ticks_what_runs_or_is_held_on_the_servers() {
 fn the_spark_start_form_shows_the_workgroup_defaults() {
     let mut s = state();
     let mut form = crate::app::spark::StartForm::new("ath".into(), "spark-wg".into());
-    form.fill(crate::connectors::spark::SessionSettings {
+    form.fill(crate::model::spark::SessionSettings {
         max_concurrent_dpus: 40,
         ..Default::default()
     });

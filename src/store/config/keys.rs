@@ -17,19 +17,14 @@ impl Ctx<'_> {
         let mut overrides = KeyOverrides::new();
         for (key, value) in sorted(self.table("keys", value)?) {
             let name = key.get_ref().as_ref();
-            let context = match name {
-                "global" => KeyContext::Global,
-                "editor" => KeyContext::Editor,
-                "browser" => KeyContext::Browser,
-                "grid" => KeyContext::Grid,
-                other => {
-                    return Err(self.error(
-                        key.span(),
-                        format!(
-                            "unknown key table `[keys.{other}]` (tables: [keys.global], [keys.editor], [keys.browser], [keys.grid])"
-                        ),
-                    ));
-                }
+            let Some(context) = KeyContext::from_name(name) else {
+                return Err(self.error(
+                    key.span(),
+                    format!(
+                        "unknown key table `[keys.{name}]` (tables: {})",
+                        KeyContext::table_list()
+                    ),
+                ));
             };
             let table_name = format!("keys.{name}");
             let bindings = self.bindings(&table_name, self.table(&table_name, value)?)?;
