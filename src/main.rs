@@ -11,7 +11,9 @@ use clap::Parser;
 use quarry::app::keymap::Keymap;
 use quarry::app::{ConnectionInfo, StateInit};
 use quarry::cli::{self, Cli, Command, EXIT_USAGE};
-use quarry::store::config::ConnectionDetails;
+use quarry::store::config::{
+    AthenaConfig, ConnectionDetails, LocalConfig, RedshiftConfig, RedshiftDataConfig,
+};
 use quarry::store::{DataPaths, drafts};
 
 fn main() -> ExitCode {
@@ -185,17 +187,17 @@ fn connection_infos(
             detail: connection_detail(c),
             result_reuse: matches!(
                 c.details,
-                ConnectionDetails::Athena {
+                ConnectionDetails::Athena(AthenaConfig {
                     result_reuse_minutes: Some(_),
                     ..
-                }
+                })
             ),
             sessions: matches!(
                 c.details,
-                ConnectionDetails::RedshiftData {
+                ConnectionDetails::RedshiftData(RedshiftDataConfig {
                     session_keep_alive_seconds: Some(1..),
                     ..
-                }
+                })
             ),
             broken: None,
         })
@@ -214,19 +216,21 @@ fn connection_infos(
 /// A connection's detail in the browser: where it points.
 fn connection_detail(c: &quarry::store::config::ConnectionConfig) -> String {
     match &c.details {
-        ConnectionDetails::Local { paths } if paths.is_empty() => "sample data".into(),
-        ConnectionDetails::Local { paths } => format!("{} path(s)", paths.len()),
-        ConnectionDetails::Athena { workgroup, .. } => [c.region.clone(), workgroup.clone()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" · "),
-        ConnectionDetails::RedshiftData {
+        ConnectionDetails::Local(LocalConfig { paths }) if paths.is_empty() => "sample data".into(),
+        ConnectionDetails::Local(LocalConfig { paths }) => format!("{} path(s)", paths.len()),
+        ConnectionDetails::Athena(AthenaConfig { workgroup, .. }) => {
+            [c.region.clone(), workgroup.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · ")
+        }
+        ConnectionDetails::RedshiftData(RedshiftDataConfig {
             cluster_identifier,
             workgroup_name,
             database,
             ..
-        } => [
+        }) => [
             c.region.clone(),
             cluster_identifier.clone().or(workgroup_name.clone()),
             Some(database.clone()),
@@ -235,14 +239,14 @@ fn connection_detail(c: &quarry::store::config::ConnectionConfig) -> String {
         .flatten()
         .collect::<Vec<_>>()
         .join(" · "),
-        ConnectionDetails::Redshift {
+        ConnectionDetails::Redshift(RedshiftConfig {
             host,
             port,
             database,
             engine,
             iam,
             ..
-        } => {
+        }) => {
             let port = port.map(|p| format!(":{p}")).unwrap_or_default();
             let mut detail = format!("{host}{port}/{database}");
             if engine.as_deref() == Some("postgres") {

@@ -4,14 +4,16 @@ use std::io::Write;
 
 use super::{EXIT_QUERY, inert};
 use crate::results::display_line;
-use crate::store::config::{Config, ConnectionDetails};
+use crate::store::config::{Config, ConnectionDetails, LocalConfig};
 
 pub fn connections(config: &Config) -> i32 {
     let mut out = inert::stdout(inert::Escape::Visible);
     for c in config.all_connections() {
         let detail = match &c.details {
-            ConnectionDetails::Local { paths } if paths.is_empty() => "sample data".to_string(),
-            ConnectionDetails::Local { paths } => paths
+            ConnectionDetails::Local(LocalConfig { paths }) if paths.is_empty() => {
+                "sample data".to_string()
+            }
+            ConnectionDetails::Local(LocalConfig { paths }) => paths
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()

@@ -206,7 +206,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::config::{ConnectionDetails, ConnectionKind};
+    use crate::store::config::{AthenaConfig, ConnectionDetails, ConnectionKind};
 
     fn athena(profile: Option<&str>) -> ConnectionConfig {
         ConnectionConfig {
@@ -215,7 +215,7 @@ mod tests {
             region: Some("eu-west-1".into()),
             profile: profile.map(str::to_string),
             endpoint_url: None,
-            details: ConnectionDetails::Athena {
+            details: ConnectionDetails::Athena(AthenaConfig {
                 workgroup: None,
                 catalog: None,
                 database: None,
@@ -224,7 +224,7 @@ mod tests {
                 scan_price_per_tb: None,
                 dpu_price_per_hour: None,
                 s3_endpoint_url: None,
-            },
+            }),
         }
     }
 

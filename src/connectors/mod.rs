@@ -158,7 +158,9 @@ pub async fn connect(conn: &ConnectionConfig) -> Result<Arc<dyn Connector>, Conn
         #[cfg(feature = "local")]
         ConnectionKind::Local => {
             let paths = match &conn.details {
-                crate::store::config::ConnectionDetails::Local { paths } => paths.clone(),
+                crate::store::config::ConnectionDetails::Local(
+                    crate::store::config::LocalConfig { paths },
+                ) => paths.clone(),
                 _ => Vec::new(),
             };
             Ok(Arc::new(local::LocalConnector::new(&paths).await?))

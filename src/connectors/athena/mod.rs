@@ -26,8 +26,8 @@ use super::{
 };
 use crate::model::format::format_elapsed;
 use crate::store::config::{
-    ConnectionConfig, ConnectionDetails, DEFAULT_ATHENA_CATALOG, DEFAULT_ATHENA_PRICE_PER_TB,
-    DEFAULT_SPARK_PRICE_PER_DPU_HOUR,
+    AthenaConfig, ConnectionConfig, ConnectionDetails, DEFAULT_ATHENA_CATALOG,
+    DEFAULT_ATHENA_PRICE_PER_TB, DEFAULT_SPARK_PRICE_PER_DPU_HOUR,
 };
 
 /// GetQueryResults returns at most this many rows per page.
@@ -64,7 +64,7 @@ impl AthenaConnector {
         let client = Client::new(sdk);
         let s3 = spark::s3_client(sdk, conn);
         match &conn.details {
-            ConnectionDetails::Athena {
+            ConnectionDetails::Athena(AthenaConfig {
                 workgroup,
                 catalog,
                 database,
@@ -73,7 +73,7 @@ impl AthenaConnector {
                 scan_price_per_tb,
                 dpu_price_per_hour,
                 s3_endpoint_url: _,
-            } => AthenaConnector {
+            }) => AthenaConnector {
                 client,
                 s3,
                 dpu_price_per_hour: dpu_price_per_hour.unwrap_or(DEFAULT_SPARK_PRICE_PER_DPU_HOUR),

@@ -27,7 +27,7 @@ use super::AthenaConnector;
 use crate::connectors::ConnectorError;
 use crate::connectors::spark::{SparkOp, SparkReply, format_dpu};
 use crate::model::format::format_cost;
-use crate::store::config::{ConnectionConfig, ConnectionDetails};
+use crate::store::config::{AthenaConfig, ConnectionConfig, ConnectionDetails};
 
 /// The S3 client that reads calculation output. An explicit `endpoint_url` of the connection is
 /// Athena's (a fake, a VPC endpoint), so S3 goes to `s3_endpoint_url` (path-style, as
@@ -35,9 +35,9 @@ use crate::store::config::{ConnectionConfig, ConnectionDetails};
 pub fn s3_client(sdk: &SdkConfig, conn: &ConnectionConfig) -> aws_sdk_s3::Client {
     let mut builder = aws_sdk_s3::config::Builder::from(sdk);
     let s3_url = match &conn.details {
-        ConnectionDetails::Athena {
+        ConnectionDetails::Athena(AthenaConfig {
             s3_endpoint_url, ..
-        } => s3_endpoint_url.clone(),
+        }) => s3_endpoint_url.clone(),
         _ => None,
     };
     if let Some(url) = s3_url {

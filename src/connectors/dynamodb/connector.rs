@@ -21,7 +21,7 @@ use crate::connectors::{
     JobStats, JobSummary, NodeKind, QueryRequest, aws,
 };
 use crate::model::format::human_bytes;
-use crate::store::config::{ConnectionConfig, ConnectionDetails};
+use crate::store::config::{ConnectionConfig, ConnectionDetails, DynamodbConfig};
 
 pub struct DynamoConnector {
     pub(super) client: Client,
@@ -39,10 +39,10 @@ impl DynamoConnector {
 
     pub fn with_sdk_config(conn: &ConnectionConfig, sdk: &SdkConfig) -> Self {
         let (limit, consistent_read) = match &conn.details {
-            ConnectionDetails::Dynamodb {
+            ConnectionDetails::Dynamodb(DynamodbConfig {
                 limit,
                 consistent_read,
-            } => (*limit, *consistent_read),
+            }) => (*limit, *consistent_read),
             _ => (None, false),
         };
         DynamoConnector {

@@ -25,7 +25,7 @@ use super::{
     CatalogNode, CatalogPath, Connector, ConnectorError, GroupMode, JobEvent, JobSink, JobStats,
     JobSummary, QueryRequest, SessionInfo, aws,
 };
-use crate::store::config::{ConnectionConfig, ConnectionDetails};
+use crate::store::config::{ConnectionConfig, ConnectionDetails, RedshiftDataConfig};
 use follow::{changed_rows_message, progress};
 use session::{SessionArg, Sessions};
 use start::{StartError, Started};
@@ -109,14 +109,14 @@ impl RedshiftDataConnector {
     /// A connector with an already loaded SDK configuration.
     pub fn with_sdk_config(conn: &ConnectionConfig, sdk: &SdkConfig) -> Self {
         let (target, keep_alive) = match &conn.details {
-            ConnectionDetails::RedshiftData {
+            ConnectionDetails::RedshiftData(RedshiftDataConfig {
                 cluster_identifier,
                 workgroup_name,
                 database,
                 db_user,
                 secret_arn,
                 session_keep_alive_seconds,
-            } => (
+            }) => (
                 Target {
                     cluster: cluster_identifier.clone(),
                     workgroup: workgroup_name.clone(),

@@ -17,7 +17,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::catalog::Engine;
 use super::error::describe;
 use crate::connectors::ConnectorError;
-use crate::store::config::{ConnectionConfig, ConnectionDetails};
+use crate::store::config::{ConnectionConfig, ConnectionDetails, RedshiftConfig};
 
 pub const REDSHIFT_PORT: u16 = 5439;
 pub const POSTGRES_PORT: u16 = 5432;
@@ -54,7 +54,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_config(conn: &ConnectionConfig) -> Result<Settings, ConnectorError> {
-        let ConnectionDetails::Redshift {
+        let ConnectionDetails::Redshift(RedshiftConfig {
             host,
             port,
             user,
@@ -65,7 +65,7 @@ impl Settings {
             engine,
             connect_timeout_seconds,
             ..
-        } = &conn.details
+        }) = &conn.details
         else {
             return Err(ConnectorError::Config(format!(
                 "connection `{}` is not a `redshift` connection",

@@ -20,7 +20,7 @@ use crate::connectors::{
     CatalogNode, CatalogPath, Connector, ConnectorError, JobEvent, JobSink, JobSummary,
     QueryRequest, TransactionState,
 };
-use crate::store::config::{ConnectionConfig, ConnectionDetails};
+use crate::store::config::{ConnectionConfig, ConnectionDetails, RedshiftConfig};
 
 /// The first batch goes out small and soon, so a big result starts showing at once.
 const FIRST_BATCH_ROWS: usize = 1_000;
@@ -273,7 +273,7 @@ fn iam_target(
     conn: &ConnectionConfig,
     settings: &Settings,
 ) -> Result<Option<IamTarget>, ConnectorError> {
-    let ConnectionDetails::Redshift {
+    let ConnectionDetails::Redshift(RedshiftConfig {
         iam: true,
         user,
         cluster_identifier,
@@ -281,7 +281,7 @@ fn iam_target(
         db_groups,
         auto_create,
         ..
-    } = &conn.details
+    }) = &conn.details
     else {
         return Ok(None);
     };

@@ -15,6 +15,26 @@ const RESULT_REUSE_MINUTES: std::ops::Range<i64> = 1..10_081;
 /// The Athena catalog used when a connection names none.
 pub const DEFAULT_ATHENA_CATALOG: &str = "AwsDataCatalog";
 
+/// What an Athena connection is configured with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AthenaConfig {
+    pub workgroup: Option<String>,
+    /// Always `Some`: [`DEFAULT_ATHENA_CATALOG`] when the file names none.
+    pub catalog: Option<String>,
+    pub database: Option<String>,
+    /// `s3://…`; `None` uses the workgroup's result location.
+    pub output_location: Option<String>,
+    /// Reuse a previous result of the same query up to this age (minutes); `None`: off.
+    pub result_reuse_minutes: Option<u32>,
+    /// USD per TB scanned, for cost estimates; `None`: [`DEFAULT_ATHENA_PRICE_PER_TB`].
+    pub scan_price_per_tb: Option<f64>,
+    /// USD per DPU-hour of Spark calculations; `None`: [`DEFAULT_SPARK_PRICE_PER_DPU_HOUR`].
+    pub dpu_price_per_hour: Option<f64>,
+    /// Where Spark calculation results are read from S3 when not the standard endpoint (an
+    /// S3-compatible server, a VPC endpoint); path-style addressing is used then.
+    pub s3_endpoint_url: Option<String>,
+}
+
 /// The keys only this kind takes (besides `name`, `kind` and the AWS keys), and its parser.
 pub(super) const CONFIG: KindConfig = KindConfig {
     keys: &[
@@ -40,7 +60,7 @@ fn parse(f: &Fields<'_, '_>) -> Result<ConnectionDetails, ConfigError> {
         }
         other => other.map(|(l, _)| l),
     };
-    Ok(ConnectionDetails::Athena {
+    Ok(ConnectionDetails::Athena(AthenaConfig {
         workgroup: f.opt_string("workgroup")?,
         catalog: Some(
             f.opt_string("catalog")?
@@ -54,5 +74,5 @@ fn parse(f: &Fields<'_, '_>) -> Result<ConnectionDetails, ConfigError> {
         scan_price_per_tb: f.price("scan_price_per_tb")?,
         dpu_price_per_hour: f.price("dpu_price_per_hour")?,
         s3_endpoint_url: f.url("s3_endpoint_url")?,
-    })
+    }))
 }

@@ -3,20 +3,19 @@
 //! found through [`kinds`](super::kinds).
 
 use std::ops::Range;
-use std::path::PathBuf;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::ConfigError;
+use super::athena::AthenaConfig;
+use super::dynamodb::DynamodbConfig;
 use super::fields::Fields;
 use super::kinds::{AWS_KEYS, all_keys, config_of, owners_of};
+use super::local::LocalConfig;
+use super::redshift::RedshiftConfig;
+use super::redshift_data::RedshiftDataConfig;
 use super::values::{Ctx, find, line_column, sorted};
-#[cfg(doc)]
-use super::{
-    DEFAULT_ATHENA_CATALOG, DEFAULT_ATHENA_PRICE_PER_TB, DEFAULT_SPARK_PRICE_PER_DPU_HOUR,
-    redshift::SSL_MODES,
-};
 use crate::model::connection::ConnectionKind;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,74 +28,17 @@ pub struct ConnectionConfig {
     pub details: ConnectionDetails,
 }
 
-/// What a connection of each kind is configured with, filled in by that kind's file
-/// (athena.rs, redshift.rs, …). One enum rather than a type per kind, because the connectors
-/// and the CLI match on its variants.
+/// What a connection is configured with beyond its name, kind and AWS keys: one variant per
+/// kind, each holding the struct its kind's file defines and fills in ([`AthenaConfig`] in
+/// athena.rs, …), so adding a key touches only that file. The connectors and the CLI match on
+/// the variants.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConnectionDetails {
-    Athena {
-        workgroup: Option<String>,
-        /// Always `Some`: [`DEFAULT_ATHENA_CATALOG`] when the file names none.
-        catalog: Option<String>,
-        database: Option<String>,
-        /// `s3://…`; `None` uses the workgroup's result location.
-        output_location: Option<String>,
-        /// Reuse a previous result of the same query up to this age (minutes); `None`: off.
-        result_reuse_minutes: Option<u32>,
-        /// USD per TB scanned, for cost estimates; `None`: [`DEFAULT_ATHENA_PRICE_PER_TB`].
-        scan_price_per_tb: Option<f64>,
-        /// USD per DPU-hour of Spark calculations; `None`: [`DEFAULT_SPARK_PRICE_PER_DPU_HOUR`].
-        dpu_price_per_hour: Option<f64>,
-        /// Where Spark calculation results are read from S3 when not the standard endpoint (an
-        /// S3-compatible server, a VPC endpoint); path-style addressing is used then.
-        s3_endpoint_url: Option<String>,
-    },
-    RedshiftData {
-        /// Exactly one of `cluster_identifier` (provisioned) and `workgroup_name` (serverless).
-        cluster_identifier: Option<String>,
-        workgroup_name: Option<String>,
-        database: String,
-        db_user: Option<String>,
-        secret_arn: Option<String>,
-        session_keep_alive_seconds: Option<u32>,
-    },
-    Redshift {
-        host: String,
-        port: Option<u16>,
-        /// Required without IAM; with IAM on a cluster it is the `DbUser` to get credentials
-        /// for (none: the IAM identity itself, `GetClusterCredentialsWithIAM`).
-        user: Option<String>,
-        database: String,
-        /// The environment variable holding the password (passwords never go in the file).
-        password_env: Option<String>,
-        /// One of [`SSL_MODES`]; `None`: `prefer`.
-        sslmode: Option<String>,
-        /// PEM file of the certificates `verify-full` trusts instead of the system's roots
-        /// (e.g. Amazon's Redshift CA bundle); `~` expanded, relative to the config file.
-        sslrootcert: Option<PathBuf>,
-        /// `redshift` or `postgres`; `None`: `redshift`.
-        engine: Option<String>,
-        connect_timeout_seconds: Option<u32>,
-        /// Get temporary credentials from IAM instead of a password.
-        iam: bool,
-        /// IAM: the cluster or serverless workgroup (else read from an AWS endpoint `host`).
-        cluster_identifier: Option<String>,
-        workgroup_name: Option<String>,
-        /// IAM with a `user`: groups the temporary user joins, and whether it is created.
-        db_groups: Vec<String>,
-        auto_create: bool,
-    },
-    Dynamodb {
-        /// Items loaded per run before Quarry pauses (the rest on "load more"); `None`: all.
-        limit: Option<u32>,
-        /// Strongly consistent reads (twice the read capacity).
-        consistent_read: bool,
-    },
-    Local {
-        /// Files and directories to register, `~` expanded, relative ones made relative to the
-        /// config file's directory. They need not exist yet.
-        paths: Vec<PathBuf>,
-    },
+    Athena(AthenaConfig),
+    RedshiftData(RedshiftDataConfig),
+    Redshift(RedshiftConfig),
+    Dynamodb(DynamodbConfig),
+    Local(LocalConfig),
 }
 
 /// A `[[connection]]` that cannot be used, and why.

@@ -1,5 +1,7 @@
 //! `kind = "local"`: the embedded engine over local files.
 
+use std::path::PathBuf;
+
 use toml::de::DeValue;
 
 use super::ConfigError;
@@ -7,6 +9,14 @@ use super::ConnectionDetails;
 use super::fields::{Fields, expand_path};
 use super::kinds::KindConfig;
 use super::values::find;
+
+/// What a local-engine connection is configured with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalConfig {
+    /// Files and directories to register, `~` expanded, relative ones made relative to the
+    /// config file's directory. They need not exist yet.
+    pub paths: Vec<PathBuf>,
+}
 
 /// The keys only this kind takes (besides `name`, `kind` and the AWS keys), and its parser.
 pub(super) const CONFIG: KindConfig = KindConfig {
@@ -16,7 +26,7 @@ pub(super) const CONFIG: KindConfig = KindConfig {
 
 fn parse(f: &Fields<'_, '_>) -> Result<ConnectionDetails, ConfigError> {
     let Some((_, value)) = find(f.table, "paths") else {
-        return Ok(ConnectionDetails::Local { paths: Vec::new() });
+        return Ok(ConnectionDetails::Local(LocalConfig { paths: Vec::new() }));
     };
     let want = "an array of strings (e.g. paths = [\"~/data\"])";
     let DeValue::Array(items) = value.get_ref() else {
@@ -31,5 +41,5 @@ fn parse(f: &Fields<'_, '_>) -> Result<ConnectionDetails, ConfigError> {
         let path = expand_path(raw, base).map_err(|m| f.ctx.error(item.span(), m))?;
         paths.push(path);
     }
-    Ok(ConnectionDetails::Local { paths })
+    Ok(ConnectionDetails::Local(LocalConfig { paths }))
 }

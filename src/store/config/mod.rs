@@ -5,7 +5,8 @@
 //! kind a misplaced key belongs to, and never echoes a secret.
 //!
 //! This file loads the file and walks its top level; each section has its own file, and each
-//! kind of connection has one holding its keys, their checks and its parser (see `kinds.rs`).
+//! kind of connection has one holding its settings struct, its keys, their checks and its parser
+//! (see `kinds.rs`).
 
 mod athena;
 mod connection;
@@ -34,10 +35,15 @@ use values::{Ctx, sorted};
 
 pub use crate::model::connection::ConnectionKind;
 pub use athena::{
-    DEFAULT_ATHENA_CATALOG, DEFAULT_ATHENA_PRICE_PER_TB, DEFAULT_SPARK_PRICE_PER_DPU_HOUR,
+    AthenaConfig, DEFAULT_ATHENA_CATALOG, DEFAULT_ATHENA_PRICE_PER_TB,
+    DEFAULT_SPARK_PRICE_PER_DPU_HOUR,
 };
 pub use connection::{BrokenConnection, ConnectionConfig, ConnectionDetails};
+pub use dynamodb::DynamodbConfig;
 pub use history::{DEFAULT_HISTORY_MAX_AGE_DAYS, DEFAULT_HISTORY_MAX_ENTRIES, HistoryConfig};
+pub use local::LocalConfig;
+pub use redshift::RedshiftConfig;
+pub use redshift_data::RedshiftDataConfig;
 pub use ui::{DEFAULT_MAX_COLUMN_WIDTH, DEFAULT_MAX_LOADED_ROWS, UiConfig};
 
 /// Names the config file when `--config` is not given.
@@ -149,7 +155,7 @@ impl Config {
             region: None,
             profile: None,
             endpoint_url: None,
-            details: ConnectionDetails::Local { paths: Vec::new() },
+            details: ConnectionDetails::Local(LocalConfig { paths: Vec::new() }),
         }
     }
 }

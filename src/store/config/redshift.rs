@@ -2,6 +2,7 @@
 //! protocol, signed in with a password or IAM.
 
 use std::ops::Range;
+use std::path::PathBuf;
 
 use super::ConfigError;
 use super::ConnectionDetails;
@@ -10,6 +11,35 @@ use super::kinds::KindConfig;
 
 pub(super) const SSL_MODES: [&str; 4] = ["disable", "prefer", "require", "verify-full"];
 const ENGINES: [&str; 2] = ["redshift", "postgres"];
+
+/// What a direct Redshift (or PostgreSQL) connection is configured with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedshiftConfig {
+    pub host: String,
+    pub port: Option<u16>,
+    /// Required without IAM; with IAM on a cluster it is the `DbUser` to get credentials
+    /// for (none: the IAM identity itself, `GetClusterCredentialsWithIAM`).
+    pub user: Option<String>,
+    pub database: String,
+    /// The environment variable holding the password (passwords never go in the file).
+    pub password_env: Option<String>,
+    /// One of [`SSL_MODES`]; `None`: `prefer`.
+    pub sslmode: Option<String>,
+    /// PEM file of the certificates `verify-full` trusts instead of the system's roots
+    /// (e.g. Amazon's Redshift CA bundle); `~` expanded, relative to the config file.
+    pub sslrootcert: Option<PathBuf>,
+    /// `redshift` or `postgres`; `None`: `redshift`.
+    pub engine: Option<String>,
+    pub connect_timeout_seconds: Option<u32>,
+    /// Get temporary credentials from IAM instead of a password.
+    pub iam: bool,
+    /// IAM: the cluster or serverless workgroup (else read from an AWS endpoint `host`).
+    pub cluster_identifier: Option<String>,
+    pub workgroup_name: Option<String>,
+    /// IAM with a `user`: groups the temporary user joins, and whether it is created.
+    pub db_groups: Vec<String>,
+    pub auto_create: bool,
+}
 
 /// The keys only this kind takes (besides `name`, `kind` and the AWS keys), and its parser.
 pub(super) const CONFIG: KindConfig = KindConfig {
@@ -53,7 +83,7 @@ fn parse(f: &Fields<'_, '_>) -> Result<ConnectionDetails, ConfigError> {
     let sign_in = SignIn::read(f)?;
     sign_in.check_method(f, password_env.is_some(), engine.as_deref())?;
     sign_in.check_target(f)?;
-    Ok(ConnectionDetails::Redshift {
+    Ok(ConnectionDetails::Redshift(RedshiftConfig {
         host,
         port,
         user: sign_in.user,
@@ -68,7 +98,7 @@ fn parse(f: &Fields<'_, '_>) -> Result<ConnectionDetails, ConfigError> {
         workgroup_name: sign_in.workgroup_name.map(|(w, _)| w),
         db_groups: sign_in.db_groups.map(|(g, _)| g).unwrap_or_default(),
         auto_create: sign_in.auto_create,
-    })
+    }))
 }
 
 /// How the connection signs in (a password's `user`, or IAM and its options), with where each

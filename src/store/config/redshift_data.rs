@@ -7,6 +7,18 @@ use super::kinds::KindConfig;
 
 const MAX_KEEP_ALIVE_SECONDS: i64 = 86_400;
 
+/// What a Redshift Data API connection is configured with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedshiftDataConfig {
+    /// Exactly one of `cluster_identifier` (provisioned) and `workgroup_name` (serverless).
+    pub cluster_identifier: Option<String>,
+    pub workgroup_name: Option<String>,
+    pub database: String,
+    pub db_user: Option<String>,
+    pub secret_arn: Option<String>,
+    pub session_keep_alive_seconds: Option<u32>,
+}
+
 /// The keys only this kind takes (besides `name`, `kind` and the AWS keys), and its parser.
 pub(super) const CONFIG: KindConfig = KindConfig {
     keys: &[
@@ -71,12 +83,12 @@ fn parse(f: &Fields<'_, '_>) -> Result<ConnectionDetails, ConfigError> {
                 .error(span.clone(), format!("connection `{}`: {problem}", f.conn)));
         }
     }
-    Ok(ConnectionDetails::RedshiftData {
+    Ok(ConnectionDetails::RedshiftData(RedshiftDataConfig {
         cluster_identifier: cluster.map(|(c, _)| c),
         workgroup_name: workgroup.map(|(w, _)| w),
         database: f.required("database")?,
         db_user: db_user.map(|(u, _)| u),
         secret_arn,
         session_keep_alive_seconds: keep_alive,
-    })
+    }))
 }

@@ -88,13 +88,13 @@ fn direct_redshift_sign_in_options_are_checked() {
         )
         .unwrap();
     match &ok.connections[0].details {
-        ConnectionDetails::Redshift {
+        ConnectionDetails::Redshift(RedshiftConfig {
             user,
             db_groups,
             auto_create,
             sslrootcert,
             ..
-        } => {
+        }) => {
             assert_eq!(user.as_deref(), Some("a"));
             assert_eq!(db_groups, &["r", "w"]);
             assert!(auto_create);
@@ -127,7 +127,7 @@ fn example_config_parses() {
     assert_eq!(files.name, "files");
     assert_eq!(files.kind, ConnectionKind::Local);
     match &files.details {
-        ConnectionDetails::Local { paths } => {
+        ConnectionDetails::Local(LocalConfig { paths }) => {
             assert_eq!(paths.len(), 1);
             assert!(paths[0].is_absolute() && paths[0].ends_with("data"));
         }
@@ -222,13 +222,13 @@ paths = ["data/x.csv", "/abs/y.parquet"]
     assert_eq!(c.keys[&KeyContext::Grid]["x"], Action::CopyCell);
     assert_eq!(c.connections.len(), 5);
     match &c.connections[0].details {
-        ConnectionDetails::Athena {
+        ConnectionDetails::Athena(AthenaConfig {
             catalog,
             workgroup,
             result_reuse_minutes,
             scan_price_per_tb,
             ..
-        } => {
+        }) => {
             assert_eq!(catalog.as_deref(), Some("AwsDataCatalog"));
             assert_eq!(workgroup.as_deref(), Some("primary"));
             assert_eq!(*result_reuse_minutes, Some(30));
@@ -238,18 +238,18 @@ paths = ["data/x.csv", "/abs/y.parquet"]
     }
     assert_eq!(c.connections[0].region.as_deref(), Some("eu-west-1"));
     match &c.connections[1].details {
-        ConnectionDetails::RedshiftData {
+        ConnectionDetails::RedshiftData(RedshiftDataConfig {
             workgroup_name,
             session_keep_alive_seconds,
             ..
-        } => {
+        }) => {
             assert_eq!(workgroup_name.as_deref(), Some("wg"));
             assert_eq!(*session_keep_alive_seconds, Some(3600));
         }
         other => panic!("{other:?}"),
     }
     match &c.connections[2].details {
-        ConnectionDetails::Redshift { port, iam, .. } => {
+        ConnectionDetails::Redshift(RedshiftConfig { port, iam, .. }) => {
             assert_eq!(*port, Some(5439));
             assert!(!iam);
         }
@@ -257,13 +257,13 @@ paths = ["data/x.csv", "/abs/y.parquet"]
     }
     assert_eq!(
         c.connections[3].details,
-        ConnectionDetails::Dynamodb {
+        ConnectionDetails::Dynamodb(DynamodbConfig {
             limit: Some(500),
             consistent_read: true
-        }
+        })
     );
     match &c.connections[4].details {
-        ConnectionDetails::Local { paths } => {
+        ConnectionDetails::Local(LocalConfig { paths }) => {
             assert_eq!(paths[0], PathBuf::from("/cfg/data/x.csv"));
             assert_eq!(paths[1], PathBuf::from("/abs/y.parquet"));
         }
@@ -284,7 +284,7 @@ fn user_local_replaces_builtin() {
     let all = c.all_connections();
     assert_eq!(all.len(), 1);
     assert!(
-        matches!(&all[0].details, ConnectionDetails::Local { paths } if paths == &[PathBuf::from("/d")])
+        matches!(&all[0].details, ConnectionDetails::Local(LocalConfig { paths }) if paths == &[PathBuf::from("/d")])
     );
 }
 
@@ -661,7 +661,9 @@ fn load_reads_and_resolves_relative_paths() {
     let c = load_from(Some(&file), Some("/nope".into()), Some("/nope2".into())).unwrap();
     assert_eq!(c.source.as_deref(), Some(file.as_path()));
     match &c.connections[0].details {
-        ConnectionDetails::Local { paths } => assert_eq!(paths[0], dir.path().join("sub")),
+        ConnectionDetails::Local(LocalConfig { paths }) => {
+            assert_eq!(paths[0], dir.path().join("sub"))
+        }
         other => panic!("{other:?}"),
     }
     let c = load_from(None, Some(file.clone().into()), None).unwrap();
