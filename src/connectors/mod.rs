@@ -12,6 +12,7 @@ pub mod local;
 mod local_cancel;
 #[cfg(feature = "local")]
 mod local_engine;
+#[cfg(feature = "local")]
 mod local_limits;
 pub mod redshift_data;
 pub mod redshift_pg;
