@@ -3,6 +3,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use super::popups::text_field;
+use crate::model::action::Action;
 use crate::model::spark::{SessionSettings, SparkOp};
 
 /// The fields of the start form, in order.
@@ -65,49 +67,58 @@ impl StartForm {
         self.values[3] = settings.idle_timeout_minutes.to_string();
     }
 
-    pub fn on_key(mut self, key: &KeyEvent) -> FormOutcome {
-        match key.code {
-            KeyCode::Esc => return FormOutcome::Cancelled,
-            KeyCode::Up | KeyCode::BackTab => self.focus = self.focus.saturating_sub(1),
-            KeyCode::Down | KeyCode::Tab => self.focus = (self.focus + 1).min(FIELDS.len() - 1),
-            KeyCode::Backspace => {
-                self.values[self.focus].pop();
-                self.touched = true;
+    pub fn on_key(mut self, key: &KeyEvent, action: Option<Action>) -> FormOutcome {
+        match action {
+            Some(Action::Close) => return FormOutcome::Cancelled,
+            Some(Action::PrevField) => self.focus = self.focus.saturating_sub(1),
+            Some(Action::NextField | Action::Complete) => {
+                self.focus = (self.focus + 1).min(FIELDS.len() - 1)
             }
-            KeyCode::Char(c) if !c.is_control() => {
-                let number = self.focus < 4;
-                if number && !c.is_ascii_digit() {
+            Some(Action::Confirm) => return self.submit(),
+            _ => {
+                if let KeyCode::Char(c) = key.code
+                    && self.focus < 4
+                    && !c.is_ascii_digit()
+                    && !c.is_control()
+                    && action != Some(Action::ClearInput)
+                {
                     self.error = Some(format!("{} takes a whole number", FIELDS[self.focus]));
                     return FormOutcome::Editing(self);
                 }
-                if self.values[self.focus].chars().count() < 200 {
-                    self.values[self.focus].push(c);
+                let value = &mut self.values[self.focus];
+                let full = value.chars().count() >= 200
+                    && matches!(key.code, KeyCode::Char(_))
+                    && action != Some(Action::ClearInput);
+                if !full && text_field::edit(value, key, action) {
+                    self.touched = true;
                 }
-                self.touched = true;
             }
-            KeyCode::Enter => match self.settings() {
-                Ok(settings) => {
-                    let description = self.values[4].trim();
-                    let op = SparkOp::Start {
-                        workgroup: self.workgroup.clone(),
-                        settings,
-                        description: (!description.is_empty()).then(|| description.to_string()),
-                        token: self.token.clone(),
-                    };
-                    return FormOutcome::Submitted {
-                        connection: self.connection,
-                        op,
-                    };
-                }
-                Err(e) => {
-                    self.error = Some(e);
-                    return FormOutcome::Editing(self);
-                }
-            },
-            _ => {}
         }
         self.error = None;
         FormOutcome::Editing(self)
+    }
+
+    /// Enter: the session to start, or why the values do not do.
+    fn submit(mut self) -> FormOutcome {
+        match self.settings() {
+            Ok(settings) => {
+                let description = self.values[4].trim();
+                let op = SparkOp::Start {
+                    workgroup: self.workgroup.clone(),
+                    settings,
+                    description: (!description.is_empty()).then(|| description.to_string()),
+                    token: self.token.clone(),
+                };
+                FormOutcome::Submitted {
+                    connection: self.connection,
+                    op,
+                }
+            }
+            Err(e) => {
+                self.error = Some(e);
+                FormOutcome::Editing(self)
+            }
+        }
     }
 
     /// The numbers, checked against the service's limits.
@@ -140,10 +151,15 @@ impl StartForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::keymap::Keymap;
+    use crate::model::keys::KeyContext;
     use crossterm::event::KeyModifiers;
 
-    fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent::new(code, KeyModifiers::NONE)
+    /// A key as the popup router hands it over: with its meaning in the `form` layer.
+    fn press(form: StartForm, code: KeyCode) -> FormOutcome {
+        let key = KeyEvent::new(code, KeyModifiers::NONE);
+        let action = Keymap::default().action(KeyContext::Form, &key);
+        form.on_key(&key, action)
     }
 
     #[test]
@@ -157,16 +173,16 @@ mod tests {
         // Max concurrent DPUs: clear and type 1 (below the service's minimum of 2).
         form.focus = 2;
         for _ in 0..2 {
-            form = match form.on_key(&key(KeyCode::Backspace)) {
+            form = match press(form, KeyCode::Backspace) {
                 FormOutcome::Editing(f) => f,
                 _ => panic!("still editing"),
             };
         }
-        form = match form.on_key(&key(KeyCode::Char('1'))) {
+        form = match press(form, KeyCode::Char('1')) {
             FormOutcome::Editing(f) => f,
             _ => panic!("still editing"),
         };
-        form = match form.on_key(&key(KeyCode::Enter)) {
+        form = match press(form, KeyCode::Enter) {
             FormOutcome::Editing(f) => f,
             _ => panic!("refused"),
         };
@@ -174,11 +190,11 @@ mod tests {
         // Late defaults do not overwrite what was typed.
         form.fill(SessionSettings::default());
         assert_eq!(form.values[2], "1");
-        form = match form.on_key(&key(KeyCode::Char('0'))) {
+        form = match press(form, KeyCode::Char('0')) {
             FormOutcome::Editing(f) => f,
             _ => panic!("still editing"),
         };
-        match form.clone().on_key(&key(KeyCode::Enter)) {
+        match press(form.clone(), KeyCode::Enter) {
             FormOutcome::Submitted {
                 op:
                     SparkOp::Start {

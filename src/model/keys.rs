@@ -87,7 +87,7 @@ impl KeyContext {
             KeyContext::Picker => "History and snippets",
             KeyContext::Monitor => "Jobs and sessions monitor",
             KeyContext::Scroll => "Help and messages",
-            KeyContext::Form => "Forms (query parameters, export)",
+            KeyContext::Form => "Forms (query parameters, export, Spark session start)",
         }
     }
 

@@ -37,9 +37,10 @@ pub fn spark_start(
     state: &mut State,
     form: spark::StartForm,
     key: &KeyEvent,
+    action: Option<Action>,
     fx: &mut Vec<Effect>,
 ) -> Option<Popup> {
-    match form.on_key(key) {
+    match form.on_key(key, action) {
         spark::FormOutcome::Editing(form) => Some(Popup::SparkStart(form)),
         spark::FormOutcome::Cancelled => None,
         spark::FormOutcome::Submitted { connection, op } => {

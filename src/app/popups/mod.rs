@@ -118,8 +118,7 @@ impl Popup {
             Popup::ConnectionPicker { .. } | Popup::SparkDetails { .. } => Some(KeyContext::List),
             Popup::History(_) | Popup::Snippets(_) => Some(KeyContext::Picker),
             Popup::Monitor { .. } => Some(KeyContext::Monitor),
-            Popup::Params(_) | Popup::Export(_) => Some(KeyContext::Form),
-            Popup::SparkStart(_) => None,
+            Popup::Params(_) | Popup::Export(_) | Popup::SparkStart(_) => Some(KeyContext::Form),
         }
     }
 }
@@ -137,7 +136,7 @@ pub(crate) fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Popup::Message { title, text } => scroll::message(title, text, action),
         Popup::Inspector(ins) => scroll::inspector(state, ins, action, fx),
         Popup::ConfirmQuit(form) => forms::quit(state, form, action, fx),
-        Popup::SparkStart(form) => forms::spark_start(state, form, &key, fx),
+        Popup::SparkStart(form) => forms::spark_start(state, form, &key, action, fx),
         Popup::Params(form) => forms::params(state, form, &key, action, fx),
         Popup::Export(form) => forms::export(state, form, &key, action, fx),
         Popup::ConfirmOverwrite(form) => confirm::overwrite_file(state, form, action, fx),
