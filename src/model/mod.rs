@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod catalog;
+pub mod completion;
 pub mod connection;
 pub mod format;
 pub mod job;
