@@ -37,6 +37,19 @@ pub enum Transactions {
     OnConnection,
 }
 
+/// The SQL dialect a kind speaks, for completion's keywords, functions and quoting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlDialect {
+    /// The embedded engine (DataFusion).
+    DataFusion,
+    /// Athena's engine (Trino).
+    Trino,
+    /// Redshift, close to PostgreSQL.
+    Postgres,
+    /// DynamoDB's PartiQL.
+    PartiQl,
+}
+
 /// What a connection kind can do, so every layer offers only what works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
@@ -79,6 +92,8 @@ pub struct Capabilities {
     /// A group can run as a batch whose statements succeed or fail each on its own (DynamoDB
     /// `BatchExecuteStatement`); elsewhere a batch is one transaction (Redshift Data).
     pub independent_batch: bool,
+    /// The dialect completion offers keywords and functions of, and quotes names for.
+    pub dialect: SqlDialect,
 }
 
 impl Capabilities {
@@ -102,6 +117,7 @@ impl Capabilities {
         named_queries: false,
         embedded: false,
         independent_batch: false,
+        dialect: SqlDialect::DataFusion,
     };
 }
 
@@ -146,6 +162,7 @@ impl ConnectionKind {
                 result_reuse: true,
                 spark: true,
                 named_queries: true,
+                dialect: SqlDialect::Trino,
                 ..basic
             },
             ConnectionKind::RedshiftData => Capabilities {
@@ -157,6 +174,7 @@ impl ConnectionKind {
                 groups: true,
                 transactions: Transactions::Group,
                 reopen: true,
+                dialect: SqlDialect::Postgres,
                 ..basic
             },
             ConnectionKind::Redshift => Capabilities {
@@ -165,6 +183,7 @@ impl ConnectionKind {
                 sessions: true,
                 direct_connection: true,
                 transactions: Transactions::OnConnection,
+                dialect: SqlDialect::Postgres,
                 ..basic
             },
             ConnectionKind::Dynamodb => Capabilities {
@@ -176,10 +195,12 @@ impl ConnectionKind {
                 item_paging: true,
                 item_json: true,
                 independent_batch: true,
+                dialect: SqlDialect::PartiQl,
                 ..basic
             },
             ConnectionKind::Local => Capabilities {
                 embedded: true,
+                dialect: SqlDialect::DataFusion,
                 ..basic
             },
         }

@@ -6,6 +6,7 @@
 //! needed is to know where the strings, quoted identifiers and comments are. Nothing here panics,
 //! whatever the input; everything is linear in the length of the text.
 
+pub mod complete;
 pub(crate) mod scan;
 pub mod template;
 
