@@ -663,6 +663,60 @@ fn spark_display_to_arrow(c: &mut Criterion) {
     group.finish();
 }
 
+/// Ranking a 20 000-table catalog on a keystroke (issue 18: ≤ 2 ms): the ranking alone, for a
+/// typed prefix and a fuzzy pattern, and the whole completion (context, scope, gathering and
+/// quoting 20 000 candidates, ranking) after `FROM`.
+fn completion(c: &mut Criterion) {
+    use quarry::model::completion::{CatalogSnapshot, TableEntry};
+    use quarry::model::connection::ConnectionKind;
+    use quarry::sql::complete::{complete, rank::rank_labels};
+
+    const DOMAINS: [&str; 5] = ["sales", "ops", "finance", "marketing", "hr"];
+    const THINGS: [&str; 4] = ["orders", "events", "invoices", "users"];
+    let names: Vec<String> = (0..20_000)
+        .map(|i| {
+            let (domain, thing) = (DOMAINS[i % 5], THINGS[(i / 5) % 4]);
+            format!("{domain}_{}_q{}_{thing}_{i:04}", 2020 + i % 6, 1 + i % 4)
+        })
+        .collect();
+    let catalog = CatalogSnapshot {
+        schemas: vec![vec!["warehouse".to_owned()]],
+        tables: names
+            .iter()
+            .map(|n| TableEntry {
+                schema: vec!["warehouse".to_owned()],
+                name: n.clone(),
+                view: false,
+                columns: None,
+                keys: Vec::new(),
+            })
+            .collect(),
+    };
+    let mut group = c.benchmark_group("completion");
+    group.throughput(Throughput::Elements(names.len() as u64));
+    group.bench_function("rank_20k_prefix_sal", |b| {
+        b.iter(|| rank_labels(black_box("sal"), names.iter().map(String::as_str)).len())
+    });
+    group.bench_function("rank_20k_fuzzy_s24q1o", |b| {
+        b.iter(|| rank_labels(black_box("s24q1o"), names.iter().map(String::as_str)).len())
+    });
+    let sql = "SELECT * FROM sal";
+    group.bench_function("complete_20k_tables_after_from", |b| {
+        b.iter(|| {
+            complete(
+                black_box(sql),
+                sql.len(),
+                ConnectionKind::Athena,
+                &catalog,
+                &[],
+            )
+            .items
+            .len()
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     grid_draw,
@@ -675,6 +729,7 @@ criterion_group!(
     spark_display_to_arrow,
     export_1m_rows,
     big_values::inspector,
-    big_values::editor_long_line
+    big_values::editor_long_line,
+    completion
 );
 criterion_main!(benches);
