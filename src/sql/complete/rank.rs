@@ -33,6 +33,8 @@ pub fn rank_labels<'a>(typed: &str, labels: impl Iterator<Item = &'a str>) -> Ve
     for (i, label) in labels.enumerate() {
         if starts_with_ignore_case(label, typed, &lower_typed) {
             prefixed.push((i, label.len()));
+        } else if !may_match(label, typed) {
+            // Most names of a large catalog end here, without the matcher's setup per name.
         } else if let Some(score) = atom.score(Utf32Str::new(label, &mut buf), &mut matcher) {
             fuzzy.push((i, score));
         }
@@ -55,6 +57,18 @@ fn starts_with_ignore_case(label: &str, typed: &str, lower_typed: &str) -> bool 
     } else {
         label.to_lowercase().starts_with(lower_typed)
     }
+}
+
+/// Whether `typed`'s characters occur in `label` in order, ignoring ASCII case: a fuzzy match
+/// needs it. Non-ASCII text is left to the matcher (which folds Unicode case).
+fn may_match(label: &str, typed: &str) -> bool {
+    if !(label.is_ascii() && typed.is_ascii()) {
+        return true;
+    }
+    let mut haystack = label.bytes();
+    typed
+        .bytes()
+        .all(|t| haystack.any(|h| h.eq_ignore_ascii_case(&t)))
 }
 
 #[cfg(test)]
