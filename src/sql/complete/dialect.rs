@@ -497,8 +497,7 @@ pub fn functions(dialect: SqlDialect) -> impl Iterator<Item = &'static str> {
 
 /// Whether `word` (any case) is reserved in `dialect`.
 pub fn is_reserved(dialect: SqlDialect, word: &str) -> bool {
-    let lower = word.to_ascii_lowercase();
-    let hit = |list: &[&str]| list.contains(&lower.as_str());
+    let hit = |list: &[&str]| list.iter().any(|r| r.eq_ignore_ascii_case(word));
     match dialect {
         SqlDialect::PartiQl => hit(PARTIQL_RESERVED) || hit(COMMON_RESERVED),
         _ => hit(COMMON_RESERVED),

@@ -45,6 +45,7 @@ pub fn complete(
         dialect: kind.capabilities().dialect,
         force_quotes: ctx.quoted,
         catalog,
+        typed: &ctx.typed,
         items: Vec::new(),
         wanted_columns_of: Vec::new(),
     };

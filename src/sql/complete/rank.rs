@@ -61,7 +61,7 @@ fn starts_with_ignore_case(label: &str, typed: &str, lower_typed: &str) -> bool 
 
 /// Whether `typed`'s characters occur in `label` in order, ignoring ASCII case: a fuzzy match
 /// needs it. Non-ASCII text is left to the matcher (which folds Unicode case).
-fn may_match(label: &str, typed: &str) -> bool {
+pub(super) fn may_match(label: &str, typed: &str) -> bool {
     if !(label.is_ascii() && typed.is_ascii()) {
         return true;
     }
