@@ -142,18 +142,10 @@ fn split_word(prefix: &str) -> Option<(Vec<Tok>, Word)> {
             Some((tokens, word))
         }
         Token::Whitespace(_) => None,
-        t if is_literal(t) => None,
+        // A string (or dollar-quoted body) closes right at the cursor.
+        _ if prefix.ends_with(['\'', '$']) => None,
         _ => Some((tokens, empty(prefix.len()))),
     }
-}
-
-fn is_literal(token: &Token) -> bool {
-    !matches!(
-        token,
-        Token::Word(_) | Token::Number(..) | Token::Char(_) | Token::Whitespace(_)
-    ) && token
-        .to_string()
-        .starts_with(['\'', '"', '$', 'E', 'e', 'N', 'X', 'B', 'R'])
 }
 
 /// Where the word under the cursor ends: past the name characters after the cursor, or past
@@ -299,6 +291,7 @@ mod tests {
         assert_eq!(at_end("SELECT 'abc").wanted, Wanted::Nothing);
         assert_eq!(at_end("SELECT 'abc'").wanted, Wanted::Nothing);
         assert_eq!(at_end("SELECT 1 -- note").wanted, Wanted::Nothing);
+        assert_eq!(at_end("SELECT $$a b$$").wanted, Wanted::Nothing);
         assert_eq!(context_at("SELECT é", 8).replace, 7..9);
     }
 }

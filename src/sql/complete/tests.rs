@@ -184,3 +184,23 @@ fn keywords_and_snippets_elsewhere_nothing_in_strings() {
         [(vec!["sales".to_owned()], "customer_orders".to_owned())]
     );
 }
+
+#[test]
+fn never_panics_at_any_cursor() {
+    let samples = [
+        "WITH x(a AS (SELECT \"é, 'x FROM t) SELECT x. FROM x JOIN \"ü\" u ON u.",
+        "SELECT * FROM a., b AS WHERE (( ) ) JOIN ON . . \"\"\" 'it''s' $$ $x$ -- c\n/* d",
+        "UPDATE \"Mixed\" SET a = 1 WHERE ż.",
+        "",
+    ];
+    for text in samples {
+        for cursor in 0..=text.len() + 2 {
+            for kind in ConnectionKind::ALL {
+                let got = complete(text, cursor, kind, &catalog(), &["s".to_owned()]);
+                assert!(got.replace.start <= got.replace.end && got.replace.end <= text.len());
+                assert!(text.is_char_boundary(got.replace.start));
+                assert!(text.is_char_boundary(got.replace.end));
+            }
+        }
+    }
+}
