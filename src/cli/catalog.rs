@@ -12,7 +12,7 @@ use crate::model::completion::TableEntry;
 use crate::results::{sanitize_line, sanitize_multiline};
 use crate::store::catalog_cache::{CachedCatalog, CatalogCache};
 use crate::store::config::Config;
-use crate::worker::catalog::walk_catalog;
+use crate::worker::catalog::{table_columns, walk_catalog};
 
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
@@ -22,6 +22,13 @@ pub enum CatalogCommand {
     /// Print the cached tables, one per line (tab-separated: qualified name, kind, columns
     /// when loaded).
     Show,
+    /// List the columns of the table at PATH (its schema path, then its name, as `quarry ls`
+    /// names it) through the browser's call, add them to the cache and print them
+    /// (tab-separated: name, type, `key` for a key attribute).
+    Columns {
+        #[arg(required = true)]
+        path: Vec<String>,
+    },
 }
 
 /// `quarry catalog …` on `connection` (or the default one).
@@ -41,6 +48,7 @@ pub async fn catalog_command(
     match command {
         CatalogCommand::Refresh => refresh(&conn, &cache).await,
         CatalogCommand::Show => show(&conn.name, &cache),
+        CatalogCommand::Columns { path } => columns(&conn, &cache, path).await,
     }
 }
 
@@ -80,6 +88,44 @@ async fn refresh(conn: &crate::store::config::ConnectionConfig, cache: &CatalogC
         started.elapsed().as_secs_f64(),
         sanitize_line(&path.display().to_string())
     );
+    0
+}
+
+/// Lists one table's columns, merges them into the cache and prints them.
+async fn columns(
+    conn: &crate::store::config::ConnectionConfig,
+    cache: &CatalogCache,
+    path: &[String],
+) -> i32 {
+    let connector = match connectors::connect(conn).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+    };
+    let (columns, keys) = match table_columns(connector.as_ref(), path).await {
+        Ok(found) => found,
+        Err(e) => return fail(&e.to_string(), EXIT_QUERY),
+    };
+    let mut snapshot = match cache.load(&conn.name) {
+        Ok(cached) => cached.map(|c| c.snapshot).unwrap_or_default(),
+        Err(e) => {
+            eprintln!("quarry: warning: {}", sanitize_multiline(&e.to_string()));
+            Default::default()
+        }
+    };
+    snapshot.merge_columns(path, columns.clone(), keys.clone());
+    if let Err(e) = cache.save(&CachedCatalog::now(&conn.name, snapshot)) {
+        eprintln!("quarry: warning: {}", sanitize_multiline(&e.to_string()));
+    }
+    let clean = |t: &str| sanitize_line(t).replace('\t', " ");
+    let mut out = inert::stdout(inert::Escape::Visible);
+    for c in &columns {
+        let key = if keys.contains(&c.name) { "\tkey" } else { "" };
+        let type_name = clean(c.type_name.as_deref().unwrap_or(""));
+        let _ = writeln!(out, "{}\t{type_name}{key}", clean(&c.name));
+    }
+    if out.flush().is_err() {
+        return EXIT_QUERY;
+    }
     0
 }
 
