@@ -190,3 +190,48 @@ fn catalog_of_dynamodb_lists_tables_and_key_attributes() {
     let cache = std::fs::read_to_string(peer.sandbox.data_dir().join("catalogs/c.json")).unwrap();
     assert!(cache.contains(r#""keys":["pk","sk"]"#), "{cache}");
 }
+
+#[test]
+fn catalog_of_athena_uses_metadata_calls_only() {
+    let fake = crate::fake_athena::FakeAthena::start();
+    let mut peer = Peer::new(
+        &format!(
+            "kind = \"athena\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\n\
+             workgroup = \"primary\"\ndatabase = \"sales\"\n\
+             output_location = \"s3://quarry-results/\"\n",
+            fake.url()
+        ),
+        Vec::new(),
+    );
+    peer.env = peer.sandbox.aws_env();
+    let out = peer.catalog(&["refresh"]);
+    let show = peer.catalog(&["show"]);
+    let sales = crate::fake_athena::tables("sales").expect("sales exists");
+    let listed = show
+        .lines()
+        .iter()
+        .filter(|l| l.starts_with("AwsDataCatalog.sales."))
+        .count();
+    assert_eq!(
+        listed,
+        sales.len(),
+        "every table of every page\n{out}\n{show}"
+    );
+    let columns = peer.catalog(&["columns", "AwsDataCatalog", "sales", "orders"]);
+    assert_eq!(
+        columns.lines(),
+        ["id\tbigint", "total\tdecimal(10,2)", "dt\tstring\tkey"],
+        "{columns}"
+    );
+    // No statement is run for completion, and the folders of workgroups, past queries and
+    // Spark sessions are not walked.
+    let ops = fake.ops();
+    for op in [
+        "StartQueryExecution",
+        "ListWorkGroups",
+        "ListQueryExecutions",
+    ] {
+        assert!(!ops.iter().any(|o| o == op), "{op} was called: {ops:?}");
+    }
+    assert!(ops.iter().any(|o| o == "ListTableMetadata"), "{ops:?}");
+}
