@@ -324,4 +324,99 @@ mod tests {
         assert_eq!(read("?"), (None, false));
         assert_eq!(column_detail(None), (None, false));
     }
+
+    fn job(dir: &std::path::Path) -> (CatalogJob, mpsc::Receiver<WorkerEvent>) {
+        let (events, rx) = mpsc::channel(8);
+        let conn = crate::store::config::Config::builtin_local();
+        let job = CatalogJob {
+            connection: conn.name.clone(),
+            conn: Ok(conn),
+            connected: ConnectorCache::default(),
+            events,
+            cache: Some(CatalogCache::at(dir.to_path_buf())),
+            writes: Arc::default(),
+        };
+        (job, rx)
+    }
+
+    fn tables(ev: WorkerEvent) -> (Vec<String>, bool) {
+        match ev {
+            WorkerEvent::Catalog {
+                snapshot: Ok(s),
+                from_cache,
+                ..
+            } => (
+                s.tables.iter().map(|t| t.name.clone()).collect(),
+                from_cache,
+            ),
+            other => panic!("not a catalog: {other:?}"),
+        }
+    }
+
+    #[cfg(feature = "local")]
+    #[tokio::test]
+    async fn catalog_load_answers_from_the_cache_then_refreshes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (job, mut rx) = job(tmp.path());
+        // No cache yet: listed once, then cached.
+        load_catalog(&job, false).await;
+        let names: Vec<String> = ["events", "trips", "vendors", "zones"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(tables(rx.try_recv().unwrap()), (names.clone(), false));
+        assert!(rx.try_recv().is_err());
+        // A fresh cache answers alone.
+        load_catalog(&job, false).await;
+        assert_eq!(tables(rx.try_recv().unwrap()), (names.clone(), true));
+        assert!(rx.try_recv().is_err());
+        // Columns join the cache; a refresh answers from the cache first and keeps them.
+        spawn_load_columns(job_clone(&job), vec!["trips".into()]);
+        match rx.recv().await.unwrap() {
+            WorkerEvent::Columns { columns, keys, .. } => {
+                assert!(columns.unwrap().iter().any(|c| c.name == "fare_amount"));
+                assert!(keys.is_empty());
+            }
+            other => panic!("not columns: {other:?}"),
+        }
+        load_catalog(&job, true).await;
+        assert_eq!(tables(rx.try_recv().unwrap()), (names.clone(), true));
+        match rx.try_recv().unwrap() {
+            WorkerEvent::Catalog {
+                snapshot: Ok(s),
+                from_cache: false,
+                ..
+            } => assert!(
+                s.tables
+                    .iter()
+                    .any(|t| t.name == "trips" && t.columns.is_some())
+            ),
+            other => panic!("not a refreshed catalog: {other:?}"),
+        }
+    }
+
+    fn job_clone(job: &CatalogJob) -> CatalogJob {
+        CatalogJob {
+            conn: job.conn.clone(),
+            connection: job.connection.clone(),
+            connected: job.connected.clone(),
+            events: job.events.clone(),
+            cache: job.cache.clone(),
+            writes: job.writes.clone(),
+        }
+    }
+
+    #[tokio::test]
+    async fn catalog_load_of_an_unknown_connection_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut job, mut rx) = job(tmp.path());
+        job.conn = Err("no connection named `nope`".into());
+        job.connection = "nope".into();
+        load_catalog(&job, false).await;
+        match rx.try_recv().unwrap() {
+            WorkerEvent::Catalog {
+                snapshot: Err(e), ..
+            } => assert!(e.contains("nope"), "{e}"),
+            other => panic!("not an error: {other:?}"),
+        }
+    }
 }
