@@ -84,6 +84,9 @@ async fn command_in_task(
             Command::Snippets { command } => {
                 cli::snippets_command(&config, connection, command).await
             }
+            Command::Catalog { command } => {
+                cli::catalog_command(&config, connection, command).await
+            }
             Command::Config { .. } => 0,
         }
     }));

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::export::{Format, Overwrite};
 use crate::model::catalog::{CatalogNode, CatalogPath};
+use crate::model::completion::{CatalogSnapshot, ColumnEntry};
 use crate::model::job::{GroupMode, JobEvent, JobId, JobSummary, QueryRequest};
 use crate::model::spark::{SparkOp, SparkReply};
 use crate::results::{self, ResultSet, SortOrder};
@@ -98,6 +99,20 @@ pub enum WorkerCmd {
         /// A paused run's connection and the request that goes on from its token: a
         /// whole-result export fetches the rest while writing.
         rest: Option<(String, QueryRequest)>,
+    },
+    /// What completion knows of `connection`'s catalog: answered by [`WorkerEvent::Catalog`],
+    /// first from the on-disk cache when there is one, then listed again (through the same
+    /// metadata calls the browser makes, never a statement) when `refresh` or the cache is
+    /// stale or missing.
+    LoadCatalog {
+        connection: String,
+        refresh: bool,
+    },
+    /// The columns of one table (its schema path, then its name): answered by
+    /// [`WorkerEvent::Columns`]; the cache is updated too.
+    LoadColumns {
+        connection: String,
+        table: Vec<String>,
     },
     /// Reads the run history; answered by [`WorkerEvent::History`].
     LoadHistory,
@@ -201,6 +216,21 @@ pub enum WorkerEvent {
     ExportDone {
         id: JobId,
         outcome: Result<ExportOutcome, ExportFailure>,
+    },
+    /// The answer to [`WorkerCmd::LoadCatalog`]: `from_cache` when read from the disk cache (a
+    /// fresher one may follow).
+    Catalog {
+        connection: String,
+        snapshot: Result<Arc<CatalogSnapshot>, String>,
+        from_cache: bool,
+    },
+    /// The answer to [`WorkerCmd::LoadColumns`]; `keys` are the table's key attributes
+    /// (DynamoDB's key schema, Athena's partition keys), when it has any.
+    Columns {
+        connection: String,
+        table: Vec<String>,
+        columns: Result<Vec<ColumnEntry>, String>,
+        keys: Vec<String>,
     },
     /// The run history, newest first; `Err` when it is unavailable or unreadable, saying why.
     History(Result<Vec<history::Entry>, String>),

@@ -180,6 +180,8 @@ pub struct State {
     pub export: Option<ExportRun>,
     /// The text of a snippet being saved (asked again when the name exists).
     pub snippet_save: Option<String>,
+    /// What completion knows of each connection's catalog, by connection name (issue 18).
+    pub catalogs: HashMap<String, std::sync::Arc<crate::model::completion::CatalogSnapshot>>,
     next_id: u64,
     drafts_dirty: bool,
     last_edit: Option<Instant>,
@@ -258,6 +260,7 @@ impl State {
             param_memory: HashMap::new(),
             export: None,
             snippet_save: None,
+            catalogs: HashMap::new(),
             flash: init.notice.map(|text| Flash { text, error: true }),
             max_column_width: init.max_column_width.max(4),
             max_loaded_rows: init.max_loaded_rows.max(1),

@@ -3,6 +3,7 @@
 //! This file holds the command line's shape (clap) and what every subcommand shares; each
 //! subcommand lives in a file of its own.
 
+mod catalog;
 mod config;
 mod connections;
 mod group;
@@ -17,6 +18,7 @@ mod snippets;
 mod spark;
 mod statement;
 
+pub use catalog::{CatalogCommand, catalog_command};
 pub use config::config_command;
 pub use connections::connections;
 pub use history::history;
@@ -80,6 +82,12 @@ pub enum Command {
     Snippets {
         #[command(subcommand)]
         command: SnippetsCommand,
+    },
+    /// The catalog completion knows of a connection (`-c NAME`): `refresh` lists it again
+    /// and caches it, `show` prints the cached tables.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
     },
     /// Write or locate the config file.
     Config {

@@ -101,3 +101,45 @@ impl CatalogSnapshot {
         })
     }
 }
+
+impl CatalogSnapshot {
+    /// Records the columns (and key attributes) of the table at `path` (its schema path, then
+    /// its name), adding the table when the snapshot does not know it yet.
+    pub fn merge_columns(&mut self, path: &[String], columns: Vec<ColumnEntry>, keys: Vec<String>) {
+        let Some((name, schema)) = path.split_last() else {
+            return;
+        };
+        match self
+            .tables
+            .iter_mut()
+            .find(|t| t.name == *name && t.schema == schema)
+        {
+            Some(table) => {
+                table.columns = Some(columns);
+                table.keys = keys;
+            }
+            None => self.tables.push(TableEntry {
+                schema: schema.to_vec(),
+                name: name.clone(),
+                view: false,
+                columns: Some(columns),
+                keys,
+            }),
+        }
+    }
+
+    /// Keeps the columns `older` had loaded for the tables this snapshot still has (a refresh
+    /// lists tables, not their columns).
+    pub fn keep_columns_of(&mut self, older: &CatalogSnapshot) {
+        for table in self.tables.iter_mut().filter(|t| t.columns.is_none()) {
+            if let Some(old) = older
+                .tables
+                .iter()
+                .find(|o| o.name == table.name && o.schema == table.schema)
+            {
+                table.columns.clone_from(&old.columns);
+                table.keys.clone_from(&old.keys);
+            }
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! history) and the autosaved editor drafts.
 
 pub mod atomic;
+pub mod catalog_cache;
 pub mod config;
 pub mod drafts;
 pub mod history;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub mod catalog;
 mod complete_path;
 mod connect;
 pub mod export_job;
@@ -32,6 +33,7 @@ pub use stores::Stores;
 use crate::connectors::{Connector, ConnectorError, JobId, QueryRequest};
 use crate::panics;
 use crate::results::ResultSet;
+use crate::store::catalog_cache::CatalogCache;
 use crate::store::config::{BrokenConnection, ConnectionConfig};
 use connect::{ConnectorCache, connector_for};
 use jobs::JobContext;
@@ -70,6 +72,8 @@ pub fn spawn(
         connected: Arc::new(std::sync::Mutex::new(HashMap::new())),
         jobs: HashMap::new(),
         events: ev_tx,
+        catalog_cache: open_catalog_cache(),
+        catalog_writes: Arc::default(),
     };
     tokio::spawn(async move {
         if let Err(panic) = panics::contained(worker.run(cmd_rx)).await {
@@ -94,6 +98,9 @@ struct Worker {
     connected: ConnectorCache,
     jobs: HashMap<JobId, CancellationToken>,
     events: mpsc::Sender<WorkerEvent>,
+    /// Completion's catalogs on disk; `None` without a data directory.
+    catalog_cache: Option<CatalogCache>,
+    catalog_writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Worker {
@@ -148,6 +155,18 @@ impl Worker {
             .unwrap_or_else(|panic| Err(internal_error_text(&panic)));
             let _ = events.send(reply(outcome)).await;
         });
+    }
+
+    /// What a catalog request for `connection` needs from the worker.
+    fn catalog_job(&self, connection: String) -> catalog::CatalogJob {
+        catalog::CatalogJob {
+            conn: self.lookup(&connection),
+            connection,
+            connected: self.connected.clone(),
+            events: self.events.clone(),
+            cache: self.catalog_cache.clone(),
+            writes: self.catalog_writes.clone(),
+        }
     }
 
     /// What a job of `connection` needs from the worker.
@@ -216,6 +235,13 @@ impl Worker {
                 target,
                 rest,
             } => self.export(done, (id, format), (rows, pick, target), rest),
+            WorkerCmd::LoadCatalog {
+                connection,
+                refresh,
+            } => catalog::spawn_load_catalog(self.catalog_job(connection), refresh),
+            WorkerCmd::LoadColumns { connection, table } => {
+                catalog::spawn_load_columns(self.catalog_job(connection), table)
+            }
             cmd @ (WorkerCmd::LoadHistory
             | WorkerCmd::LoadSnippets
             | WorkerCmd::SaveSnippet { .. }) => {
@@ -344,6 +370,13 @@ impl Worker {
             let _ = done.send(id);
         });
     }
+}
+
+/// The data directory's catalog cache, or `None` (logged) when there is no data directory.
+fn open_catalog_cache() -> Option<CatalogCache> {
+    CatalogCache::open_default()
+        .inspect_err(|e| tracing::warn!("catalog cache unavailable: {e}"))
+        .ok()
 }
 
 /// What a job that panicked says: a bug of Quarry's, not of the statement.

@@ -4,6 +4,7 @@
 mod athena;
 mod athena_spark;
 mod aws_json_server;
+mod catalog;
 mod cli;
 mod common;
 mod config_errors;
