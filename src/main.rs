@@ -87,6 +87,7 @@ async fn command_in_task(
             Command::Catalog { command } => {
                 cli::catalog_command(&config, connection, command).await
             }
+            Command::Complete(args) => cli::complete_command(&config, connection, args).await,
             Command::Config { .. } => 0,
         }
     }));

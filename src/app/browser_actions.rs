@@ -63,7 +63,10 @@ pub(super) fn browser_action(state: &mut State, action: Action, fx: &mut Vec<Eff
         Action::Top => b.selected = 0,
         Action::Bottom => b.selected = n.saturating_sub(1),
         Action::Expand => expand_selected(state, false, fx),
-        Action::Refresh => expand_selected(state, true, fx),
+        Action::Refresh => {
+            refresh_completion(state, fx);
+            expand_selected(state, true, fx)
+        }
         Action::Collapse => collapse_selected(state),
         Action::Filter => {
             let text = state.browser.filter.clone();
@@ -134,6 +137,18 @@ fn expand_selected(state: &mut State, reload: bool, fx: &mut Vec<Effect>) {
             path: node.path.clone(),
         }));
     }
+}
+
+/// `R` also refreshes what completion knows of the selected node's connection: its catalog is
+/// fetched again from the service (and its disk cache rewritten).
+fn refresh_completion(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(row) = state.browser.selected_row() else {
+        return;
+    };
+    let Some(connection) = state.browser.node(&row.at).map(|n| n.connection.clone()) else {
+        return;
+    };
+    super::completion::forget_catalog(state, &connection, fx);
 }
 
 /// Closes the selected node, or goes to its parent when it is closed.

@@ -3,6 +3,7 @@
 
 pub mod browser;
 mod browser_actions;
+pub mod completion;
 mod editing;
 pub mod editor;
 mod export;
@@ -180,8 +181,12 @@ pub struct State {
     pub export: Option<ExportRun>,
     /// The text of a snippet being saved (asked again when the name exists).
     pub snippet_save: Option<String>,
-    /// What completion knows of each connection's catalog, by connection name (issue 18).
+    /// The editor's completion list and what it asked the worker for.
+    pub completion: completion::CompletionState,
+    /// What each connection's catalog is known to hold (for completion), as the worker sent it.
     pub catalogs: HashMap<String, std::sync::Arc<crate::model::completion::CatalogSnapshot>>,
+    /// Names of the snippet library's snippets, offered by completion (once it was loaded).
+    pub snippet_names: Vec<String>,
     next_id: u64,
     drafts_dirty: bool,
     last_edit: Option<Instant>,
@@ -260,7 +265,9 @@ impl State {
             param_memory: HashMap::new(),
             export: None,
             snippet_save: None,
+            completion: completion::CompletionState::default(),
             catalogs: HashMap::new(),
+            snippet_names: Vec::new(),
             flash: init.notice.map(|text| Flash { text, error: true }),
             max_column_width: init.max_column_width.max(4),
             max_loaded_rows: init.max_loaded_rows.max(1),

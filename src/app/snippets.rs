@@ -47,8 +47,9 @@ pub(super) fn on_history(state: &mut State, result: Result<Vec<history::Entry>, 
     }
 }
 
-/// The snippet library arrived, for the picker still open.
+/// The snippet library arrived, for the picker still open (and completion's names).
 pub(super) fn on_snippets(state: &mut State, snippets: Vec<Snippet>, errors: Vec<String>) {
+    state.snippet_names = snippets.iter().map(|s| s.name.clone()).collect();
     if let Some(Popup::Snippets(picker)) = &mut state.popup {
         picker.loaded(snippets, errors);
     }

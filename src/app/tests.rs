@@ -359,6 +359,7 @@ fn the_monitor_ends_sessions_and_transactions() {
 }
 
 mod browser;
+mod completion;
 mod dynamodb;
 mod export;
 mod grid;

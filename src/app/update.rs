@@ -13,7 +13,9 @@ use super::quitting::{quit_now, request_quit};
 use super::run::tab_has_active_job;
 use super::worker_events::on_worker;
 use super::{Effect, Focus, Msg, Popup, State};
-use super::{export, monitor, run, sessions, snippets, spark, tab_settings, tabs, transactions};
+use super::{
+    completion, export, monitor, run, sessions, snippets, spark, tab_settings, tabs, transactions,
+};
 use crate::model::action::Action;
 use crate::model::keys::KeyContext;
 
@@ -63,6 +65,7 @@ fn on_tick(state: &mut State, now: std::time::Instant, fx: &mut Vec<Effect>) {
     if !state.quitting {
         spark::tick(state, fx);
     }
+    completion::on_tick(state, fx);
 }
 
 fn context(focus: Focus) -> KeyContext {
@@ -78,14 +81,24 @@ fn on_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         super::popups::on_key(state, key, fx);
         return;
     }
+    // The completion list takes its keys first; the others go on (typing narrows it).
+    if state.focus == Focus::Editor && completion::on_key(state, &key, fx) {
+        return;
+    }
     let action = key_combo(&key).and_then(|k| state.keymap.lookup(context(state.focus), &k));
+    if action.is_some_and(|a| a != Action::CompleteHere) {
+        completion::close(state);
+    }
     match action {
         // No job to cancel: Ctrl-C keeps its copy meaning in the editor.
         Some(Action::Cancel) if state.focus == Focus::Editor && !tab_has_active_job(state) => {
             copy_selection(state, fx)
         }
         Some(action) => on_action(state, action, fx),
-        None if state.focus == Focus::Editor => on_editor_key(state, key),
+        None if state.focus == Focus::Editor => {
+            on_editor_key(state, key);
+            completion::after_editor_key(state, &key, fx);
+        }
         None => {}
     }
 }
@@ -127,6 +140,7 @@ fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::ToggleSession => sessions::toggle_session(state),
         Action::EndSession => sessions::end_session(state, fx),
         Action::Monitor => monitor::open(state),
+        Action::CompleteHere => completion::open(state, true, fx),
         _ => match state.focus {
             Focus::Results => grid_action(state, action, fx),
             Focus::Browser => browser_action(state, action, fx),

@@ -1,12 +1,9 @@
 //! What the worker reports, each event handed to the feature that owns it.
 
 use super::{
-    Effect, State, browser_actions, export, grid, inspector, job_events, sessions, snippets, spark,
-    transactions,
+    Effect, State, browser_actions, completion, export, grid, inspector, job_events, sessions,
+    snippets, spark, transactions,
 };
-use std::sync::Arc;
-
-use crate::model::completion::{CatalogSnapshot, ColumnEntry};
 use crate::protocol::WorkerEvent;
 
 /// One event of the worker, to the feature it concerns.
@@ -59,44 +56,12 @@ pub(super) fn on_worker(state: &mut State, ev: WorkerEvent, fx: &mut Vec<Effect>
             connection,
             snapshot,
             ..
-        } => on_catalog(state, connection, snapshot),
+        } => completion::on_catalog(state, connection, snapshot, fx),
         WorkerEvent::Columns {
             connection,
             table,
             columns,
             keys,
-        } => on_columns(state, connection, &table, columns, keys),
-    }
-}
-
-/// Keeps the newest catalog snapshot of `connection` for completion. A failed refresh keeps
-/// what was known (from the cache or an earlier refresh): completion goes on with it.
-fn on_catalog(
-    state: &mut State,
-    connection: String,
-    snapshot: Result<Arc<CatalogSnapshot>, String>,
-) {
-    match snapshot {
-        Ok(snapshot) => {
-            state.catalogs.insert(connection, snapshot);
-        }
-        Err(error) => tracing::warn!(%connection, %error, "catalog not listed"),
-    }
-}
-
-/// Merges a table's columns into `connection`'s snapshot (copied if the worker still shares it).
-fn on_columns(
-    state: &mut State,
-    connection: String,
-    table: &[String],
-    columns: Result<Vec<ColumnEntry>, String>,
-    keys: Vec<String>,
-) {
-    match columns {
-        Ok(columns) => {
-            let snapshot = state.catalogs.entry(connection).or_default();
-            Arc::make_mut(snapshot).merge_columns(table, columns, keys);
-        }
-        Err(error) => tracing::warn!(%connection, %error, "columns not listed"),
+        } => completion::on_columns(state, connection, &table, (columns, keys), fx),
     }
 }

@@ -4,6 +4,7 @@
 //! subcommand lives in a file of its own.
 
 mod catalog;
+mod complete;
 mod config;
 mod connections;
 mod group;
@@ -19,6 +20,7 @@ mod spark;
 mod statement;
 
 pub use catalog::{CatalogCommand, catalog_command};
+pub use complete::{CompleteArgs, complete_command};
 pub use config::config_command;
 pub use connections::connections;
 pub use history::history;
@@ -89,6 +91,10 @@ pub enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// Completion candidates at a cursor (`--sql TEXT --cursor N`), one per line: name, kind,
+    /// detail. Names come from the completion cache or the browser's metadata calls; no
+    /// statement is run.
+    Complete(CompleteArgs),
     /// Write or locate the config file.
     Config {
         #[command(subcommand)]

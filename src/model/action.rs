@@ -134,12 +134,13 @@ actions! {
     Up "up"
         "up"
         [Grid "up", Grid "k", Browser "up", Browser "k", List "up", List "k", Picker "up",
-         Monitor "up", Monitor "k", Scroll "up", Scroll "k", Confirm "up", Confirm "k"],
+         Monitor "up", Monitor "k", Scroll "up", Scroll "k", Confirm "up", Confirm "k",
+         Completion "up"],
     Down "down"
         "down"
         [Grid "down", Grid "j", Browser "down", Browser "j", List "down", List "j",
          Picker "down", Monitor "down", Monitor "j", Scroll "down", Scroll "j", Confirm "down",
-         Confirm "j"],
+         Confirm "j", Completion "down"],
     Left "left"
         "left / previous column"
         [Grid "left", Grid "h", Scroll "left", Scroll "h"],
@@ -211,11 +212,11 @@ actions! {
     Confirm "confirm"
         "confirm, choose the selected line (questions: the default answer, if any)"
         [Input "enter", Confirm "enter", List "enter", Picker "enter", Monitor "enter",
-         Form "enter"],
+         Form "enter", Completion "enter"],
     Close "close"
         "close the popup"
         [Input "esc", List "esc", List "q", Picker "esc", Monitor "esc", Monitor "q", Monitor "f9",
-         Scroll "esc", Scroll "q", Scroll "f1", Scroll "enter", Form "esc"],
+         Scroll "esc", Scroll "q", Scroll "f1", Scroll "enter", Form "esc", Completion "esc"],
     Yes "yes"
         "answer yes"
         [Confirm "y", Confirm "Y"],
@@ -247,8 +248,12 @@ actions! {
         "the previous field"
         [Form "up", Form "shift-tab"],
     Complete "complete"
-        "export: complete the path from the directory's files (elsewhere: the next field)"
-        [Form "tab"],
+        "complete: the export path from the directory's files, the name chosen in the editor's \
+         list (forms elsewhere: the next field)"
+        [Form "tab", Completion "tab"],
+    CompleteHere "complete-here"
+        "complete the name under the cursor (the list also opens by itself while typing a name)"
+        [Editor "ctrl-space"],
     NextChoice "next-choice"
         "the field's next choice (export format, scope, destination)"
         [Form "right"],

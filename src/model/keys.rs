@@ -34,11 +34,14 @@ pub enum KeyContext {
     Scroll,
     /// A form of several fields (query parameters, export).
     Form,
+    /// The completion list next to the editor's cursor: the keys it does not bind go on to
+    /// the editor (typing narrows the list).
+    Completion,
 }
 
 impl KeyContext {
     /// Every context, in the order the help lists them.
-    pub const ALL: [KeyContext; 11] = [
+    pub const ALL: [KeyContext; 12] = [
         KeyContext::Global,
         KeyContext::Editor,
         KeyContext::Browser,
@@ -50,6 +53,7 @@ impl KeyContext {
         KeyContext::Monitor,
         KeyContext::Scroll,
         KeyContext::Form,
+        KeyContext::Completion,
     ];
 
     /// The name of its config table: `[keys.<name>]`.
@@ -66,6 +70,7 @@ impl KeyContext {
             KeyContext::Monitor => "monitor",
             KeyContext::Scroll => "scroll",
             KeyContext::Form => "form",
+            KeyContext::Completion => "completion",
         }
     }
 
@@ -88,6 +93,7 @@ impl KeyContext {
             KeyContext::Monitor => "Jobs and sessions monitor",
             KeyContext::Scroll => "Help and messages",
             KeyContext::Form => "Forms (query parameters, export, Spark session start)",
+            KeyContext::Completion => "Completion (the list next to the editor's cursor)",
         }
     }
 

@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
     let (left, span) = (tab.left, text_width.saturating_mul(2).saturating_add(8));
     let styled = styled_window(ui, lines, first, count, left, span);
     let selection = tab.text.selection_range();
-    let (cur_row, cur_col) = tab.cursor();
+    let (cur_row, _) = tab.cursor();
     let buf = frame.buffer_mut();
     for (i, spans) in styled.iter().enumerate() {
         let row = first + i;
@@ -52,14 +52,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
         let text_area = Rect::new(text_x, y, text_width as u16, 1);
         paint_line(buf, text_area, spans, row, left, selection);
     }
-    if focused && cur_row >= first && cur_row < first + rows {
-        let x = cursor_x(&lines[cur_row], left, cur_col);
-        if x <= text_width {
-            frame.set_cursor_position(Position::new(
-                text_x + x as u16,
-                inner.y + (cur_row - first) as u16,
-            ));
-        }
+    if focused && let Some(at) = cursor_cell(area, state) {
+        frame.set_cursor_position(at);
     }
     if lines.len() == 1 && lines[0].is_empty() && !focused {
         return;
@@ -74,6 +68,28 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ui: &Ui) {
             theme::dim(),
         );
     }
+}
+
+/// Where the active tab's cursor is on screen in the editor pane `area`, when it is visible
+/// (the completion list opens next to it).
+pub(super) fn cursor_cell(area: Rect, state: &State) -> Option<Position> {
+    let inner = Block::bordered().inner(area);
+    let tab = state.tab();
+    let lines = tab.text.lines();
+    let gutter = lines.len().to_string().len();
+    let text_width = inner.width.saturating_sub(gutter as u16 + 1) as usize;
+    let first = tab.top.min(lines.len().saturating_sub(1));
+    let (row, col) = tab.cursor();
+    if row < first || row >= first + inner.height as usize {
+        return None;
+    }
+    let x = cursor_x(&lines[row], tab.left, col);
+    (x <= text_width).then(|| {
+        Position::new(
+            inner.x + gutter as u16 + 1 + x as u16,
+            inner.y + (row - first) as u16,
+        )
+    })
 }
 
 /// The lines `first..first + count`, each from char `left` for `span` chars, highlighted (or

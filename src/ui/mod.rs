@@ -2,6 +2,7 @@
 //! application state, and only what is visible is drawn.
 
 pub mod browser;
+pub mod completion;
 pub mod editor;
 pub mod grid;
 pub mod highlight;
@@ -56,5 +57,6 @@ pub fn draw(frame: &mut Frame, state: &State, ui: &Ui) {
     editor::draw(frame, panes.editor, state, ui);
     grid::draw(frame, panes.results, state);
     status::draw(frame, panes.status, state);
+    completion::draw(frame, panes.editor, state);
     popup::draw(frame, state);
 }
