@@ -109,6 +109,8 @@ pub async fn run(opts: TuiOptions) -> io::Result<i32> {
             continue;
         };
         let animated = matches!(msg, Msg::Tick(_));
+        // A tick redraws only what moves, or what it ends (the completion list opening).
+        let was_animating = animated && state.is_animating();
         let fx = app::update(&mut state, msg);
         apply(fx, &worker, &drafts_tx, &mut terminal);
         // Take whatever else the worker has ready before drawing once for all of it.
@@ -123,7 +125,7 @@ pub async fn run(opts: TuiOptions) -> io::Result<i32> {
         }
         let highlighter_arrived = !highlighted && ui.highlighter.get().is_some();
         highlighted |= highlighter_arrived;
-        if !animated || state.is_animating() || highlighter_arrived {
+        if !animated || was_animating || state.is_animating() || highlighter_arrived {
             draw(&mut terminal, &state, &ui)?;
         }
     }

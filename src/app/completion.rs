@@ -35,6 +35,9 @@ pub struct CompletionState {
     requested: HashSet<String>,
     /// Tables whose columns were asked for: connection, schema path and name.
     requested_columns: HashSet<(String, Vec<String>)>,
+    /// A name is being typed but what it needs (the catalog, a table's columns) is still on
+    /// its way: the list opens when it arrives (`Some(forced)`: as `open` was asked to).
+    waiting: Option<bool>,
 }
 
 /// The list next to the cursor.
@@ -112,6 +115,7 @@ pub(super) fn open(state: &mut State, forced: bool, fx: &mut Vec<Effect>) {
         Some(s) if s.start <= cursor => (s.start, s.end.max(cursor)),
         _ => (cursor, cursor),
     };
+    let known = state.catalogs.contains_key(&connection);
     let catalog = catalog_of(state, &connection, fx);
     let kind = state.connection_kind(&connection);
     let snippets = state.snippet_names.clone();
@@ -126,6 +130,7 @@ pub(super) fn open(state: &mut State, forced: bool, fx: &mut Vec<Effect>) {
         &catalog,
         &snippets,
     );
+    let incomplete = !known || !found.wanted_columns_of.is_empty();
     for (schema, table) in found.wanted_columns_of {
         let key = (
             connection.clone(),
@@ -140,10 +145,11 @@ pub(super) fn open(state: &mut State, forced: bool, fx: &mut Vec<Effect>) {
     }
     let typed = found.replace.start < found.replace.end;
     if found.items.is_empty() || (!typed && !forced) {
-        if forced {
+        if forced && !incomplete {
             state.flash("nothing to complete here", false);
         }
         close(state);
+        state.completion.waiting = (incomplete && (typed || forced)).then_some(forced);
         return;
     }
     let mut items = found.items;
@@ -222,8 +228,10 @@ pub(super) fn on_columns(
 
 /// A catalog or a table's columns arrived: an open list shows what they add.
 fn catalog_changed(state: &mut State, fx: &mut Vec<Effect>) {
-    if state.completion.list.is_some() {
-        open(state, false, fx);
+    let waiting = state.completion.waiting.take();
+    let in_editor = state.focus == super::Focus::Editor && state.popup.is_none();
+    if state.completion.list.is_some() || (waiting.is_some() && in_editor) {
+        open(state, waiting.unwrap_or(false), fx);
     }
 }
 
@@ -282,4 +290,5 @@ fn accept(state: &mut State, fx: &mut Vec<Effect>) {
 pub(super) fn close(state: &mut State) {
     state.completion.list = None;
     state.completion.pending = None;
+    state.completion.waiting = None;
 }

@@ -365,7 +365,7 @@ impl State {
                 _ => false,
             })
         }
-        self.active_jobs() > 0 || loading(&self.browser.roots)
+        self.active_jobs() > 0 || loading(&self.browser.roots) || self.completion.pending.is_some()
     }
 
     /// Keeps the monitor's lines of results that are being dropped from `tab`.

@@ -235,3 +235,87 @@ fn catalog_of_athena_uses_metadata_calls_only() {
     }
     assert!(ops.iter().any(|o| o == "ListTableMetadata"), "{ops:?}");
 }
+
+impl Peer {
+    /// `quarry complete -c c --sql SQL --cursor N` (the cursor after `before`): its lines.
+    #[track_caller]
+    fn complete(&self, sql: &str, before: &str) -> Vec<String> {
+        let cursor = sql.find(before).expect("the cursor's text") + before.len();
+        let cursor = sql[..cursor].chars().count().to_string();
+        let args = ["complete", "-c", "c", "--sql", sql, "--cursor", &cursor];
+        let out = run_command(&mut self.command(&args), TIMEOUT);
+        out.assert_no_panic().assert_ok();
+        out.lines().iter().map(|l| l.to_string()).collect()
+    }
+}
+
+/// The first candidate's name and kind.
+fn first(lines: &[String]) -> String {
+    lines
+        .first()
+        .map(|l| l.split('\t').take(2).collect::<Vec<_>>().join("\t"))
+        .unwrap_or_default()
+}
+
+#[test]
+fn catalog_completion_of_the_embedded_engine_from_the_command_line() {
+    let sandbox = Sandbox::new();
+    let run = |sql: &str, cursor: usize| {
+        let cursor = cursor.to_string();
+        let out = sandbox.run(["complete", "-c", "local", "--sql", sql, "--cursor", &cursor]);
+        out.assert_no_panic().assert_ok();
+        out.lines()
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+    };
+    // No cache yet: listed through the engine's catalog, then cached.
+    assert_eq!(first(&run("SELECT * FROM tr", 16)), "trips\ttable");
+    let columns = run("SELECT t.fa FROM trips t", 11);
+    assert_eq!(first(&columns), "fare_amount\tcolumn");
+    assert!(columns[0].contains("(trips)"), "{columns:?}");
+    assert_eq!(first(&run("SELE", 4)), "SELECT\tkeyword");
+    let past = sandbox.run(["complete", "-c", "local", "--sql", "x", "--cursor", "9"]);
+    past.assert_code(2);
+    assert!(past.stderr.contains("--cursor 9 is past the end"), "{past}");
+}
+
+#[test]
+fn catalog_completion_of_postgresql_resolves_aliases_ctes_and_quotes_names() {
+    let pg = postgres::shared();
+    let database = pg.create_database();
+    pg.client(&database)
+        .batch_execute(
+            "CREATE SCHEMA sales;
+             CREATE TABLE sales.customers (id bigint PRIMARY KEY, name text);
+             CREATE TABLE sales.orders (id bigint PRIMARY KEY, customer_id bigint, total numeric(10,2));
+             CREATE TABLE sales.items (order_id bigint, sku text);
+             CREATE TABLE public.\"Mixed Case\" (\"Id\" integer);",
+        )
+        .expect("create the tables");
+    let peer = Peer::new(
+        &format!(
+            "kind = \"redshift\"\nengine = \"postgres\"\nhost = \"127.0.0.1\"\nport = {}\n\
+             database = \"{database}\"\nsslmode = \"disable\"\nuser = \"postgres\"\n\
+             password_env = \"QUARRY_TEST_PG_PASSWORD\"\n",
+            pg.port()
+        ),
+        vec![("QUARRY_TEST_PG_PASSWORD".into(), SUPERUSER_PASSWORD.into())],
+    );
+    assert_eq!(
+        first(&peer.complete("SELECT * FROM sales.or", "sales.or")),
+        "orders\ttable"
+    );
+    let join = "SELECT c.na, i. FROM sales.customers c JOIN sales.orders o ON o.customer_id = c.id \
+                JOIN sales.items i ON i.order_id = o.id";
+    assert_eq!(first(&peer.complete(join, "c.na")), "name\tcolumn");
+    let items = peer.complete(join, "i.");
+    let names: Vec<&str> = items.iter().filter_map(|l| l.split('\t').next()).collect();
+    assert_eq!(names, ["order_id", "sku"], "{items:?}");
+    let cte = "WITH big AS (SELECT id AS order_id, total FROM sales.orders) SELECT b.to FROM big b";
+    assert_eq!(first(&peer.complete(cte, "b.to")), "total\tcolumn");
+    assert_eq!(
+        first(&peer.complete("SELECT * FROM Mix", "Mix")),
+        "\"Mixed Case\"\ttable"
+    );
+}

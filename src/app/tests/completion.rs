@@ -149,3 +149,27 @@ fn the_catalog_is_asked_for_once_per_connection_and_tab_indents_with_no_list() {
         "Tab indents"
     );
 }
+
+#[test]
+fn a_catalog_arriving_after_the_pause_opens_the_list_it_was_typed_for() {
+    let mut s = state();
+    type_text(&mut s, "SELECT * FROM tr");
+    pause(&mut s);
+    assert!(s.completion.list.is_none(), "nothing known yet");
+    let connection = s.tab().connection.clone();
+    update(
+        &mut s,
+        Msg::Worker(crate::protocol::WorkerEvent::Catalog {
+            connection,
+            snapshot: Ok(Arc::new(CatalogSnapshot {
+                schemas: vec![],
+                tables: vec![table("trips", None)],
+            })),
+            from_cache: true,
+        }),
+    );
+    assert_eq!(labels(&s), vec!["trips".to_string()]);
+    // Moving away forgets it: a later catalog opens nothing.
+    update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(s.completion.list.is_none());
+}
