@@ -743,6 +743,7 @@ fn the_tui_asks_for_a_password_the_server_wants_and_runs_again() {
     tui.assert_exits_cleanly();
 }
 
+mod completion;
 mod crash;
 mod inspector;
 mod monitor;
