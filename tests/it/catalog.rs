@@ -223,6 +223,11 @@ fn catalog_of_athena_uses_metadata_calls_only() {
         ["id\tbigint", "total\tdecimal(10,2)", "dt\tstring\tkey"],
         "{columns}"
     );
+    // Completion from the command line reads the same catalog.
+    let tables = peer.complete("SELECT * FROM sales.or", "sales.or");
+    assert_eq!(first(&tables), "orders\ttable", "{tables:?}");
+    let columns = peer.complete("SELECT o.to FROM sales.orders o", "o.to");
+    assert_eq!(first(&columns), "total\tcolumn", "{columns:?}");
     // No statement is run for completion, and the folders of workgroups, past queries and
     // Spark sessions are not walked.
     let ops = fake.ops();
