@@ -189,6 +189,11 @@ fn catalog_of_dynamodb_lists_tables_and_key_attributes() {
     assert_eq!(columns.lines(), ["pk\tS\tkey", "sk\tN\tkey"], "{columns}");
     let cache = std::fs::read_to_string(peer.sandbox.data_dir().join("catalogs/c.json")).unwrap();
     assert!(cache.contains(r#""keys":["pk","sk"]"#), "{cache}");
+    // Completion offers the tables, and the key attributes where a filter goes.
+    let tables = peer.complete("SELECT * FROM ord", "ord");
+    assert_eq!(first(&tables), "orders\ttable", "{tables:?}");
+    let keys = peer.complete("SELECT * FROM orders WHERE p", "WHERE p");
+    assert_eq!(first(&keys), "pk\tcolumn", "{keys:?}");
 }
 
 #[test]
