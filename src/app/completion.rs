@@ -23,6 +23,8 @@ use crate::protocol::WorkerCmd;
 pub const AUTO_DELAY: Duration = Duration::from_millis(150);
 /// Candidates kept for the list (the best ones; typing narrows the rest away).
 const MAX_ITEMS: usize = 200;
+/// Statements longer than this are not completed: tokenizing them would be felt per key.
+const MAX_STATEMENT: usize = 64 * 1024;
 
 /// What completion holds between keys.
 #[derive(Debug, Clone, Default)]
@@ -81,13 +83,29 @@ pub(super) fn after_editor_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<E
         KeyCode::Backspace => state.completion.list.is_some(),
         _ => false,
     };
-    if !typing {
+    if !typing || !typing_a_name(state) {
         close(state);
     } else if state.completion.list.is_some() {
         open(state, false, fx);
     } else {
         state.completion.pending = Some(state.now);
     }
+}
+
+/// Whether the cursor ends a name (`tr`, `t.`, `"Mix`), not a number (`42`).
+fn typing_a_name(state: &State) -> bool {
+    let tab = state.tab();
+    let (row, col) = tab.cursor();
+    let Some(line) = tab.text.lines().get(row) else {
+        return false;
+    };
+    let end = line.char_indices().nth(col).map_or(line.len(), |(i, _)| i);
+    let word_start = line[..end]
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .map_or(0, |i| {
+            i + line[i..].chars().next().map_or(1, char::len_utf8)
+        });
+    !line[word_start..end].starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// Every tick: opens the list once typing has paused.
@@ -115,6 +133,13 @@ pub(super) fn open(state: &mut State, forced: bool, fx: &mut Vec<Effect>) {
         Some(s) if s.start <= cursor => (s.start, s.end.max(cursor)),
         _ => (cursor, cursor),
     };
+    if end - start > MAX_STATEMENT {
+        if forced {
+            state.flash("this statement is too long to complete", false);
+        }
+        close(state);
+        return;
+    }
     let known = state.catalogs.contains_key(&connection);
     let catalog = catalog_of(state, &connection, fx);
     let kind = state.connection_kind(&connection);

@@ -173,3 +173,26 @@ fn a_catalog_arriving_after_the_pause_opens_the_list_it_was_typed_for() {
     update(&mut s, key(KeyCode::Esc, KeyModifiers::NONE));
     assert!(s.completion.list.is_none());
 }
+
+#[test]
+fn a_number_arms_no_list_and_a_huge_statement_is_not_tokenized() {
+    let mut s = with_catalog(vec![table("t42", None)]);
+    type_text(&mut s, "SELECT 42");
+    assert!(s.completion.pending.is_none(), "a number is not a name");
+    let mut s = with_catalog(vec![table("trips", None)]);
+    let long = format!("SELECT '{}' FROM tr", "x".repeat(70 * 1024));
+    s.tab_mut().text.insert_str(&long);
+    update(
+        &mut s,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            KeyCode::Char(' '),
+            KeyModifiers::CONTROL,
+        )),
+    );
+    assert!(s.completion.list.is_none());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("too long"))
+    );
+}
