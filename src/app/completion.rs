@@ -10,10 +10,11 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arrow::datatypes::SchemaRef;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::editing::editor_size;
-use super::{Effect, State};
+use super::{Effect, JobTarget, State};
 use crate::model::action::Action;
 use crate::model::completion::{CatalogSnapshot, ColumnEntry, CompletionItem};
 use crate::model::keys::KeyContext;
@@ -241,10 +242,21 @@ pub(super) fn on_columns(
     (columns, keys): (Result<Vec<ColumnEntry>, String>, Vec<String>),
     fx: &mut Vec<Effect>,
 ) {
+    let learns = state
+        .capabilities(&connection)
+        .is_some_and(|c| c.schema_grows);
     match columns {
         Ok(columns) => {
-            let snapshot = state.catalogs.entry(connection).or_default();
-            Arc::make_mut(snapshot).merge_columns(table, columns, keys);
+            let snapshot = Arc::make_mut(state.catalogs.entry(connection).or_default());
+            // Attributes seen in results stay (DynamoDB lists only the key schema).
+            let seen: Vec<String> = (table.split_last())
+                .and_then(|(name, schema)| snapshot.find_tables(schema, name).next())
+                .and_then(|t| t.columns.as_ref())
+                .map(|cs| cs.iter().map(|c| c.name.clone()).collect())
+                .filter(|_| learns)
+                .unwrap_or_default();
+            snapshot.merge_columns(table, columns, keys);
+            snapshot.learn_columns(table, seen);
             catalog_changed(state, fx);
         }
         Err(error) => tracing::warn!(%connection, %error, "columns not listed"),
@@ -272,6 +284,49 @@ pub(super) fn forget_catalog(state: &mut State, connection: &str, fx: &mut Vec<E
         connection: connection.to_string(),
         refresh: true,
     }));
+}
+
+/// DynamoDB: the attribute names a result shows become its table's columns for completion
+/// (items need not share attributes, and no metadata call lists them).
+pub(super) fn learn_attributes(
+    state: &mut State,
+    target: JobTarget,
+    schema: &SchemaRef,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(tab) = state.tab_by_id(target.tab) else {
+        return;
+    };
+    let connection = tab.connection.clone();
+    let learns = state
+        .capabilities(&connection)
+        .is_some_and(|c| c.schema_grows);
+    let Some(sql) = state
+        .result(target)
+        .map(|r| r.sql.clone())
+        .filter(|_| learns)
+    else {
+        return;
+    };
+    let end = sql.len();
+    let scope = crate::sql::complete::scope::scope_of(&sql, end, end..end);
+    let Some(path) = scope.tables.first().map(|t| t.path.clone()) else {
+        return;
+    };
+    let seen: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let snapshot = Arc::make_mut(state.catalogs.entry(connection.clone()).or_default());
+    snapshot.learn_columns(&path, seen);
+    // The key schema still comes from the service (it names the keys a filter should use).
+    if state
+        .completion
+        .requested_columns
+        .insert((connection.clone(), path.clone()))
+    {
+        fx.push(Effect::Worker(WorkerCmd::LoadColumns {
+            connection,
+            table: path,
+        }));
+    }
 }
 
 /// Replaces the typed name with the chosen item.

@@ -8,7 +8,7 @@ use super::grid::{grid_page, set_view};
 use super::quitting::refresh_quit_form;
 use super::results::{ResultTab, RunState};
 use super::run::{CANCELLING, continue_group, summarize_service_group};
-use super::{Effect, JobTarget, Popup, State, sessions, transactions};
+use super::{Effect, JobTarget, Popup, State, completion, sessions, transactions};
 use crate::model::job::{JobEvent, JobId};
 use crate::protocol::{JobOutcome, WorkerCmd};
 
@@ -24,6 +24,10 @@ pub(super) fn on_event(state: &mut State, job: JobId, event: JobEvent, fx: &mut 
         JobEvent::Session(info) => return sessions::on_started(state, target.tab, info),
         JobEvent::Notice(text) => return state.flash(text, true),
         JobEvent::Transaction(tx) => return transactions::on_state(state, target.tab, tx),
+        JobEvent::Schema(schema) => {
+            completion::learn_attributes(state, target, &schema, fx);
+            JobEvent::Schema(schema)
+        }
         event => event,
     };
     let Some(r) = state.result_mut(target) else {

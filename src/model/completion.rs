@@ -128,6 +128,41 @@ impl CatalogSnapshot {
         }
     }
 
+    /// Adds the column names a result showed to the table at `path` (schema path, then name),
+    /// after those already known: DynamoDB items need not share attributes.
+    pub fn learn_columns(&mut self, path: &[String], seen: Vec<String>) {
+        let Some((name, schema)) = path.split_last() else {
+            return;
+        };
+        let table = match self
+            .tables
+            .iter()
+            .position(|t| t.name == *name && t.schema == schema)
+        {
+            Some(i) => &mut self.tables[i],
+            None => {
+                self.tables.push(TableEntry {
+                    schema: schema.to_vec(),
+                    name: name.clone(),
+                    view: false,
+                    columns: None,
+                    keys: Vec::new(),
+                });
+                let last = self.tables.len() - 1;
+                &mut self.tables[last]
+            }
+        };
+        let columns = table.columns.get_or_insert_with(Vec::new);
+        for name in seen {
+            if !columns.iter().any(|c| c.name == name) {
+                columns.push(ColumnEntry {
+                    name,
+                    type_name: None,
+                });
+            }
+        }
+    }
+
     /// Keeps the columns `older` had loaded for the tables this snapshot still has (a refresh
     /// lists tables, not their columns).
     pub fn keep_columns_of(&mut self, older: &CatalogSnapshot) {

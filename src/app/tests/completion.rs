@@ -196,3 +196,62 @@ fn a_number_arms_no_list_and_a_huge_statement_is_not_tokenized() {
             .is_some_and(|f| f.text.contains("too long"))
     );
 }
+
+#[test]
+fn dynamodb_attributes_seen_in_a_result_complete_next_to_the_key_schema() {
+    use arrow::array::StringArray;
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::record_batch::RecordBatch;
+
+    let mut s = super::state_on(
+        "dyn",
+        crate::model::connection::ConnectionKind::Dynamodb,
+        false,
+    );
+    type_text(&mut s, "SELECT * FROM orders");
+    let fx = update(&mut s, super::ctrl('j'));
+    let job = super::runs(&fx)[0].0;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("pk", DataType::Utf8, true),
+        Field::new("customer", DataType::Utf8, true),
+    ]));
+    let strings = |v: &str| Arc::new(StringArray::from(vec![v])) as _;
+    let batch = RecordBatch::try_new(schema, vec![strings("o1"), strings("ann")]).unwrap();
+    super::deliver(&mut s, job, batch);
+    let orders = |s: &State| {
+        s.catalogs["dyn"]
+            .find_tables(&[], "orders")
+            .next()
+            .cloned()
+            .expect("orders learned")
+    };
+    let names = |t: TableEntry| -> Vec<String> {
+        t.columns
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
+    };
+    assert_eq!(names(orders(&s)), ["pk", "customer"]);
+    // The key schema arrives; the attributes seen stay.
+    update(
+        &mut s,
+        Msg::Worker(crate::protocol::WorkerEvent::Columns {
+            connection: "dyn".into(),
+            table: vec!["orders".into()],
+            columns: Ok(vec![
+                ColumnEntry {
+                    name: "pk".into(),
+                    type_name: Some("S".into()),
+                },
+                ColumnEntry {
+                    name: "sk".into(),
+                    type_name: Some("N".into()),
+                },
+            ]),
+            keys: vec!["pk".into(), "sk".into()],
+        }),
+    );
+    assert_eq!(names(orders(&s)), ["pk", "sk", "customer"]);
+    assert_eq!(orders(&s).keys, ["pk", "sk"]);
+}
