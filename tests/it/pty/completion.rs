@@ -2,7 +2,10 @@
 //! opens by itself while a table name is typed, Tab accepts it, an alias's columns come (loaded
 //! lazily on the worker), Esc closes the list and leaves the text alone.
 
-use super::{CTRL_Q, Tui, wait_for_editor};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use super::{CTRL_Q, Tui, athena_setup, wait_for_editor};
 
 const TAB: &[u8] = b"\t";
 const ESC: &[u8] = b"\x1b";
@@ -26,6 +29,47 @@ fn completion_of_a_table_and_an_aliased_column_in_the_editor() {
         "{}",
         tui.contents()
     );
+    tui.send(&[CTRL_Q]);
+    tui.assert_exits_cleanly();
+}
+
+/// A peer that accepts connections and answers nothing for 3 s (then hangs up): the catalog
+/// listing completion asks for is stuck that long, and typing must not wait for it.
+fn slow_peer() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("its address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(3));
+                drop(stream);
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn completion_never_freezes_typing_while_a_slow_catalog_loads() {
+    let url = slow_peer();
+    let mut tui = Tui::start_with(|sandbox| athena_setup(sandbox, &url));
+    wait_for_editor(&mut tui);
+    // The pause after `tr` asks the stuck peer for the catalog.
+    tui.send(b"SELECT * FROM tr");
+    tui.wait_for_text("SELECT * FROM tr");
+    std::thread::sleep(Duration::from_millis(400));
+    let mut typed = String::from("SELECT * FROM tr");
+    for c in "ipsandmore".chars() {
+        typed.push(c);
+        let sent = Instant::now();
+        tui.send(c.to_string().as_bytes());
+        tui.wait_for_text(&typed);
+        assert!(
+            sent.elapsed() < Duration::from_millis(500),
+            "{c:?} echoed after {:?} while the catalog loads",
+            sent.elapsed()
+        );
+    }
     tui.send(&[CTRL_Q]);
     tui.assert_exits_cleanly();
 }
