@@ -219,7 +219,13 @@ pub(super) fn on_catalog(
     fx: &mut Vec<Effect>,
 ) {
     match snapshot {
-        Ok(snapshot) => {
+        Ok(mut snapshot) => {
+            if let Some(known) = state.catalogs.get(&connection).cloned() {
+                let learns = state
+                    .capabilities(&connection)
+                    .is_some_and(|c| c.schema_grows);
+                keep_what_was_known(Arc::make_mut(&mut snapshot), &known, learns);
+            }
             state.catalogs.insert(connection, snapshot);
             catalog_changed(state, fx);
         }
@@ -229,6 +235,28 @@ pub(super) fn on_catalog(
                 format!("completion: the catalog of `{connection}` could not be listed: {error}"),
                 true,
             );
+        }
+    }
+}
+
+/// A new snapshot keeps the columns the app already knew for its tables: loaded ones where it
+/// has none, and (`learns`: DynamoDB) the attributes seen in results besides its own.
+fn keep_what_was_known(snapshot: &mut CatalogSnapshot, known: &CatalogSnapshot, learns: bool) {
+    snapshot.keep_columns_of(known);
+    if !learns {
+        return;
+    }
+    for table in &known.tables {
+        let Some(columns) = &table.columns else {
+            continue;
+        };
+        if snapshot
+            .find_tables(&table.schema, &table.name)
+            .next()
+            .is_some()
+        {
+            let path = [table.schema.clone(), vec![table.name.clone()]].concat();
+            snapshot.learn_columns(&path, columns.iter().map(|c| c.name.clone()).collect());
         }
     }
 }

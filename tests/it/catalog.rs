@@ -329,3 +329,24 @@ fn catalog_completion_of_postgresql_resolves_aliases_ctes_and_quotes_names() {
         "\"Mixed Case\"\ttable"
     );
 }
+
+#[test]
+fn catalog_completion_of_a_directory_of_user_files() {
+    let sandbox = Sandbox::new();
+    let orders = sandbox.write("files/orders.csv", "order_id,total\n1,9.5\n");
+    sandbox.write("files/customers.csv", "customer_id,name\n1,ann\n");
+    let dir = orders.parent().expect("the files' directory").to_path_buf();
+    let mut peer = Peer::new(
+        &format!("kind = \"local\"\npaths = [\"{}\"]\n", dir.display()),
+        Vec::new(),
+    );
+    peer.env = Vec::new();
+    assert_eq!(
+        first(&peer.complete("SELECT * FROM ord", "ord")),
+        "orders\ttable"
+    );
+    let columns = peer.complete("SELECT o.to FROM orders o JOIN customers c", "o.to");
+    assert_eq!(first(&columns), "total\tcolumn", "{columns:?}");
+    let names = peer.complete("SELECT c.na FROM orders o JOIN customers c", "c.na");
+    assert_eq!(first(&names), "name\tcolumn", "{names:?}");
+}

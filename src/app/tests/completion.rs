@@ -254,4 +254,7 @@ fn dynamodb_attributes_seen_in_a_result_complete_next_to_the_key_schema() {
     );
     assert_eq!(names(orders(&s)), ["pk", "sk", "customer"]);
     assert_eq!(orders(&s).keys, ["pk", "sk"]);
+    type_text(&mut s, "\nSELECT * FROM orders WHERE cu");
+    pause(&mut s);
+    assert_eq!(labels(&s).first().map(String::as_str), Some("customer"));
 }
