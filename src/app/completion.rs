@@ -54,8 +54,8 @@ pub struct CompletionList {
     pub selected: usize,
 }
 
-/// A key while the list is open: `Some(true)` when the list used it, `Some(false)` when it
-/// closed and the key goes on to the editor; `None` when no list is open.
+/// A key while the list is open: whether the list used it (else the key goes on to the
+/// editor, where typing narrows the list and anything else closes it).
 pub(super) fn on_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) -> bool {
     let Some(list) = state.completion.list.as_mut() else {
         return false;
