@@ -44,7 +44,7 @@ pub(crate) fn write_date32(out: &mut String, days: i32) -> bool {
 /// Writes the civil date of `days` since 1970-01-01 (proleptic Gregorian); false when the year
 /// is outside 0..=9999.
 fn write_days(out: &mut String, days: i64) -> bool {
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = crate::model::format::civil_from_days(days);
     if !(0..=9999).contains(&year) {
         return false;
     }
@@ -55,20 +55,6 @@ fn write_days(out: &mut String, days: i64) -> bool {
     out.push('-');
     push2(out, day);
     true
-}
-
-/// Howard Hinnant's `civil_from_days`: (year, month, day) of a day count from 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// chrono's fraction: none, or 3, 6 or 9 digits, whichever is exact.

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use super::paths::create_private_dir;
 use super::{AtomicFile, DataPaths, StoreError};
 use crate::model::completion::CatalogSnapshot;
 
@@ -133,20 +134,6 @@ impl CatalogCache {
         write(&path).map_err(|e| StoreError::io("write the cached catalog", &path, e))?;
         Ok(path)
     }
-}
-
-/// The cache may name every table of an account: private to the user on Unix.
-fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
-        .map_err(|e| StoreError::io("create directory", dir, e))
 }
 
 #[cfg(test)]

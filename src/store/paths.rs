@@ -59,7 +59,9 @@ impl DataPaths {
     }
 }
 
-fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+/// Creates `dir` (and its parents) private to the user on Unix: stores may name every table
+/// of an account or hold queries.
+pub(super) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

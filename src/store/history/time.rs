@@ -9,7 +9,7 @@ pub fn format_time(t: SystemTime) -> String {
         Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
     };
     let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = crate::model::format::civil_from_days(days);
     let secs = ms_of_day / 1000;
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
@@ -54,20 +54,6 @@ pub fn parse_time(s: &str) -> Option<SystemTime> {
         UNIX_EPOCH.checked_sub(Duration::from_secs(secs.unsigned_abs()))?
     };
     base.checked_add(Duration::from_nanos(u64::from(nanos)))
-}
-
-/// Howard Hinnant's `civil_from_days`: (year, month, day) of a day count from 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Howard Hinnant's `days_from_civil`: days from 1970-01-01 of a (year, month, day).
